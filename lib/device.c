@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Opening and closing a device, and what the kernel says about it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Refuse early, with the precise reason, what the kernel would refuse. */
+static int precheck(struct fpgactl_device *dev)
+{
+	const char *bdf = dev->bdf;
+	struct fpgactl_pci_dev d;
+	int ret = fpgactl_pci_lookup(bdf, &d);
+
+	if (ret) {
+		log_err("%s: no such PCI device (see fpgactl list)", bdf);
+		return ret;
+	}
+	dev->numa_node = d.numa_node;
+	if (d.vfio_state == FPGACTL_VFIO_NO_IOMMU ||
+	    d.vfio_state == FPGACTL_VFIO_NOT_BOUND) {
+		log_err("%s: %s", bdf, d.vfio_reason);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int join_iommu(struct fpgactl_device *dev,
+		      const struct fpgactl_open_opts *opts)
+{
+	enum fpgactl_iommu_backend backend = opts ? opts->backend : FPGACTL_IOMMU_AUTO;
+	int ret = 0;
+
+	if (opts && opts->iommu) {
+		iommu_get(opts->iommu);
+		dev->iommu = opts->iommu;
+		return 0;
+	}
+	if (backend == FPGACTL_IOMMU_AUTO)
+		backend = iommu_auto_backend(dev->bdf);
+	dev->iommu = fpgactl_iommu_open(backend, &ret);
+	return ret;
+}
+
+static int query_device_info(struct fpgactl_device *dev)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int ret = xioctl(dev->fd, VFIO_DEVICE_GET_INFO, &info);
+
+	if (ret) {
+		log_err("%s: VFIO_DEVICE_GET_INFO failed: %s", dev->bdf, strerror(-ret));
+		return ret;
+	}
+	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI)) {
+		log_err("%s: VFIO reports a device that is not PCI", dev->bdf);
+		return -ENODEV;
+	}
+	if (info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		log_err("%s: VFIO reports %u regions, too few for a PCI device",
+			dev->bdf, info.num_regions);
+		return -ENODEV;
+	}
+	dev->flags = info.flags;
+	dev->num_regions = info.num_regions;
+	dev->num_irqs = info.num_irqs;
+	return 0;
+}
+
+static void device_free(struct fpgactl_device *dev)
+{
+	regions_teardown(dev);
+	if (dev->fd >= 0)
+		iommu_detach(dev->iommu, dev);
+	fpgactl_iommu_close(dev->iommu);
+	free(dev);
+}
+
+static int device_setup(struct fpgactl_device *dev,
+			const struct fpgactl_open_opts *opts)
+{
+	int ret = join_iommu(dev, opts);
+
+	if (!ret)
+		ret = iommu_attach(dev->iommu, dev);
+	if (!ret)
+		ret = query_device_info(dev);
+	if (!ret)
+		ret = regions_setup(dev);
+	if (!ret && opts && (opts->flags & FPGACTL_OPEN_RESET))
+		ret = fpgactl_device_reset(dev);
+	return ret;
+}
+
+FPGACTL_EXPORT struct fpgactl_device *
+fpgactl_device_open(const char *bdf, const struct fpgactl_open_opts *opts,
+		    int *err)
+{
+	struct fpgactl_device *dev;
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	dev->fd = -1;
+	dev->group = -1;
+	dev->numa_node = -1;
+	dev->dma_limit = UINT64_MAX;
+	ret = fpgactl_pci_parse_bdf(bdf, dev->bdf);
+	if (ret) {
+		log_err("'%s' is not a PCI address (expected dddd:bb:dd.f, "
+			"e.g. 0000:03:00.0)", bdf ? bdf : "(null)");
+		free(dev);
+		goto fail;
+	}
+	ret = precheck(dev);
+	if (!ret)
+		ret = device_setup(dev, opts);
+	if (!ret) {
+		log_debug("%s: opened through the %s IOMMU backend", dev->bdf,
+			  dev->iommu->backend->name);
+		return dev;
+	}
+	device_free(dev);
+fail:
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+FPGACTL_EXPORT void fpgactl_device_close(struct fpgactl_device *dev)
+{
+	if (dev)
+		device_free(dev);
+}
+
+FPGACTL_EXPORT const char *fpgactl_device_bdf(const struct fpgactl_device *dev)
+{
+	return dev->bdf;
+}
+
+FPGACTL_EXPORT struct fpgactl_iommu *fpgactl_device_iommu(const struct fpgactl_device *dev)
+{
+	return dev->iommu;
+}
+
+FPGACTL_EXPORT int fpgactl_device_get_info(struct fpgactl_device *dev,
+					   struct fpgactl_device_info *info)
+{
+	info->num_regions = dev->num_regions;
+	info->num_irqs = dev->num_irqs;
+	info->flags = 0;
+	if (dev->flags & VFIO_DEVICE_FLAGS_RESET)
+		info->flags |= FPGACTL_DEV_CAN_RESET;
+	if (device_hot_reset_possible(dev))
+		info->flags |= FPGACTL_DEV_CAN_HOT_RESET;
+	info->backend = dev->iommu->backend->id;
+	return 0;
+}
+
+FPGACTL_EXPORT int fpgactl_irq_get_info(struct fpgactl_device *dev, uint32_t index,
+					struct fpgactl_irq_info *info)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = index };
+	int ret;
+
+	if (index >= dev->num_irqs) {
+		log_err("%s: IRQ index %u out of range (the device has %u)",
+			dev->bdf, index, dev->num_irqs);
+		return -EINVAL;
+	}
+	ret = xioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
+	if (ret == -EINVAL) {
+		/* vfio-pci counts every index but refuses those the device
+		 * lacks (the error IRQ of a conventional PCI device). */
+		irq.count = 0;
+		irq.flags = 0;
+		ret = 0;
+	}
+	if (ret) {
+		log_err("%s: VFIO_DEVICE_GET_IRQ_INFO(%u) failed: %s", dev->bdf,
+			index, strerror(-ret));
+		return ret;
+	}
+	info->index = index;
+	info->count = irq.count;
+	info->flags = irq.flags;
+	return 0;
+}

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/*
+ * DMA buffers: backing memory (hugepage.c), an IOVA from the context's
+ * allocator (iova.c), the IOMMU mapping (the backend), and the lookup table
+ * for the data path (dma_table.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+/* IOVAs below this are never handed out: a zero IOVA from a confused device
+ * then faults instead of hitting a buffer. */
+#define IOVA_LOW_RESERVE ((uint64_t)1 << 20)
+
+/*
+ * Bytes this process has mapped for DMA, against RLIMIT_MEMLOCK: the type1
+ * driver charges every pinned page to the process's locked memory.
+ */
+static uint64_t dma_locked_bytes;
+
+struct dma_buf_priv {
+	struct fpgactl_dma_buf pub;	/* first: the public handle */
+	struct fpgactl_iommu *iommu;
+	struct dma_backing backing;
+	struct dma_mapping map;
+};
+
+static struct dma_buf_priv *to_priv(struct fpgactl_dma_buf *buf)
+{
+	return (struct dma_buf_priv *)buf;
+}
+
+static bool has_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+}
+
+/* RLIMIT_MEMLOCK in bytes, UINT64_MAX when unlimited or not enforced. */
+static uint64_t memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (has_cap_ipc_lock() || getrlimit(RLIMIT_MEMLOCK, &rl) ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur;
+}
+
+static int check_memlock(size_t size)
+{
+	uint64_t limit = memlock_limit();
+	uint64_t used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
+
+	if (limit == UINT64_MAX || used + size <= limit)
+		return 0;
+	log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked "
+		"(%llu KiB mapped + %zu KiB for this buffer): raise it with "
+		"'ulimit -l %llu' (or memlock in /etc/security/limits.conf, "
+		"LimitMEMLOCK= for a systemd service), or run with CAP_IPC_LOCK",
+		(unsigned long long)(limit >> 10),
+		(unsigned long long)((used + size) >> 10),
+		(unsigned long long)(used >> 10), size >> 10,
+		(unsigned long long)((used + size + 1023) >> 10));
+	return -EDQUOT;
+}
+
+/* (Re)build the allocator from the kernel's ranges; keep live mappings. */
+static int iova_prepare(struct fpgactl_iommu *iommu, int64_t *avail)
+{
+	struct iova_range *ranges = NULL;
+	size_t n = 0;
+	int ret = iommu->backend->dma_info(iommu, &ranges, &n, avail);
+
+	if (ret)
+		return ret;
+	if (iommu->iova_ready && !iommu->iova_stale) {
+		free(ranges);
+		return 0;
+	}
+	if (iommu->iova_ready)
+		iova_destroy(&iommu->iova);
+	ret = iova_init(&iommu->iova, ranges, n);
+	free(ranges);
+	if (ret)
+		return ret;
+	iova_reserve(&iommu->iova, 0, IOVA_LOW_RESERVE);	/* if usable */
+	for (size_t i = 0; i < iommu->nr_maps; i++)
+		iova_reserve(&iommu->iova, iommu->maps[i]->iova, iommu->maps[i]->size);
+	iommu->iova_ready = true;
+	iommu->iova_stale = false;
+	return 0;
+}
+
+static int track_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
+{
+	void *p = realloc(iommu->maps, (iommu->nr_maps + 1) * sizeof(*iommu->maps));
+
+	if (!p)
+		return -ENOMEM;
+	iommu->maps = p;
+	if (!iommu->table && !(iommu->table = dma_table_create()))
+		return -ENOMEM;
+	int ret = dma_table_insert(iommu->table, m);
+
+	if (!ret)
+		iommu->maps[iommu->nr_maps++] = m;
+	return ret;
+}
+
+static void untrack_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
+{
+	dma_table_remove(iommu->table, m);
+	for (size_t i = 0; i < iommu->nr_maps; i++) {
+		if (iommu->maps[i] == m) {
+			iommu->maps[i] = iommu->maps[--iommu->nr_maps];
+			break;
+		}
+	}
+}
+
+static int iova_for(struct fpgactl_device *dev, struct dma_buf_priv *b)
+{
+	struct fpgactl_iommu *iommu = dev->iommu;
+	uint64_t size = b->backing.len;
+	int64_t avail;
+	int ret = iova_prepare(iommu, &avail);
+
+	if (ret)
+		return ret;
+	if (avail == 0) {
+		log_err("%s: the IOMMU allows no more DMA mappings (%zu made by "
+			"this context): use fewer, larger buffers or a pool, or "
+			"raise vfio_iommu_type1's dma_entry_limit", dev->bdf,
+			iommu->nr_maps);
+		return -E2BIG;
+	}
+	ret = iova_alloc(&iommu->iova, size, b->backing.page_size, dev->dma_limit,
+			 &b->map.iova);
+	if (ret == -ENOSPC)
+		log_err("%s: no room for %llu KiB of IOVA space below the device's "
+			"DMA limit 0x%llx: free buffers, or use a wider DMA mask if "
+			"the device supports one", dev->bdf,
+			(unsigned long long)(size >> 10),
+			(unsigned long long)dev->dma_limit);
+	return ret;
+}
+
+static int dma_map_locked(struct fpgactl_device *dev, struct dma_buf_priv *b)
+{
+	struct fpgactl_iommu *iommu = dev->iommu;
+	int ret = iova_for(dev, b);
+
+	if (ret)
+		return ret;
+	b->map.vaddr = (uintptr_t)b->backing.vaddr;
+	b->map.size = b->backing.len;
+	ret = iommu->backend->map(iommu, b->backing.vaddr, b->map.iova, b->map.size);
+	if (!ret) {
+		ret = track_mapping(iommu, &b->map);
+		if (ret)
+			iommu->backend->unmap(iommu, b->map.iova, b->map.size);
+	}
+	if (ret)
+		iova_free(&iommu->iova, b->map.iova, b->map.size);
+	return ret;
+}
+
+static int resolve_opts(struct fpgactl_device *dev, const struct fpgactl_dma_opts *opts,
+			size_t *page_size, int *node, unsigned int *flags)
+{
+	*page_size = opts && opts->page_size ? opts->page_size : FPGACTL_PAGE_2M;
+	*flags = opts ? opts->flags : 0;
+	*node = (*flags & FPGACTL_DMA_NODE) ? opts->node : dev->numa_node;
+	if (*page_size != FPGACTL_PAGE_4K && *page_size != FPGACTL_PAGE_2M &&
+	    *page_size != FPGACTL_PAGE_1G) {
+		log_err("%s: DMA page size %zu: use 4 KiB, 2 MiB or 1 GiB", dev->bdf,
+			*page_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void check_placement(struct fpgactl_device *dev, struct dma_buf_priv *b,
+			    int node, unsigned int flags, int *err)
+{
+	if (node < 0 || b->backing.node == node)
+		return;
+	if (b->backing.node < 0 && !(flags & FPGACTL_DMA_STRICT_NODE)) {
+		log_debug("%s: the DMA buffer's NUMA placement could not be "
+			  "verified", dev->bdf);
+		return;
+	}
+	if (flags & FPGACTL_DMA_STRICT_NODE) {
+		log_err("%s: DMA buffer landed on NUMA node %d, not %d", dev->bdf,
+			b->backing.node, node);
+		*err = -ENOMEM;
+	} else {
+		log_warn("%s: DMA buffer landed on NUMA node %d, not %d: DMA "
+			 "crosses the interconnect", dev->bdf, b->backing.node, node);
+	}
+}
+
+FPGACTL_EXPORT struct fpgactl_dma_buf *
+fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
+		  const struct fpgactl_dma_opts *opts, int *err)
+{
+	struct dma_buf_priv *b = NULL;
+	unsigned int flags;
+	size_t page_size;
+	int node, ret;
+
+	ret = resolve_opts(dev, opts, &page_size, &node, &flags);
+	if (!ret && (!size || size > SIZE_MAX - page_size)) {
+		log_err("%s: DMA buffer size %zu is out of range", dev->bdf, size);
+		ret = -EINVAL;
+	}
+	if (ret)
+		goto fail;
+	size = (size + page_size - 1) & ~(page_size - 1);
+	ret = check_memlock(size);
+	if (ret)
+		goto fail;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = backing_alloc(size, page_size, node, flags, &b->backing);
+	if (ret)
+		goto fail;
+	check_placement(dev, b, node, flags, &ret);
+	if (!ret) {
+		pthread_mutex_lock(&dev->iommu->lock);
+		ret = dma_map_locked(dev, b);
+		pthread_mutex_unlock(&dev->iommu->lock);
+	}
+	if (ret) {
+		backing_free(&b->backing);
+		goto fail;
+	}
+	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+	iommu_get(dev->iommu);
+	b->iommu = dev->iommu;
+	b->pub = (struct fpgactl_dma_buf){
+		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
+		.page_size = b->backing.page_size, .node = b->backing.node };
+	return &b->pub;
+fail:
+	free(b);
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+FPGACTL_EXPORT void fpgactl_dma_free(struct fpgactl_dma_buf *buf)
+{
+	struct dma_buf_priv *b;
+	struct fpgactl_iommu *iommu;
+	int ret;
+
+	if (!buf)
+		return;
+	b = to_priv(buf);
+	iommu = b->iommu;
+	pthread_mutex_lock(&iommu->lock);
+	untrack_mapping(iommu, &b->map);
+	ret = iommu->backend->unmap(iommu, b->map.iova, b->map.size);
+	if (!ret)
+		iova_free(&iommu->iova, b->map.iova, b->map.size);
+	pthread_mutex_unlock(&iommu->lock);
+	if (ret) {
+		/* The device may still reach this memory: never reuse it. */
+		log_err("DMA buffer at IOVA 0x%llx could not be unmapped; its "
+			"memory is leaked on purpose", (unsigned long long)b->map.iova);
+	} else {
+		__atomic_sub_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+		backing_free(&b->backing);
+		free(b);
+	}
+	fpgactl_iommu_close(iommu);
+}
+
+FPGACTL_EXPORT int fpgactl_dma_iova(const struct fpgactl_iommu *iommu, const void *p,
+				    size_t len, uint64_t *iova)
+{
+	uintptr_t va = (uintptr_t)p;
+	const struct dma_mapping *m;
+	const struct dma_table *t = __atomic_load_n(&iommu->table, __ATOMIC_ACQUIRE);
+
+	if (!t)
+		return -EFAULT;
+	m = dma_table_lookup(t, va);
+	if (!len)
+		len = 1;
+	if (!m || va < m->vaddr || len > m->size || va - m->vaddr > m->size - len)
+		return -EFAULT;
+	*iova = m->iova + (va - m->vaddr);
+	return 0;
+}
+
+FPGACTL_EXPORT int fpgactl_device_set_dma_mask(struct fpgactl_device *dev,
+					       unsigned int bits)
+{
+	if (bits < 12 || bits > 64) {
+		log_err("%s: DMA mask of %u bits: use 12 to 64", dev->bdf, bits);
+		return -EINVAL;
+	}
+	dev->dma_limit = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+	return 0;
+}
+
+static void plan_iova(struct fpgactl_device *dev, struct fpgactl_dma_plan *plan)
+{
+	const struct iova_allocator *a = &dev->iommu->iova;
+
+	plan->iova_first = UINT64_MAX;
+	plan->iova_last = 0;
+	for (size_t i = 0; i < a->nr && a->free[i].start <= dev->dma_limit; i++) {
+		uint64_t last = a->free[i].last < dev->dma_limit ? a->free[i].last
+								  : dev->dma_limit;
+
+		if (plan->iova_first == UINT64_MAX)
+			plan->iova_first = a->free[i].start;
+		plan->iova_last = last;
+		plan->iova_free += last - a->free[i].start + 1;
+	}
+}
+
+FPGACTL_EXPORT int fpgactl_dma_get_plan(struct fpgactl_device *dev,
+					const struct fpgactl_dma_opts *opts,
+					struct fpgactl_dma_plan *plan)
+{
+	unsigned int flags;
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	ret = resolve_opts(dev, opts, &plan->page_size, &plan->node, &flags);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&dev->iommu->lock);
+	ret = iova_prepare(dev->iommu, &plan->mappings_avail);
+	if (!ret)
+		plan_iova(dev, plan);
+	pthread_mutex_unlock(&dev->iommu->lock);
+	if (ret)
+		return ret;
+	plan->memlock_limit = memlock_limit();
+	plan->memlock_used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
+	plan->hugepages_free = plan->page_size == FPGACTL_PAGE_4K ? 0 :
+			       hugepages_free(plan->page_size, plan->node);
+	backing_describe(plan->page_size, plan->backing, sizeof(plan->backing));
+	return 0;
+}
+
+void iommu_dma_teardown(struct fpgactl_iommu *iommu)
+{
+	if (iommu->iova_ready)
+		iova_destroy(&iommu->iova);
+	dma_table_destroy(iommu->table);
+	free(iommu->maps);
+}

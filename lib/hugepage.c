@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Backing memory for DMA buffers: hugepages from a hugetlbfs mount (found
+ * through libhugetlbfs) or from memfd_create(MFD_HUGETLB), ordinary pages
+ * only when the caller allows it; placed on a NUMA node with libnuma.
+ *
+ * Order of operations: map (a shared hugetlb mapping reserves its pages at
+ * mmap time, so a shortage is an ENOMEM here rather than a SIGBUS later),
+ * bind to the node, then populate with MADV_POPULATE_WRITE, which reports a
+ * failure to allocate on the node as an error instead of a signal.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/memfd.h>
+
+#include <hugetlbfs.h>
+
+#include "internal.h"
+
+static int page_shift(size_t page_size)
+{
+	return __builtin_ctzll(page_size);
+}
+
+long hugepages_free(size_t page_size, int node)
+{
+	long n;
+	int ret;
+
+	if (node >= 0)
+		ret = sysfs_read_long(&n, "devices/system/node/node%d/hugepages/"
+				      "hugepages-%zukB/free_hugepages", node,
+				      page_size >> 10);
+	else
+		ret = sysfs_read_long(&n, "kernel/mm/hugepages/hugepages-%zukB/"
+				      "free_hugepages", page_size >> 10);
+	return ret ? ret : n;
+}
+
+static void describe_shortage(size_t size, size_t page_size, int node)
+{
+	size_t kb = page_size >> 10, need = size / page_size;
+	long avail = hugepages_free(page_size, node);
+
+	if (avail < 0) {
+		log_err("the kernel offers no %zu KiB hugepages (no "
+			"/sys/kernel/mm/hugepages/hugepages-%zukB): use 2 MiB pages, "
+			"or boot with hugepagesz=%zuK hugepages=N", kb, kb, kb);
+	} else if (node >= 0) {
+		log_err("not enough free %zu KiB hugepages on NUMA node %d: %zu "
+			"needed, %ld free; reserve more with 'echo N > /sys/devices/"
+			"system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages'",
+			kb, node, need, avail, node, kb);
+	} else {
+		log_err("not enough free %zu KiB hugepages: %zu needed, %ld free; "
+			"reserve more with 'echo N > /sys/kernel/mm/hugepages/"
+			"hugepages-%zukB/nr_hugepages' (for 2 MiB pages also "
+			"/proc/sys/vm/nr_hugepages)", kb, need, avail, kb);
+	}
+}
+
+/* An fd for hugetlb memory: a file on the mount, else a hugetlb memfd. */
+static int hugetlb_fd(size_t page_size, char *source, size_t size)
+{
+	const char *mount = hugetlbfs_find_path_for_size((long)page_size);
+	int fd;
+
+	if (mount) {
+		fd = hugetlbfs_unlinked_fd_for_size((long)page_size);
+		if (fd >= 0) {
+			snprintf(source, size, "hugetlbfs:%s", mount);
+			return fd;
+		}
+	}
+	fd = memfd_create("fpgactl-dma", MFD_CLOEXEC | MFD_HUGETLB |
+			  ((unsigned int)page_shift(page_size) << MFD_HUGE_SHIFT));
+	if (fd < 0)
+		return -errno;
+	snprintf(source, size, "memfd");
+	return fd;
+}
+
+static int map_hugetlb(size_t size, size_t page_size, struct dma_backing *b)
+{
+	int fd = hugetlb_fd(page_size, b->source, sizeof(b->source));
+	void *p;
+	int ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, (off_t)size)) {
+		ret = -errno;
+	} else {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			ret = -errno;
+		else
+			b->vaddr = p;
+	}
+	close(fd);		/* the mapping keeps the memory */
+	return ret;
+}
+
+/*
+ * Ordinary pages, with the start aligned to DMA_TABLE_SLOT so the lookup
+ * table can index the buffer.
+ */
+static int map_small(size_t size, struct dma_backing *b)
+{
+	size_t len = size + DMA_TABLE_SLOT;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t start;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	start = ((uintptr_t)p + DMA_TABLE_SLOT - 1) & ~(uintptr_t)(DMA_TABLE_SLOT - 1);
+	if (start > (uintptr_t)p)
+		munmap(p, start - (uintptr_t)p);
+	munmap((uint8_t *)start + size, (uintptr_t)p + len - start - size);
+	b->vaddr = (void *)start;
+	snprintf(b->source, sizeof(b->source), "anonymous");
+	/* Keep transparent hugepages out: the IOMMU mapping pins 4 KiB pages. */
+	madvise(b->vaddr, size, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+static int bind_node(void *p, size_t len, int node)
+{
+	if (node < 0 || numa_available() < 0)
+		return 0;
+	if (node > numa_max_node()) {
+		log_err("NUMA node %d does not exist (this machine has 0..%d)",
+			node, numa_max_node());
+		return -EINVAL;
+	}
+	struct bitmask *mask = numa_allocate_nodemask();
+
+	numa_bitmask_setbit(mask, (unsigned int)node);
+	int ret = mbind(p, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
+
+	numa_free_nodemask(mask);
+	return ret ? -errno : 0;
+}
+
+static int populate(void *p, size_t len, size_t page_size)
+{
+	if (!madvise(p, len, MADV_POPULATE_WRITE))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* Kernels before 5.14: touch each page (may SIGBUS on a shortage). */
+	for (size_t off = 0; off < len; off += page_size)
+		((volatile uint8_t *)p)[off] = 0;
+	return 0;
+}
+
+/* The node the pages landed on: sampled, -1 when mixed or unknown. */
+static int landed_node(void *p, size_t len, size_t page_size)
+{
+	enum { SAMPLES = 64 };
+	void *pages[SAMPLES];
+	int status[SAMPLES], node = -1;
+	size_t n = len / page_size, step = n > SAMPLES ? n / SAMPLES : 1, k = 0;
+
+	if (numa_available() < 0)
+		return -1;
+	for (size_t i = 0; i < n && k < SAMPLES; i += step)
+		pages[k++] = (uint8_t *)p + i * page_size;
+	if (numa_move_pages(0, k, pages, NULL, status, 0))
+		return -1;
+	for (size_t i = 0; i < k; i++) {
+		if (status[i] < 0 || (node >= 0 && status[i] != node))
+			return -1;
+		node = status[i];
+	}
+	return node;
+}
+
+static int backing_map(size_t size, size_t page_size, int node, unsigned int flags,
+		       struct dma_backing *b)
+{
+	int ret = -EINVAL;
+
+	if (page_size != FPGACTL_PAGE_4K) {
+		ret = map_hugetlb(size, page_size, b);
+		if (!ret)
+			return 0;
+		if (ret == -ENOMEM || ret == -EINVAL)
+			describe_shortage(size, page_size, node);
+		else
+			log_err("cannot allocate %zu KiB hugepages: %s", page_size >> 10,
+				strerror(-ret));
+	}
+	if (!(flags & FPGACTL_DMA_ALLOW_SMALL_PAGES)) {
+		if (page_size == FPGACTL_PAGE_4K)
+			log_err("4 KiB DMA pages need FPGACTL_DMA_ALLOW_SMALL_PAGES");
+		return ret;
+	}
+	if (page_size != FPGACTL_PAGE_4K)
+		log_warn("falling back to 4 KiB pages: each one is a separate "
+			 "IOMMU page and TLB entry, which costs DMA throughput");
+	b->page_size = FPGACTL_PAGE_4K;
+	return map_small(size, b);
+}
+
+int backing_alloc(size_t size, size_t page_size, int node, unsigned int flags,
+		  struct dma_backing *out)
+{
+	struct dma_backing b = { .page_size = page_size, .node = -1 };
+	int ret = backing_map(size, page_size, node, flags, &b);
+
+	if (ret)
+		return ret;
+	b.len = size;
+	ret = bind_node(b.vaddr, size, node);
+	if (!ret)
+		ret = populate(b.vaddr, size, b.page_size);
+	if (ret == -ENOMEM || ret == -EFAULT) {
+		describe_shortage(size, b.page_size, node);
+		ret = -ENOMEM;
+	}
+	if (!ret && madvise(b.vaddr, size, MADV_DONTFORK))
+		ret = -errno;
+	if (ret) {
+		munmap(b.vaddr, size);
+		return ret;
+	}
+	b.node = landed_node(b.vaddr, size, b.page_size);
+	*out = b;
+	return 0;
+}
+
+void backing_free(struct dma_backing *b)
+{
+	if (b->vaddr)
+		munmap(b->vaddr, b->len);
+	b->vaddr = NULL;
+}
+
+void backing_describe(size_t page_size, char *buf, size_t size)
+{
+	const char *mount;
+
+	if (page_size == FPGACTL_PAGE_4K) {
+		snprintf(buf, size, "anonymous");
+		return;
+	}
+	mount = hugetlbfs_find_path_for_size((long)page_size);
+	if (mount)
+		snprintf(buf, size, "hugetlbfs:%s", mount);
+	else if (hugepages_free(page_size, -1) >= 0)
+		snprintf(buf, size, "memfd");
+	else
+		snprintf(buf, size, "none");
+}

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal definitions shared by the files of lib/.  Not installed.
+ */
+#ifndef FPGACTL_INTERNAL_H
+#define FPGACTL_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vfio.h>
+
+#include "fpgactl.h"
+#include "iova.h"
+
+#define FPGACTL_EXPORT __attribute__((visibility("default")))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- log.c ------------------------------------------------------------ */
+
+void fpgactl_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_err(...) fpgactl_log(FPGACTL_LOG_ERR, __VA_ARGS__)
+#define log_warn(...) fpgactl_log(FPGACTL_LOG_WARNING, __VA_ARGS__)
+#define log_info(...) fpgactl_log(FPGACTL_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) fpgactl_log(FPGACTL_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- paths.c: sysfs and /dev, redirectable for tests --------------------- */
+
+/* "$FPGACTL_SYSFS_ROOT" or "/sys", without a trailing slash. */
+const char *sysfs_root(void);
+/* "$FPGACTL_DEV_ROOT" or "/dev", without a trailing slash. */
+const char *dev_root(void);
+
+/*
+ * Build "<root>/<formatted rel>" into @buf.  Return 0, or -ENAMETOOLONG.
+ */
+int sysfs_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int dev_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Read a sysfs attribute (path relative to the sysfs root) into @buf,
+ * without the trailing newline.  Return the length, or -errno.
+ */
+int sysfs_read(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Read a number written in C notation (0x prefix for hex). */
+int sysfs_read_long(long *val, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Write @val to a sysfs attribute.  Return 0 or -errno. */
+int sysfs_write(const char *val, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Resolve a sysfs symbolic link and return its last component in @buf.
+ * Return the length, or -errno (-ENOENT when there is no link).
+ */
+int sysfs_link_name(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- pci.c --------------------------------------------------------------- */
+
+/* IOMMU group number of a device, -ENODEV when it has none (IOMMU off). */
+int pci_iommu_group(const char *bdf);
+/*
+ * Index N of the device's vfio cdev /dev/vfio/devices/vfioN, or -ENOENT
+ * when the kernel did not create one.
+ */
+int pci_vfio_cdev_index(const char *bdf);
+/*
+ * Check that every device of @group is bound to vfio-pci (or to no driver,
+ * or is a PCIe bridge).  On failure fill @culprits with "BDF (driver)" of
+ * the others and return -EBUSY.
+ */
+int pci_group_viable(int group, char *culprits, size_t size);
+/*
+ * Explain why @bdf cannot be used through VFIO before an open is attempted:
+ * log the cause and the fix.  Return the matching -errno, or 0 when nothing
+ * is visibly wrong.
+ */
+int pci_explain_unusable(const char *bdf);
+
+/* ---- iommu.c: IOMMU contexts and their backends -------------------------- */
+
+struct fpgactl_device;
+
+/**
+ * struct iommu_backend - one way of talking to the IOMMU
+ * @name: "legacy" or "iommufd", as shown to users
+ * @id: the public enum value
+ * @open: open the backend's file descriptors into @iommu.  Return 0 or
+ *	-errno, having logged the cause; on error nothing is left open.
+ * @close: release what @open acquired.  Called once, after every device
+ *	has been detached.
+ * @attach: make @dev part of the address space and store the VFIO device
+ *	fd in dev->fd.  Called with iommu->lock held.  Return 0 or -errno,
+ *	having logged the cause; on error dev->fd is -1 and nothing leaks.
+ * @detach: undo @attach and close dev->fd.  Called with iommu->lock held.
+ * @dma_info: report the usable IOVA ranges (a malloc'ed array the caller
+ *	frees) and how many more mappings the kernel allows (-1: no limit).
+ *	Valid only once a device is attached.  Return 0 or -errno (logged).
+ * @map: map [@vaddr, @vaddr + @size) at @iova for device reads and writes.
+ *	Return 0 or -errno (logged); on error nothing is mapped.
+ * @unmap: unmap [@iova, @iova + @size), which @map mapped as one piece.
+ *	Return 0, -EIO (logged) when the kernel unmapped another size, or
+ *	-errno.
+ */
+struct iommu_backend {
+	const char *name;
+	enum fpgactl_iommu_backend id;
+	int (*open)(struct fpgactl_iommu *iommu);
+	void (*close)(struct fpgactl_iommu *iommu);
+	int (*attach)(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+	void (*detach)(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+	int (*dma_info)(struct fpgactl_iommu *iommu, struct iova_range **ranges,
+			size_t *nr_ranges, int64_t *mappings_avail);
+	int (*map)(struct fpgactl_iommu *iommu, void *vaddr, uint64_t iova,
+		   uint64_t size);
+	int (*unmap)(struct fpgactl_iommu *iommu, uint64_t iova, uint64_t size);
+};
+
+extern const struct iommu_backend iommu_backend_legacy;
+extern const struct iommu_backend iommu_backend_iommufd;
+
+/* A group file opened in a legacy container, shared by its devices. */
+struct vfio_group {
+	int number;
+	int fd;
+	unsigned int users;
+};
+
+struct legacy_state {
+	int container_fd;
+	bool iommu_type_set;
+	uint32_t iommu_type;	/* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
+	struct vfio_group *groups;
+	size_t nr_groups;
+};
+
+struct iommufd_state {
+	int fd;			/* /dev/iommu */
+	uint32_t ioas_id;
+};
+
+struct dma_table;
+struct dma_mapping;
+
+/**
+ * struct fpgactl_iommu - an IOMMU context
+ * @backend: its backend
+ * @refs: references (the application's and one per device); atomic
+ * @lock: serialises attach/detach and DMA map/unmap
+ * @iova: IOVA allocator, built from the kernel's ranges at the first map
+ * @iova_ready: @iova is built
+ * @iova_stale: a device attached since: rebuild before the next allocation
+ * @table: VA -> mapping lookup for fpgactl_dma_iova()
+ * @maps: live mappings (slow-path bookkeeping)
+ * @nr_maps: their number
+ */
+struct fpgactl_iommu {
+	const struct iommu_backend *backend;
+	unsigned int refs;
+	pthread_mutex_t lock;
+	struct iova_allocator iova;
+	bool iova_ready;
+	bool iova_stale;
+	struct dma_table *table;
+	struct dma_mapping **maps;
+	size_t nr_maps;
+	union {
+		struct legacy_state legacy;
+		struct iommufd_state iommufd;
+	};
+};
+
+/* Take a reference. */
+void iommu_get(struct fpgactl_iommu *iommu);
+/* Attach/detach a device through the context's backend (takes the lock). */
+int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+void iommu_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+/* The backend AUTO resolves to for @bdf (or for no device when NULL). */
+enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf);
+
+/* ---- dma_table.c: VA -> IOVA lookup without locks or list walks ---------- */
+
+/**
+ * struct dma_mapping - one buffer mapped in a context
+ * @vaddr: CPU address (aligned to DMA_TABLE_SLOT)
+ * @iova: device address
+ * @size: mapped bytes
+ */
+struct dma_mapping {
+	uintptr_t vaddr;
+	uint64_t iova;
+	uint64_t size;
+};
+
+/* Granule of the table: every buffer's VA start is aligned to it, so one
+ * slot never holds two buffers. */
+#define DMA_TABLE_SLOT_SHIFT 21
+#define DMA_TABLE_SLOT ((size_t)1 << DMA_TABLE_SLOT_SHIFT)
+
+struct dma_table *dma_table_create(void);
+void dma_table_destroy(struct dma_table *t);
+/* Point every slot of @m at it.  Return 0 or -ENOMEM. */
+int dma_table_insert(struct dma_table *t, const struct dma_mapping *m);
+void dma_table_remove(struct dma_table *t, const struct dma_mapping *m);
+const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t va);
+
+/* ---- hugepage.c: backing memory for DMA buffers -------------------------- */
+
+/**
+ * struct dma_backing - memory behind a DMA buffer
+ * @vaddr: start, aligned to DMA_TABLE_SLOT
+ * @len: length of the mapping
+ * @page_size: size of the pages backing it
+ * @node: NUMA node the pages landed on, -1 unknown or mixed
+ * @source: "hugetlbfs:/mount", "memfd" or "anonymous"
+ */
+struct dma_backing {
+	void *vaddr;
+	size_t len;
+	size_t page_size;
+	int node;
+	char source[128];
+};
+
+/*
+ * Allocate @size bytes (a multiple of @page_size) of zeroed, populated
+ * memory on @node (-1: anywhere), following the fallbacks of
+ * fpgactl_dma_alloc().  Return 0 or -errno (logged, with the fix).
+ */
+int backing_alloc(size_t size, size_t page_size, int node, unsigned int flags,
+		  struct dma_backing *out);
+void backing_free(struct dma_backing *b);
+/* Free hugepages of @page_size on @node (-1: all nodes), -errno if unknown. */
+long hugepages_free(size_t page_size, int node);
+/* "hugetlbfs:/path", "memfd" or "none": where @page_size pages would come
+ * from. */
+void backing_describe(size_t page_size, char *buf, size_t size);
+
+/* ---- dma.c ---------------------------------------------------------------- */
+
+/* Release every DMA bookkeeping structure of a context being closed. */
+void iommu_dma_teardown(struct fpgactl_iommu *iommu);
+
+/* ---- device.c, region.c: the open device ---------------------------------- */
+
+/* An mmap-able part of a region, relative to the region's start. */
+struct region_area {
+	uint64_t offset;
+	uint64_t size;
+};
+
+/**
+ * struct region - a VFIO region and its mappings
+ * @info: public description
+ * @fd_offset: where the region starts in the device fd
+ * @map: reservation covering the whole region (PROT_NONE where unmapped),
+ *	or NULL when nothing is mapped
+ * @areas: the mapped areas (@info.nr_areas of them)
+ */
+struct region {
+	struct fpgactl_region_info info;
+	uint64_t fd_offset;
+	uint8_t *map;
+	struct region_area *areas;
+};
+
+#define FPGACTL_NUM_BARS 6
+
+/**
+ * struct fpgactl_device - an open device
+ * @bdf: canonical PCI address
+ * @fd: VFIO device fd
+ * @iommu: context (one reference held)
+ * @group: legacy backend: group number; iommufd backend: unused (-1)
+ * @devid: iommufd backend: the device id BIND_IOMMUFD returned
+ * @flags: VFIO_DEVICE_FLAGS_* from VFIO_DEVICE_GET_INFO
+ * @num_regions: number of regions
+ * @num_irqs: number of IRQ indexes
+ * @numa_node: the device's NUMA node from sysfs, -1 when unknown
+ * @dma_limit: highest IOVA the device can address (its DMA mask)
+ * @regions: one per region index
+ * @bars: data-path view of fully mapped BARs (base NULL otherwise)
+ */
+struct fpgactl_device {
+	char bdf[FPGACTL_BDF_LEN];
+	int fd;
+	struct fpgactl_iommu *iommu;
+	int group;
+	uint32_t devid;
+	uint32_t flags;
+	uint32_t num_regions;
+	uint32_t num_irqs;
+	int numa_node;
+	uint64_t dma_limit;
+	struct region *regions;
+	struct fpgactl_bar bars[FPGACTL_NUM_BARS];
+};
+
+/* region.c: query every region and map the BARs; unmap them again. */
+int regions_setup(struct fpgactl_device *dev);
+void regions_teardown(struct fpgactl_device *dev);
+/* The region for @index, or NULL (logged) when out of range. */
+struct region *region_get(struct fpgactl_device *dev, uint32_t index);
+/*
+ * Pointer to [@offset, @offset + @len) when the whole range lies inside one
+ * mapped area, NULL otherwise.
+ */
+volatile uint8_t *region_mapped_ptr(const struct region *r, uint64_t offset,
+				    uint64_t len);
+
+/* -ERANGE (logged) when [@offset, @offset + @len) leaves region @r. */
+int region_check_range(struct fpgactl_device *dev, const struct region *r,
+		       uint64_t offset, uint64_t len);
+
+/*
+ * One naturally aligned access of @width bytes between device memory @io and
+ * @mem, in the direction @to_io.
+ */
+static inline void mmio_access(volatile uint8_t *io, void *mem,
+			       unsigned int width, bool to_io)
+{
+	switch (width) {
+	case 1:
+		if (to_io)
+			*(volatile uint8_t *)io = *(uint8_t *)mem;
+		else
+			*(uint8_t *)mem = *(volatile uint8_t *)io;
+		break;
+	case 2:
+		if (to_io)
+			*(volatile uint16_t *)io = *(uint16_t *)mem;
+		else
+			*(uint16_t *)mem = *(volatile uint16_t *)io;
+		break;
+	case 4:
+		if (to_io)
+			*(volatile uint32_t *)io = *(uint32_t *)mem;
+		else
+			*(uint32_t *)mem = *(volatile uint32_t *)io;
+		break;
+	default:
+		if (to_io)
+			*(volatile uint64_t *)io = *(uint64_t *)mem;
+		else
+			*(uint64_t *)mem = *(volatile uint64_t *)io;
+		break;
+	}
+}
+
+/* reset.c: whether VFIO_DEVICE_PCI_HOT_RESET could be attempted at all. */
+bool device_hot_reset_possible(struct fpgactl_device *dev);
+
+/* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
+int xioctl(int fd, unsigned long request, void *arg);
+
+#endif

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU contexts: one I/O address space, shared by the devices opened into
+ * it, behind one table of backends.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct iommu_backend *const backends[] = {
+	[FPGACTL_IOMMU_LEGACY] = &iommu_backend_legacy,
+	[FPGACTL_IOMMU_IOMMUFD] = &iommu_backend_iommufd,
+};
+
+/* The node exists and this process may open it read/write. */
+static bool dev_node_usable(const char *rel)
+{
+	char path[PATH_MAX];
+
+	return !dev_path(path, sizeof(path), "%s", rel) &&
+	       !access(path, R_OK | W_OK);
+}
+
+/*
+ * iommufd only where it can be opened: /dev/iommu is often root-only while
+ * the legacy group nodes are given to users by udev rules.
+ */
+enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf)
+{
+	if (!dev_node_usable("iommu"))
+		return FPGACTL_IOMMU_LEGACY;
+	if (bdf)
+		return pci_vfio_cdev_index(bdf) >= 0 ? FPGACTL_IOMMU_IOMMUFD
+						     : FPGACTL_IOMMU_LEGACY;
+	return dev_node_usable("vfio/devices") ? FPGACTL_IOMMU_IOMMUFD
+					       : FPGACTL_IOMMU_LEGACY;
+}
+
+FPGACTL_EXPORT struct fpgactl_iommu *
+fpgactl_iommu_open(enum fpgactl_iommu_backend backend, int *err)
+{
+	struct fpgactl_iommu *iommu;
+	int ret;
+
+	if (backend == FPGACTL_IOMMU_AUTO)
+		backend = iommu_auto_backend(NULL);
+	if ((unsigned int)backend >= ARRAY_SIZE(backends) || !backends[backend]) {
+		log_err("unknown IOMMU backend %d", (int)backend);
+		ret = -EINVAL;
+		goto fail;
+	}
+	iommu = calloc(1, sizeof(*iommu));
+	if (!iommu) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	iommu->backend = backends[backend];
+	iommu->refs = 1;
+	pthread_mutex_init(&iommu->lock, NULL);
+	ret = iommu->backend->open(iommu);
+	if (ret) {
+		pthread_mutex_destroy(&iommu->lock);
+		free(iommu);
+		goto fail;
+	}
+	log_debug("IOMMU context opened with the %s backend", iommu->backend->name);
+	return iommu;
+fail:
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+void iommu_get(struct fpgactl_iommu *iommu)
+{
+	__atomic_add_fetch(&iommu->refs, 1, __ATOMIC_RELAXED);
+}
+
+FPGACTL_EXPORT void fpgactl_iommu_close(struct fpgactl_iommu *iommu)
+{
+	if (!iommu || __atomic_sub_fetch(&iommu->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	iommu->backend->close(iommu);
+	iommu_dma_teardown(iommu);
+	pthread_mutex_destroy(&iommu->lock);
+	free(iommu);
+}
+
+FPGACTL_EXPORT const char *fpgactl_iommu_backend_name(const struct fpgactl_iommu *iommu)
+{
+	return iommu->backend->name;
+}
+
+int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+{
+	int ret;
+
+	pthread_mutex_lock(&iommu->lock);
+	ret = iommu->backend->attach(iommu, dev);
+	/* A new device can narrow the usable IOVA ranges. */
+	if (!ret)
+		iommu->iova_stale = true;
+	pthread_mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+void iommu_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+{
+	pthread_mutex_lock(&iommu->lock);
+	iommu->backend->detach(iommu, dev);
+	pthread_mutex_unlock(&iommu->lock);
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install the build into a staging directory, then build a program against it
+# with nothing but `pkg-config --cflags --libs libfpgactl`, and run it.
+# Usage: run.sh BUILD_DIR SOURCE_FILE
+set -eu
+build=$1
+src=$2
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+meson install -C "$build" --destdir "$stage" --no-rebuild --quiet
+pcdir=$(dirname "$(find "$stage" -name libfpgactl.pc | head -n 1)")
+[ -n "$pcdir" ] || { echo "libfpgactl.pc was not installed"; exit 1; }
+
+# The sysroot makes pkg-config prefix its -I and -L paths with the stage.
+export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$stage"
+flags=$(pkg-config --cflags --libs libfpgactl)
+echo "pkg-config: $flags"
+cc -std=gnu11 -Wall -Wextra -Werror -o "$stage/consumer" "$src" $flags
+# pkgconf already prefixes variables with the sysroot.
+libdir=$(pkg-config --variable=libdir libfpgactl)
+LD_LIBRARY_PATH="$libdir" "$stage/consumer"
+# The binary must really use the staged library, not one from the system.
+LD_LIBRARY_PATH="$libdir" ldd "$stage/consumer" | grep -q "$libdir/libfpgactl.so.0"

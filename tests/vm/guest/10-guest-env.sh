@@ -1,0 +1,27 @@
+# The guest itself: the emulated IOMMU is on, VFIO is loaded, and the devices
+# the other tests use are there, each in an IOMMU group of its own.
+. /lib/vmtest.sh
+
+note "kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+pci_table
+
+[ -e /sys/class/iommu/dmar0 ] ||
+	fail "no /sys/class/iommu/dmar0: the guest kernel did not enable the emulated Intel IOMMU (intel_iommu=on, -device intel-iommu)"
+[ -c /dev/vfio/vfio ] || fail "no /dev/vfio/vfio: the vfio module is not loaded"
+[ -d /sys/bus/pci/drivers/vfio-pci ] || fail "no vfio-pci driver in /sys/bus/pci/drivers"
+
+edu=$(need_device $EDU_ID) || exit 1
+nvme=$(need_device $NVME_ID) || exit 1
+ge=$(group_of "$edu")
+gn=$(group_of "$nvme")
+[ "$ge" != - ] || fail "edu $edu has no IOMMU group"
+[ "$gn" != - ] || fail "NVMe $nvme has no IOMMU group"
+[ "$ge" != "$gn" ] || fail "edu and NVMe share IOMMU group $ge"
+for g in "$ge" "$gn"; do
+	n=$(ls /sys/kernel/iommu_groups/$g/devices | wc -l)
+	expect_eq "$n" 1 "number of devices in IOMMU group $g"
+done
+note "edu $edu (group $ge, driver $(driver_of "$edu")), NVMe $nvme (group $gn, driver $(driver_of "$nvme"))"
+
+# For the DMA tests: 2 MiB hugepages reserved, hugetlbfs mounted.
+expect_hugepages

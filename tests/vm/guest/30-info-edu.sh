@@ -1,0 +1,37 @@
+# fpgactl info on edu: BAR0 of 1 MiB, mmap-able and mapped; one INTx and one
+# MSI vector, no MSI-X; the legacy VFIO container (the 6.1 kernel has no
+# iommufd).
+. /lib/vmtest.sh
+
+edu=$(need_device $EDU_ID) || exit 1
+group=$(group_of "$edu")
+vfio_bind_sysfs "$edu"
+
+run fpgactl -d "$edu" info
+expect_ok
+expect_out "^device: +$edu \\($EDU_ID, class 00ff00\\)$"
+expect_out '^driver: +vfio-pci$'
+expect_out "^iommu: +group $group, legacy backend$"
+expect_out '^regions:$'
+bar0=$(out_line '^ +0 +BAR0 ')
+[ -n "$bar0" ] || fail "no BAR0 line in the regions"
+echo "$bar0" | grep -Eq ' 0x100000 +1 MiB ' || fail "BAR0 is not 0x100000 (1 MiB): $bar0"
+for flag in r w mmap mapped; do
+	echo " $bar0 " | grep -q " $flag " || fail "BAR0 lacks the '$flag' flag: $bar0"
+done
+# edu implements BAR0 alone; conventional PCI config space is 256 bytes.
+expect_no_out_line '^ +[1-5] +BAR[1-5] '
+expect_out '^ +7 +CONFIG +0x100 '
+expect_out '^irqs:$'
+expect_out '^ +0 +INTx +1$'
+expect_out '^ +1 +MSI +1$'
+expect_out '^ +2 +MSI-X +0$'
+
+run fpgactl -d "$edu" info --json
+expect_ok
+expect_out '"iommu_backend": "legacy"'
+expect_out "\"iommu_group\": $group,"
+expect_out '\{"index": 0, "name": "BAR0", "size": 1048576, "flags": \["r", "w", "mmap", "mapped"\]\}'
+expect_out '\{"index": 0, "name": "INTx", "count": 1\}'
+expect_out '\{"index": 1, "name": "MSI", "count": 1\}'
+expect_out '\{"index": 2, "name": "MSI-X", "count": 0\}'

@@ -1,0 +1,104 @@
+#!/bin/sh
+# /init of the VM test initramfs that vm.py builds (busybox sh, PID 1).
+#
+# Mounts the pseudo file systems, loads the VFIO modules, runs every guest
+# test in /tests in the order /etc/vmtest.conf gives, and powers off.  The
+# results go to the second serial port (/dev/ttyS1), which the kernel never
+# writes to; every line carries "@@VMTEST <nonce>" so that vm.py can tell it
+# from anything else.  The protocol, one line each:
+#   @@VMTEST <nonce> BOOTED <kernel release>
+#   @@VMTEST <nonce> SETUP-FAILED <what>     (then "|" and "K" lines, power off)
+#   @@VMTEST <nonce> READY <guest uptime> <seconds the hugepages took>
+#   @@VMTEST <nonce> BEGIN <test>
+#   @@VMTEST <nonce> | <a line of the test's stdout and stderr>
+#   @@VMTEST <nonce> K <a kernel log line logged while the test ran>
+#   @@VMTEST <nonce> END <test> ok|fail|skip <exit status> <seconds> [reason]
+#   @@VMTEST <nonce> DONE
+# A test's output is collected in a file and sent only once it has ended, so
+# its lines are never interleaved with anything.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin LD_LIBRARY_PATH=/lib HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+# Only emergency messages on the console; the rest is read with dmesg.
+echo 1 >/proc/sys/kernel/printk
+
+. /etc/vmtest.conf
+
+# /dev/ttyS1 exists even without a UART behind it; then opening it fails.
+if stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
+	exec 3>/dev/ttyS1
+else
+	exec 3>/dev/console
+fi
+P="@@VMTEST $VMTEST_NONCE"
+say() { echo "$P $*" >&3; }
+# send_file TAG FILE: every line of FILE as "<P> TAG line".
+send_file() { awk -v p="$P $1" '{ sub(/\r$/, ""); print p " " $0 }' "$2" >&3; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+finish() {
+	exec 3>&-
+	sync
+	poweroff -f
+	sleep 10 # poweroff -f does not return; panic=-1 and -no-reboot if init exits
+}
+
+say BOOTED "$(uname -r)"
+
+for m in $(cat /lib/modules/order); do
+	if ! insmod "/lib/modules/$m" >>/tmp/setup.log 2>&1; then
+		say SETUP-FAILED "insmod $m"
+		send_file "|" /tmp/setup.log
+		dmesg | tail -n 40 >/tmp/setup.kmsg
+		send_file K /tmp/setup.kmsg
+		finish
+	fi
+done
+# 2 MiB hugepages for the DMA tests, and hugetlbfs on /dev/hugepages (where
+# systemd mounts it), so that both the hugetlbfs and the memfd(MFD_HUGETLB)
+# backings are real.  VMTEST_HUGEPAGES is a total ("16") or per NUMA node
+# ("0:16 1:16").  Not fatal here: the guest-env tests check the counts.
+hp_start=$(uptime_s)
+case ${VMTEST_HUGEPAGES:-0} in
+*:*)
+	for spec in $VMTEST_HUGEPAGES; do
+		echo "${spec#*:}" \
+			>"/sys/devices/system/node/node${spec%%:*}/hugepages/hugepages-2048kB/nr_hugepages" 2>/dev/null
+	done
+	;;
+*) echo "${VMTEST_HUGEPAGES:-0}" >/proc/sys/vm/nr_hugepages 2>/dev/null ;;
+esac
+mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages 2>/dev/null
+hp_end=$(uptime_s)
+# READY, with the guest's uptime and the seconds the hugepages took.
+say READY "$hp_end" "$(awk -v a="$hp_start" -v b="$hp_end" 'BEGIN { printf "%.2f", b - a }')"
+
+for t in $VMTEST_TESTS; do
+	say BEGIN "$t"
+	dir=/tmp/vmtest/$t
+	mkdir -p "$dir"
+	dmesg -c >/dev/null
+	start=$(uptime_s)
+	(
+		cd "$dir" &&
+			VMTEST_NAME=$t VMTEST_SKIP_FILE=$dir/skip-reason \
+				exec timeout -s KILL "$VMTEST_TIMEOUT" sh "/tests/$t.sh"
+	) >"$dir/output" 2>&1 </dev/null
+	rc=$?
+	end=$(uptime_s)
+	dmesg -c >"$dir/kmsg"
+	send_file "|" "$dir/output"
+	send_file K "$dir/kmsg"
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	case $rc in
+	0) say END "$t" ok "$rc" "$secs" ;;
+	77) say END "$t" skip "$rc" "$secs" "$(head -n 1 "$dir/skip-reason" 2>/dev/null)" ;;
+	137) say END "$t" fail "$rc" "$secs" "killed after the ${VMTEST_TIMEOUT}s per-test timeout" ;;
+	*) say END "$t" fail "$rc" "$secs" ;;
+	esac
+done
+
+say DONE
+finish

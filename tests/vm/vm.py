@@ -1,0 +1,888 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Run the guest tests of tests/vm/guest/ in a QEMU VM and report them as TAP.
+
+The VM is a q35 machine under TCG (KVM when /dev/kvm is usable) with an
+emulated Intel IOMMU, QEMU's edu device and an NVMe controller.  Its kernel is
+Debian's 6.1 kernel, fetched by setup.sh into a cache directory; its root file
+system is an initramfs built here: a static busybox, the VFIO modules, the
+binaries named on the command line with the shared libraries they need, the
+guest tests, and init.sh as /init.
+
+    tests/vm/vm.py [options] BINARY...
+
+See docs/vm-tests.md.  Exit status: 0 when every test passed or was skipped,
+1 when a test failed, 2 when the VM could not boot or the tests could not be
+run, 77 (with a TAP skip line) when the VM cannot be set up on this machine
+outside CI.  With --tap-harness (as meson runs it) a failed or skipped test
+exits 0 and the TAP lines alone say so.
+"""
+
+import argparse
+import lzma
+import os
+import re
+import secrets
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GUEST_DIR = os.path.join(HERE, "guest")
+SETUP_SH = os.path.join(HERE, "setup.sh")
+INIT_SH = os.path.join(HERE, "init.sh")
+TESTLIB_SH = os.path.join(HERE, "testlib.sh")
+BUSYBOX = "/bin/busybox"
+
+EXIT_FAILED = 1
+EXIT_NO_VM = 2
+EXIT_SKIP = 77
+
+MARKER = "@@VMTEST"
+
+
+def log(msg):
+    """Progress for people: stderr, so that stdout stays TAP."""
+    print("vm.py: " + msg, file=sys.stderr, flush=True)
+
+
+def default_cache():
+    if os.environ.get("FPGACTL_VM_CACHE"):
+        return os.environ["FPGACTL_VM_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "libfpgactl-vm")
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class SetupError(Exception):
+    """The VM cannot be prepared on this machine."""
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_name(path):
+    """guest/20-list-bind.sh -> "20-list-bind"."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def short_name(name):
+    """"20-list-bind" -> "list-bind"."""
+    return re.sub(r"^\d+-", "", name)
+
+
+MACHINE_RE = re.compile(r"^#\s*machine:\s*(\S+)\s*$")
+
+
+def test_machine(name):
+    """The machine a guest test asks for in its leading comments
+    ("# machine: numa"), "default" when it names none."""
+    with open(os.path.join(GUEST_DIR, name + ".sh")) as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            m = MACHINE_RE.match(line.strip())
+            if m:
+                return m.group(1)
+    return "default"
+
+
+def find_tests(only):
+    tests = sorted(test_name(f) for f in os.listdir(GUEST_DIR)
+                   if f.endswith(".sh"))
+    if not only:
+        return tests
+    wanted = []
+    for pattern in only:
+        hits = [t for t in tests if pattern in (t, short_name(t))]
+        if not hits:
+            raise SystemExit("vm.py: no guest test named %r (have: %s)"
+                             % (pattern, ", ".join(tests)))
+        wanted += [t for t in hits if t not in wanted]
+    return [t for t in tests if t in wanted]
+
+
+# ---------------------------------------------------------------- setup
+
+
+def kernel_dir(cache):
+    """The cached kernel directory, or None when setup.sh has not run."""
+    try:
+        with open(os.path.join(cache, "current")) as f:
+            release = f.read().strip()
+    except OSError:
+        return None
+    d = os.path.join(cache, "kernel", release)
+    if os.path.exists(os.path.join(d, "complete")):
+        return d
+    return None
+
+
+def host_ready():
+    return (shutil.which("qemu-system-x86_64") is not None
+            and os.path.exists(BUSYBOX))
+
+
+def ensure_setup(cache, allow_setup):
+    """Return the kernel directory, running setup.sh when something is missing."""
+    kdir = kernel_dir(cache)
+    if kdir and host_ready():
+        return kdir
+    if not allow_setup:
+        raise SetupError("the VM is not set up (run tests/vm/setup.sh)")
+    log("running %s (cache %s)" % (SETUP_SH, cache))
+    env = dict(os.environ, FPGACTL_VM_CACHE=cache)
+    # setup.sh talks on stdout; keep ours for TAP.
+    res = subprocess.run(["sh", SETUP_SH], env=env, stdout=sys.stderr,
+                         stderr=sys.stderr, stdin=subprocess.DEVNULL)
+    if res.returncode != 0:
+        raise SetupError("tests/vm/setup.sh failed (exit status %d)"
+                         % res.returncode)
+    kdir = kernel_dir(cache)
+    if not kdir or not host_ready():
+        raise SetupError("tests/vm/setup.sh ran but the kernel, QEMU or "
+                         "busybox is still missing")
+    return kdir
+
+
+# ---------------------------------------------------------------- kernel
+
+
+def has_pvh_entry(elf):
+    """Whether the ELF image has the Xen PVH entry note QEMU boots it by."""
+    if elf[:5] != b"\x7fELF\x02":  # ELF, 64-bit
+        return False
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", elf, phoff + i * phentsize)
+        if p_type != 4:  # PT_NOTE
+            continue
+        pos, end = p_offset, p_offset + p_filesz
+        while pos + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", elf, pos)
+            name = elf[pos + 12:pos + 12 + namesz].rstrip(b"\0")
+            if name == b"Xen" and ntype == 18:  # XEN_ELFNOTE_PHYS32_ENTRY
+                return True
+            pos += 12 + (namesz + 3) // 4 * 4 + (descsz + 3) // 4 * 4
+    return False
+
+
+def extract_vmlinux(vmlinuz):
+    """The ELF kernel inside a bzImage (xz or gzip compressed), or None."""
+    with open(vmlinuz, "rb") as f:
+        data = f.read()
+    for magic, fmt in ((b"\xfd7zXZ\x00", "xz"), (b"\x1f\x8b\x08", "gzip")):
+        off = data.find(magic)
+        while off >= 0:
+            try:
+                if fmt == "xz":
+                    out = lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(
+                        data[off:])
+                else:
+                    out = zlib.decompressobj(wbits=31).decompress(data[off:])
+            except (lzma.LZMAError, zlib.error):
+                out = b""
+            if out[:4] == b"\x7fELF":
+                return out
+            off = data.find(magic, off + 1)
+    return None
+
+
+def boot_kernel(kdir, bzimage):
+    """The kernel file for QEMU's -kernel.
+
+    Preferably the uncompressed ELF vmlinux, extracted from vmlinuz once and
+    cached next to it: QEMU boots it through its PVH entry point, which
+    saves the decompression, some 3 s under TCG.  vmlinuz when that cannot
+    be had (or with --bzimage)."""
+    vmlinuz = os.path.join(kdir, "vmlinuz")
+    if bzimage:
+        return vmlinuz
+    path = os.path.join(kdir, "vmlinux")
+    if os.path.exists(path):
+        return path
+    if os.path.exists(path + ".none"):
+        return vmlinuz
+    elf = extract_vmlinux(vmlinuz)
+    ok = elf is not None and has_pvh_entry(elf)
+    try:
+        if ok:
+            with open(path + ".tmp", "wb") as f:
+                f.write(elf)
+            os.rename(path + ".tmp", path)
+            log("extracted %s (%d MB) from vmlinuz, booted through its PVH "
+                "entry point" % (path, len(elf) >> 20))
+            return path
+        # Remember, so that the extraction is not tried on every run.
+        open(path + ".none", "w").close()
+    except OSError as e:
+        log("cannot write %s: %s" % (path, e))
+    log("no ELF kernel with a PVH entry point in %s: booting the bzImage"
+        % vmlinuz)
+    return vmlinuz
+
+
+# ---------------------------------------------------------------- initramfs
+
+
+class Cpio:
+    """Writer of a "newc" cpio archive, the format the kernel unpacks.
+
+    Written here rather than with cpio(1) so that device nodes such as
+    /dev/console can be included without being root.
+    """
+
+    def __init__(self, path):
+        self.f = open(path, "wb")
+        self.ino = 1
+        self.names = set()
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        self.names.add(name)
+        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0,
+                  rdev[0], rdev[1], len(name) + 1, 0]
+        self.ino += 1
+        hdr = b"070701" + b"".join(b"%08x" % v for v in fields)
+        blob = hdr + name.encode() + b"\0"
+        blob += b"\0" * (-len(blob) % 4)
+        blob += data + b"\0" * (-len(data) % 4)
+        self.f.write(blob)
+
+    def dir(self, name):
+        parts = name.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            sub = "/".join(parts[:i])
+            if sub not in self.names:
+                self._entry(sub, stat.S_IFDIR | 0o755)
+
+    def _parent(self, name):
+        parent = os.path.dirname(name.strip("/"))
+        if parent:
+            self.dir(parent)
+
+    def file(self, name, src=None, data=None, mode=0o755):
+        name = name.strip("/")
+        self._parent(name)
+        if data is None:
+            with open(src, "rb") as f:
+                data = f.read()
+        self._entry(name, stat.S_IFREG | mode, data)
+
+    def symlink(self, name, target):
+        name = name.strip("/")
+        self._parent(name)
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, name, major, minor):
+        name = name.strip("/")
+        self._parent(name)
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def close(self):
+        self._entry("TRAILER!!!", 0)
+        self.f.close()
+
+
+def shared_libraries(binary):
+    """(name in the guest, host file) of every shared library @binary loads.
+
+    Libraries go to /lib under the name the binary asks for (the guest's
+    LD_LIBRARY_PATH is /lib); the dynamic loader goes to its absolute path.
+    """
+    res = subprocess.run(["ldd", binary], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0:  # static binary or script: nothing to add
+        return []
+    libs = []
+    for line in res.stdout.splitlines():
+        line = line.strip()
+        m = re.match(r"(\S+) => (\S+) \(0x[0-9a-f]+\)$", line)
+        if m:
+            libs.append(("/lib/" + os.path.basename(m.group(1)), m.group(2)))
+            continue
+        m = re.match(r"(/\S+) \(0x[0-9a-f]+\)$", line)
+        if m:  # the dynamic loader
+            libs.append((m.group(1), m.group(1)))
+            continue
+        if "not found" in line:
+            raise SetupError("%s: ldd cannot find a library: %s"
+                             % (binary, line))
+    return libs
+
+
+def build_initramfs(path, kdir, binaries, tests, conf):
+    cpio = Cpio(path)
+    for d in ("dev", "proc", "sys", "tmp", "root", "etc", "lib64"):
+        cpio.dir(d)
+    cpio.chardev("dev/console", 5, 1)
+    cpio.chardev("dev/null", 1, 3)
+    cpio.file("init", INIT_SH)
+    cpio.file("bin/busybox", BUSYBOX)
+    libs = dict(shared_libraries(BUSYBOX))  # none for busybox-static
+    applets = subprocess.run([BUSYBOX, "--list-full"], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout.split()
+    for applet in applets:
+        if applet != "bin/busybox":
+            cpio.symlink(applet, "/bin/busybox")
+    with open(os.path.join(kdir, "modules", "order")) as f:
+        modules = f.read().split()
+    for m in modules:
+        cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
+                  mode=0o644)
+    cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
+              mode=0o644)
+    for b in binaries:
+        cpio.file("bin/" + os.path.basename(b), b)
+        for guest, host in shared_libraries(b):
+            libs[guest] = host
+    for guest, host in sorted(libs.items()):
+        cpio.file(guest, host)
+    cpio.file("lib/vmtest.sh", TESTLIB_SH, mode=0o644)
+    for t in tests:
+        cpio.file("tests/%s.sh" % t, os.path.join(GUEST_DIR, t + ".sh"),
+                  mode=0o644)
+    text = "".join("%s='%s'\n" % kv for kv in conf.items())
+    cpio.file("etc/vmtest.conf", data=text.encode(), mode=0o644)
+    cpio.close()
+
+
+# ---------------------------------------------------------------- QEMU
+
+
+def kvm_usable():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+# The machines guest tests can ask for.  Each is one QEMU boot: "memory"
+# (MiB), "smp", "hugepages" (2 MiB pages init.sh reserves: a total, or
+# "NODE:COUNT ..." per NUMA node), and "devices(work)", the QEMU arguments
+# for the NUMA topology and the devices.  Every machine has the emulated
+# Intel IOMMU; its tests find the devices by vendor:device ID in sysfs.
+
+
+def nvme_args(work):
+    # On the root bus: without bus=, QEMU would pick a pxb-pcie bus.
+    return ["-drive", "file=%s,if=none,id=nv0,format=raw"
+            % os.path.join(work, "nvme.img"),
+            "-device", "nvme,serial=fpgactl01,drive=nv0,bus=pcie.0"]
+
+
+def default_devices(work, memory):
+    # edu 0000:00:01.0, NVMe 0000:00:02.0, both on q35's root bus.
+    return ["-device", "edu"] + nvme_args(work)
+
+
+def numa_devices(work, memory):
+    # Two nodes of 512 MiB with a vCPU each.  edu sits behind a PCIe root
+    # port on a PCIe expander bridge (a second host bridge, bus 0x10) that
+    # ACPI puts on node 1 (_PXM), so the guest sees numa_node 1 for edu
+    # (0000:11:00.0); NVMe stays on the root bus (numa_node -1).
+    half = "%dM" % (memory // 2)
+    return [
+        "-object", "memory-backend-ram,id=mem0,size=" + half,
+        "-object", "memory-backend-ram,id=mem1,size=" + half,
+        "-numa", "node,nodeid=0,cpus=0,memdev=mem0",
+        "-numa", "node,nodeid=1,cpus=1,memdev=mem1",
+        "-device", "pxb-pcie,id=pxb1,bus=pcie.0,bus_nr=16,numa_node=1",
+        "-device", "pcie-root-port,id=rp1,bus=pxb1,chassis=1,slot=1",
+        "-device", "edu,bus=rp1",
+    ] + nvme_args(work)
+
+
+MACHINES = {
+    "default": {
+        "about": "1 vCPU, 1 GiB, 16 hugepages; edu and NVMe on the root bus",
+        "memory": 1024, "smp": 1, "hugepages": "16",
+        "devices": default_devices,
+    },
+    "numa": {
+        "about": "2 NUMA nodes of 512 MiB and 1 vCPU each, 16 hugepages on "
+                 "each node; edu on node 1 (pxb-pcie, root port), NVMe on the "
+                 "root bus",
+        "memory": 1024, "smp": 2, "hugepages": "0:16 1:16",
+        "devices": numa_devices,
+    },
+    "bench": {
+        "about": "1 vCPU, 3 GiB, 640 hugepages (1.25 GiB); devices as default",
+        "memory": 3072, "smp": 1, "hugepages": "640",
+        "devices": default_devices,
+    },
+}
+
+
+def qemu_command(args, kdir, work, machine):
+    accel = args.accel
+    if accel == "auto":
+        accel = "kvm" if kvm_usable() else "tcg"
+    if accel == "kvm":
+        # The emulated IOMMU's interrupt remapping needs a split irqchip.
+        qmachine, cpu = "q35,accel=kvm,kernel-irqchip=split", "host"
+    else:
+        qmachine, cpu = "q35,accel=tcg", "max"
+    # init_on_alloc=0: Debian's kernel zeroes every page it allocates, which
+    # under TCG costs about 10 ms per 2 MiB hugepage reserved (7 s for 640).
+    append = ("console=ttyS0 intel_iommu=on quiet loglevel=4 panic=-1 "
+              "init_on_alloc=0 rdinit=/init")
+    m = MACHINES[machine]
+    memory = args.memory or m["memory"]
+    return accel, [
+        args.qemu, "-machine", qmachine, "-cpu", cpu,
+        "-m", str(memory), "-smp", str(m["smp"]),
+        "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+        "-device", "intel-iommu,intremap=on,caching-mode=on",
+    ] + m["devices"](work, memory) + [
+        "-kernel", boot_kernel(kdir, args.bzimage),
+        "-initrd", os.path.join(work, "initramfs.cpio"),
+        "-append", append,
+        # ttyS0: kernel console; ttyS1: the test protocol (see init.sh).
+        "-chardev", "file,id=con,path=%s" % os.path.join(work, "console.log"),
+        "-serial", "chardev:con",
+        "-chardev", "file,id=res,path=%s" % os.path.join(work, "results.log"),
+        "-serial", "chardev:res",
+    ]
+
+
+def die_with_parent():
+    """In QEMU's child process: get SIGKILL when vm.py dies, however it dies."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def kill_qemu(proc):
+    """Kill QEMU and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+class Terminated(Exception):
+    """vm.py got SIGTERM or SIGHUP (e.g. meson's timeout)."""
+
+
+def on_signal(signum, frame):
+    raise Terminated("vm.py got signal %d" % signum)
+
+
+# ---------------------------------------------------------------- results
+
+
+class Report:
+    """Turns protocol lines into TAP as they arrive."""
+
+    def __init__(self, tests, numbers, nonce, verbose, label):
+        self.tests = tests
+        self.label = label
+        self.nonce = nonce
+        self.verbose = verbose
+        self.pattern = re.compile(re.escape(MARKER) + r" (\S+) (\S+)(?: (.*))?$")
+        self.booted = None
+        self.ready = False
+        self.done = False
+        self.setup_failed = None
+        self.setup_lines = []
+        self.current = None
+        self.lines = []
+        self.kmsg = []
+        self.results = {}  # test -> ok, skip or fail
+        self.numbers = numbers
+        self.boot_time = None
+        self.start = time.monotonic()
+
+    def line(self, text):
+        m = self.pattern.search(text)
+        if not m or m.group(1) != self.nonce:
+            return
+        kind, rest = m.group(2), m.group(3) or ""
+        if kind == "BOOTED":
+            self.booted = rest
+        elif kind == "READY":
+            self.ready = True
+            self.boot_time = time.monotonic() - self.start
+            f = rest.split()
+            extra = ""
+            if len(f) >= 2:
+                extra = ("; guest uptime %s s, of which %s s reserving "
+                         "hugepages" % (f[0], f[1]))
+            log("%sguest ready after %.1f s (kernel %s%s)"
+                % (self.label, self.boot_time, self.booted, extra))
+        elif kind == "SETUP-FAILED":
+            self.setup_failed = rest
+        elif kind == "BEGIN":
+            self.current, self.lines, self.kmsg = rest, [], []
+            if self.verbose:
+                log("%srunning %s" % (self.label, rest))
+        elif kind == "|":
+            (self.lines if self.current else self.setup_lines).append(rest)
+        elif kind == "K":
+            (self.kmsg if self.current else self.setup_lines).append(
+                "kernel: " + rest)
+        elif kind == "END":
+            self.end(rest)
+        elif kind == "DONE":
+            self.done = True
+
+    def end(self, rest):
+        fields = rest.split(" ", 4)
+        while len(fields) < 5:
+            fields.append("")
+        name, status, rc, secs, reason = fields
+        if name not in self.numbers or name in self.results:
+            return
+        n = self.numbers[name]
+        if status == "ok":
+            print("ok %d - %s" % (n, name))
+        elif status == "skip":
+            print("ok %d - %s # SKIP %s" % (n, name, reason or "skipped"))
+        else:
+            print("not ok %d - %s" % (n, name))
+            why = "exit status %s after %s s" % (rc, secs)
+            diag("%s: %s%s" % (name, why, ("; " + reason) if reason else ""))
+            diag_lines(self.lines)
+            if self.kmsg:
+                diag("kernel log while %s ran:" % name)
+                diag_lines(self.kmsg)
+        if self.verbose and status != "fail":
+            diag_lines(self.lines)
+        sys.stdout.flush()
+        log("%s%s: %s (%s s)" % (self.label, name, status, secs))
+        self.results[name] = status
+        self.current = None
+
+
+# With --tap-harness, diagnostics also go to stderr: meson keeps a TAP
+# test's stdout to itself and shows only stderr with --print-errorlogs.
+DIAG_TO_STDERR = False
+
+
+def diag(text):
+    print("# " + text)
+    if DIAG_TO_STDERR:
+        print(text, file=sys.stderr)
+
+
+def diag_lines(lines, indent="  "):
+    for line in lines:
+        diag(indent + line)
+
+
+def tail(path, n):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    lines = data.decode("utf-8", "replace").replace("\r", "").splitlines()
+    return lines[-n:]
+
+
+def run_vm(args, kdir, machine, tests, numbers, work, label):
+    """Boot @machine once and run @tests in it; TAP numbers from @numbers.
+
+    Return (exit status, seconds to READY or None, seconds QEMU ran)."""
+    os.makedirs(work, exist_ok=True)
+    nonce = secrets.token_hex(8)
+    conf = {
+        "VMTEST_NONCE": nonce,
+        "VMTEST_MACHINE": machine,
+        "VMTEST_TESTS": " ".join(tests),
+        "VMTEST_TIMEOUT": str(args.test_timeout),
+        "VMTEST_HUGEPAGES": MACHINES[machine]["hugepages"],
+    }
+    initrd = os.path.join(work, "initramfs.cpio")
+    build_initramfs(initrd, kdir, args.binaries, tests, conf)
+    with open(os.path.join(work, "nvme.img"), "wb") as f:
+        f.truncate(16 << 20)
+    for name in ("console.log", "results.log"):
+        open(os.path.join(work, name), "wb").close()
+    accel, cmd = qemu_command(args, kdir, work, machine)
+    log("%sbooting machine %s, kernel %s, with %s (%d test%s; timeout %d s; "
+        "work dir %s)"
+        % (label, machine, os.path.basename(kdir), accel, len(tests),
+           "" if len(tests) == 1 else "s", args.timeout, work))
+    report = Report(tests, numbers, nonce, args.verbose, label)
+    qemu_log = open(os.path.join(work, "qemu.log"), "wb")
+    # QEMU stays in our process group, so that a harness that kills the
+    # group kills it too; PR_SET_PDEATHSIG covers vm.py being killed alone.
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qemu_log,
+                            stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+    # The results come on ttyS1; init.sh falls back to the console when the
+    # guest has no ttyS1, so both are read (the nonce tells results apart).
+    streams = [LineReader(os.path.join(work, "results.log")),
+               LineReader(os.path.join(work, "console.log"))]
+    console_path = os.path.join(work, "console.log")
+    timed_out = False
+    console_pos = 0
+    try:
+        while True:
+            exited = proc.poll() is not None
+            for stream in streams:
+                for line in stream.lines(final=exited):
+                    report.line(line)
+            if args.console:
+                console_pos = echo_console(console_path, console_pos)
+            if exited:
+                break
+            if time.monotonic() - report.start > args.timeout:
+                timed_out = True
+                break
+            time.sleep(0.1)
+    finally:
+        kill_qemu(proc)
+        qemu_log.close()
+    elapsed = time.monotonic() - report.start
+    log("%sVM ran %.1f s%s" % (label, elapsed, " (killed at the timeout)"
+                               if timed_out else ", QEMU exit status %d"
+                               % proc.returncode))
+    status = finish(report, tests, timed_out, proc.returncode, work, args,
+                    machine)
+    return status, report.boot_time, elapsed
+
+
+class LineReader:
+    """Complete lines appended to a file since the last call."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pos = 0
+        self.pending = b""
+
+    def lines(self, final=False):
+        with open(self.path, "rb") as f:
+            f.seek(self.pos)
+            data = f.read()
+        self.pos += len(data)
+        self.pending += data
+        *complete, self.pending = self.pending.split(b"\n")
+        if final and self.pending:
+            complete.append(self.pending)
+            self.pending = b""
+        return [raw.decode("utf-8", "replace").rstrip("\r") for raw in complete]
+
+
+def echo_console(path, pos):
+    with open(path, "rb") as f:
+        f.seek(pos)
+        data = f.read()
+    if data:
+        sys.stderr.write(data.decode("utf-8", "replace").replace("\r", ""))
+        sys.stderr.flush()
+    return pos + len(data)
+
+
+def finish(report, tests, timed_out, qemu_rc, work, args, machine):
+    console = os.path.join(work, "console.log")
+    if timed_out:
+        why = "the VM was killed after the %d s timeout" % args.timeout
+    else:
+        why = "the VM stopped (QEMU exit status %d)" % qemu_rc
+
+    if not report.ready:
+        if report.setup_failed:
+            reason = "guest set-up failed: %s" % report.setup_failed
+        elif report.booted:
+            reason = "the guest booted but did not get ready: %s" % why
+        else:
+            reason = "the VM did not boot: %s" % why
+        reason = "machine %s: %s" % (machine, reason)
+        print("Bail out! %s" % reason)
+        diag_lines(report.setup_lines, "")
+        diag("QEMU output (%s):" % os.path.join(work, "qemu.log"))
+        diag_lines(tail(os.path.join(work, "qemu.log"), 20))
+        diag("last lines of the serial console (%s):" % console)
+        diag_lines(tail(console, 40))
+        sys.stdout.flush()
+        return EXIT_NO_VM
+
+    failed = False
+    for t in tests:
+        if t in report.results:
+            failed |= report.results[t] == "fail"
+            continue
+        failed = True
+        n = report.numbers[t]
+        if t == report.current:
+            print("not ok %d - %s" % (n, t))
+            diag("%s did not finish: %s" % (t, why))
+            diag_lines(report.lines)
+            diag("last lines of the serial console (%s):" % console)
+            diag_lines(tail(console, 40))
+        else:
+            print("not ok %d - %s" % (n, t))
+            diag("%s did not run: %s" % (t, why))
+    if not report.done and not failed:
+        # Every test ended but the guest did not say DONE: init.sh broke.
+        print("Bail out! the guest stopped after the last test without "
+              "reporting DONE: %s" % why)
+        sys.stdout.flush()
+        return EXIT_NO_VM
+    sys.stdout.flush()
+    args.failed = failed
+    if failed and not args.tap_harness:
+        return EXIT_FAILED
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args():
+    p = argparse.ArgumentParser(
+        description="Run the guest tests in a QEMU VM with an emulated IOMMU "
+        "and report TAP on stdout.")
+    p.add_argument("binaries", nargs="*", metavar="BINARY",
+                   help="programs to put in the guest's /bin (with their "
+                   "shared libraries), e.g. build/tools/fpgactl")
+    p.add_argument("-t", "--test", dest="only", action="append", default=[],
+                   metavar="NAME", help="run only this guest test (file name "
+                   "without .sh, with or without its number); repeatable; "
+                   "env FPGACTL_VM_TESTS=name,name")
+    p.add_argument("--list", action="store_true",
+                   help="list the guest tests with their machines, and the "
+                   "machines")
+    p.add_argument("-m", "--machine", choices=sorted(MACHINES),
+                   help="run the selected tests on this machine, whatever "
+                   "machine they ask for")
+    p.add_argument("--cache", default=default_cache(),
+                   help="kernel cache (env FPGACTL_VM_CACHE; default %(default)s)")
+    p.add_argument("--timeout", type=int,
+                   default=int(os.environ.get("FPGACTL_VM_TIMEOUT", "300")),
+                   help="kill the VM after this many seconds "
+                   "(env FPGACTL_VM_TIMEOUT; default %(default)s)")
+    p.add_argument("--test-timeout", type=int, default=60,
+                   help="kill a guest test after this many seconds "
+                   "(default %(default)s)")
+    p.add_argument("--memory", type=int, default=0,
+                   help="guest MiB for every machine (default: the machine's)")
+    p.add_argument("--accel", choices=("auto", "tcg", "kvm"),
+                   default=os.environ.get("FPGACTL_VM_ACCEL", "auto"),
+                   help="auto: KVM when /dev/kvm can be opened, TCG otherwise "
+                   "(env FPGACTL_VM_ACCEL)")
+    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--bzimage", action="store_true",
+                   default=bool(os.environ.get("FPGACTL_VM_BZIMAGE")),
+                   help="boot the compressed vmlinuz instead of the ELF "
+                   "vmlinux extracted from it (env FPGACTL_VM_BZIMAGE=1)")
+    p.add_argument("--no-setup", action="store_true",
+                   help="do not run setup.sh when something is missing")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory (initramfs, logs)")
+    p.add_argument("--console", action="store_true",
+                   help="copy the guest's serial console to stderr")
+    p.add_argument("--tap-harness", action="store_true",
+                   help="for a TAP harness such as meson's, which counts any "
+                   "non-zero exit status (77 included) as an error: exit 0 "
+                   "once the TAP report is complete, failures and skips "
+                   "included, and non-zero only when the tests could not run")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every test's output, not only a failing one's")
+    args = p.parse_args()
+    args.failed = False
+    if os.environ.get("FPGACTL_VM_TESTS"):
+        args.only += [t for t in os.environ["FPGACTL_VM_TESTS"].split(",") if t]
+    return args
+
+
+def plan(tests, forced):
+    """[(machine, [test...])] in run order: the default machine first, then
+    the others in MACHINES order; the tests of a machine in file order."""
+    by_machine = {}
+    for t in tests:
+        m = forced or test_machine(t)
+        if m not in MACHINES:
+            raise SystemExit("vm.py: %s.sh asks for machine %r; the machines "
+                             "are %s" % (t, m, ", ".join(MACHINES)))
+        by_machine.setdefault(m, []).append(t)
+    return [(m, by_machine[m]) for m in MACHINES if m in by_machine]
+
+
+def main():
+    global DIAG_TO_STDERR
+    args = parse_args()
+    DIAG_TO_STDERR = args.tap_harness
+    tests = find_tests(args.only)
+    runs = plan(tests, args.machine)
+    if args.list:
+        for machine, ts in runs:
+            for t in ts:
+                print("%-30s %s" % (t, machine))
+        print()
+        for name, m in MACHINES.items():
+            print("machine %-8s %s" % (name, m["about"]))
+        return 0
+    for b in args.binaries:
+        if not os.access(b, os.X_OK):
+            raise SystemExit("vm.py: %s is not an executable file" % b)
+    order = [t for _, ts in runs for t in ts]
+    numbers = {t: i + 1 for i, t in enumerate(order)}
+    try:
+        kdir = ensure_setup(args.cache, not args.no_setup)
+    except SetupError as e:
+        if in_ci():
+            print("1..%d" % len(order))
+            print("Bail out! %s (CI=true: the VM tests may not be skipped)" % e)
+            return EXIT_NO_VM
+        print("1..0 # SKIP %s" % e)
+        return 0 if args.tap_harness else EXIT_SKIP
+
+    work = tempfile.mkdtemp(prefix="fpgactl-vm-")
+    status = EXIT_NO_VM
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    print("1..%d" % len(order), flush=True)
+    start = time.monotonic()
+    times = []
+    try:
+        status = 0
+        for machine, ts in runs:
+            label = "[%s] " % machine if len(runs) > 1 else ""
+            rc, ready, ran = run_vm(args, kdir, machine, ts, numbers,
+                                    os.path.join(work, machine), label)
+            times.append((machine, ready, ran))
+            if rc == EXIT_NO_VM:
+                # Bail out! ends the TAP stream: the later machines do not run.
+                status = EXIT_NO_VM
+                break
+            status = max(status, rc)
+    except SetupError as e:
+        status = EXIT_NO_VM
+        print("Bail out! %s" % e)
+    except Terminated as e:
+        status = EXIT_NO_VM
+        print("Bail out! %s" % e, flush=True)
+    finally:
+        if len(times) > 1:
+            log("%s; %.1f s in all" % ("; ".join(
+                "%s: ready after %s s, ran %.1f s"
+                % (m, "%.1f" % r if r is not None else "-", t)
+                for m, r, t in times), time.monotonic() - start))
+        if args.keep or status != 0 or args.failed:
+            log("work directory kept: %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

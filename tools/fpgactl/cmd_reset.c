@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/* fpgactl reset: reset a device through VFIO. */
+#include <errno.h>
+
+#include <fpgactl.h>
+
+#include "commands.h"
+#include "device_arg.h"
+#include "util.h"
+
+static int run_reset(const struct invocation *inv)
+{
+	struct fpgactl_device *dev;
+	char bdf[FPGACTL_BDF_LEN];
+	int err, status = require_device(inv, bdf);
+
+	if (status)
+		return status;
+	dev = open_device(inv, bdf);
+	if (!dev)
+		return STATUS_FAILED;
+	err = fpgactl_device_reset(dev);
+	fpgactl_device_close(dev);
+	if (err == -ENOTTY)
+		return failure("reset", "%s: the device cannot be reset (no FLR, PM or bus reset)",
+			       bdf);
+	if (err)
+		return failure("reset", "%s: reset failed: %s", bdf, errno_text(err));
+	printf("%s: reset\n", bdf);
+	return STATUS_OK;
+}
+
+const struct command cmd_reset = {
+	.name = "reset",
+	.args = "",
+	.summary = "reset a device",
+	.details = "Uses VFIO_DEVICE_RESET (FLR, PM or slot reset) where the kernel offers\n"
+		   "it, a secondary bus reset otherwise.\n",
+	.options = OPT_DEVICE,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_reset,
+};

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fpgactl command table.  main.c parses the global and per-command
+ * options into a &struct invocation, checks the argument count, and calls
+ * the command's run function with the positional arguments only.
+ */
+#ifndef FPGACTL_TOOL_COMMANDS_H
+#define FPGACTL_TOOL_COMMANDS_H
+
+#include <stdbool.h>
+
+/* Options a command accepts after its name (a bit mask in &struct command). */
+#define OPT_DEVICE (1u << 0) /* -d, --device DEVICE */
+#define OPT_JSON (1u << 1)   /* --json */
+#define OPT_WIDTH (1u << 2)  /* -w, --width BITS */
+#define OPT_BAR (1u << 3)    /* -b, --bar BAR */
+
+struct command;
+
+/**
+ * struct invocation - one parsed command line
+ * @cmd: the command being run
+ * @device: the -d argument as typed (not validated), or NULL
+ * @json: --json was given
+ * @width: the -w argument as typed, or NULL
+ * @bar: the -b argument as typed, or NULL
+ * @argc: number of positional arguments (the command name excluded)
+ * @argv: the positional arguments
+ */
+struct invocation {
+	const struct command *cmd;
+	const char *device;
+	bool json;
+	const char *width;
+	const char *bar;
+	int argc;
+	char **argv;
+};
+
+/**
+ * struct command - one entry of the command table
+ * @name: what the user types
+ * @args: synopsis of the positional arguments, "" when none
+ * @summary: one line for "fpgactl --help"
+ * @details: more text for "fpgactl COMMAND --help", or NULL
+ * @options: OPT_* accepted after the command name
+ * @min_args: fewest positional arguments
+ * @max_args: most positional arguments
+ * @run: does the work; returns an exit status (enum exit_status)
+ */
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const char *details;
+	unsigned int options;
+	int min_args;
+	int max_args;
+	int (*run)(const struct invocation *inv);
+};
+
+extern const struct command cmd_list;
+extern const struct command cmd_bind;
+extern const struct command cmd_unbind;
+extern const struct command cmd_info;
+extern const struct command cmd_peek;
+extern const struct command cmd_poke;
+extern const struct command cmd_dump;
+extern const struct command cmd_reset;
+extern const struct command cmd_doctor;
+
+#endif

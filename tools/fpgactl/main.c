@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fpgactl: command-line front end of libfpgactl.
+ *
+ * main.c parses the global options, finds the command, parses the options
+ * that follow the command name, checks the argument count, installs the log
+ * hook and runs the command.  Every usage error is one line on stderr and
+ * exit status 2, before anything is touched.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fpgactl.h>
+
+#include "commands.h"
+#include "config.h"
+#include "util.h"
+
+static int run_help(const struct invocation *inv);
+
+static const struct command cmd_help = {
+	.name = "help",
+	.args = "[COMMAND]",
+	.summary = "show the help of fpgactl or of one command",
+	.min_args = 0,
+	.max_args = 1,
+	.run = run_help,
+};
+
+static const struct command *const commands[] = {
+	&cmd_list, &cmd_bind,  &cmd_unbind, &cmd_info,	 &cmd_peek,
+	&cmd_poke, &cmd_dump,  &cmd_reset,  &cmd_doctor, &cmd_help,
+};
+
+/* Option values without a short form. */
+enum { OPT_VAL_JSON = 256 };
+
+/* Options accepted after a command name, as getopt_long() wants them. */
+static const struct option command_long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, OPT_VAL_JSON },
+	{ "width", required_argument, NULL, 'w' },
+	{ "bar", required_argument, NULL, 'b' },
+	{ NULL, 0, NULL, 0 },
+};
+/* Leading ":": report a missing argument apart from an unknown option. */
+static const char command_short_options[] = ":hvd:w:b:";
+
+/**
+ * struct option_doc - how an optional command option is shown in the help
+ * @mask: OPT_* bit of &struct command.options
+ * @synopsis: as shown in the usage line
+ * @help: line of the option list
+ */
+struct option_doc {
+	unsigned int mask;
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct option_doc option_docs[] = {
+	{ OPT_DEVICE, "[-d DEVICE]",
+	  "  -d, --device DEVICE  PCI address, dddd:bb:dd.f or bb:dd.f\n" },
+	{ OPT_WIDTH, "[-w 8|16|32|64]",
+	  "  -w, --width BITS     access width in bits (default 32)\n" },
+	{ OPT_BAR, "[-b BAR]", "  -b, --bar BAR        BAR number, 0..5 (default 0)\n" },
+	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
+};
+
+/* The OPT_* bit that @opt needs, or 0 for options every command takes. */
+static unsigned int option_mask(int opt)
+{
+	switch (opt) {
+	case 'd':
+		return OPT_DEVICE;
+	case 'w':
+		return OPT_WIDTH;
+	case 'b':
+		return OPT_BAR;
+	case OPT_VAL_JSON:
+		return OPT_JSON;
+	default:
+		return 0;
+	}
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static void print_main_usage(FILE *out)
+{
+	fputs("usage: fpgactl [-v] [-d DEVICE] COMMAND [ARGS...]\n"
+	      "       fpgactl COMMAND --help\n"
+	      "       fpgactl --version\n"
+	      "\n"
+	      "Drive a PCIe device from user space through VFIO.\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\n"
+	      "Global options:\n"
+	      "  -d, --device DEVICE  PCI address of the device, dddd:bb:dd.f or bb:dd.f\n"
+	      "  -v, --verbose        also print the library's informational messages\n"
+	      "  -h, --help           print this help\n"
+	      "  -V, --version        print the versions of fpgactl and libfpgactl\n"
+	      "\n"
+	      "Numbers are decimal or 0x-prefixed hexadecimal.\n"
+	      "FPGACTL_SYSFS_ROOT and FPGACTL_DEV_ROOT replace /sys and /dev.\n"
+	      "Exit status: 0 success, 1 the operation failed, 2 bad usage (nothing done).\n",
+	      out);
+}
+
+static void print_command_synopsis(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: fpgactl [-v] %s", cmd->name);
+	for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
+		if (cmd->options & option_docs[i].mask)
+			fprintf(out, " %s", option_docs[i].synopsis);
+	fprintf(out, "%s%s\n", *cmd->args ? " " : "", cmd->args);
+}
+
+static void print_command_usage(FILE *out, const struct command *cmd)
+{
+	print_command_synopsis(out, cmd);
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)cmd->summary[0]),
+		cmd->summary + 1);
+	if (cmd->details)
+		fprintf(out, "\n%s", cmd->details);
+	fputs("\nOptions:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
+		if (cmd->options & option_docs[i].mask)
+			fputs(option_docs[i].help, out);
+	fputs("  -v, --verbose        also print the library's informational messages\n"
+	      "  -h, --help           print this help\n",
+	      out);
+}
+
+static int run_help(const struct invocation *inv)
+{
+	const struct command *cmd;
+
+	if (!inv->argc) {
+		print_main_usage(stdout);
+		return STATUS_OK;
+	}
+	cmd = find_command(inv->argv[0]);
+	if (!cmd)
+		return usage_error("help", "unknown command '%s'", inv->argv[0]);
+	print_command_usage(stdout, cmd);
+	return STATUS_OK;
+}
+
+static void log_to_stderr(void *arg, int level, const char *msg)
+{
+	fprintf(stderr, "fpgactl: %s\n", msg);
+}
+
+static void install_log_hook(bool verbose)
+{
+	fpgactl_set_log(log_to_stderr, NULL,
+			verbose ? FPGACTL_LOG_DEBUG : FPGACTL_LOG_WARNING);
+}
+
+/* Settings of the command line as a whole. */
+struct cli_state {
+	bool verbose;
+	bool help;
+	struct invocation inv;
+};
+
+/*
+ * Report the option getopt_long() just rejected.  @argv and @optind say
+ * where it was; @opt is what getopt_long() returned (':' or '?').
+ */
+static int bad_option(const char *cmd, int opt, char **argv)
+{
+	const char *text = argv[optind - 1];
+
+	if (opt == ':')
+		return usage_error(cmd, "option '%s' needs an argument", text);
+	if (optopt >= '0' && optopt <= '9')
+		return usage_error(cmd, "unknown option '-%c' (negative numbers are not accepted)",
+				   optopt);
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", text);
+}
+
+/* The option as the user spelled it, for messages. */
+static void option_text(char *buf, size_t size, int opt, int long_index)
+{
+	if (long_index >= 0)
+		snprintf(buf, size, "--%s", command_long_options[long_index].name);
+	else
+		snprintf(buf, size, "-%c", opt);
+}
+
+/* Store one accepted option into @state. */
+static void store_option(struct cli_state *state, int opt)
+{
+	switch (opt) {
+	case 'h':
+		state->help = true;
+		break;
+	case 'v':
+		state->verbose = true;
+		break;
+	case 'd':
+		state->inv.device = optarg;
+		break;
+	case 'w':
+		state->inv.width = optarg;
+		break;
+	case 'b':
+		state->inv.bar = optarg;
+		break;
+	case OPT_VAL_JSON:
+		state->inv.json = true;
+		break;
+	}
+}
+
+/*
+ * Parse the options after the command name (argv[0] is the name); options
+ * and arguments may be mixed, "--" ends the options.
+ */
+static int parse_command_options(struct cli_state *state, int argc, char **argv)
+{
+	const struct command *cmd = state->inv.cmd;
+	char text[64];
+	int opt, long_index = -1;
+
+	optind = 0; /* glibc: start over, with argument permutation */
+	while ((opt = getopt_long(argc, argv, command_short_options,
+				  command_long_options, &long_index)) != -1) {
+		if (opt == '?' || opt == ':')
+			return bad_option(cmd->name, opt, argv);
+		if ((option_mask(opt) & cmd->options) != option_mask(opt)) {
+			option_text(text, sizeof(text), opt, long_index);
+			return usage_error(cmd->name, "unknown option '%s'", text);
+		}
+		store_option(state, opt);
+		long_index = -1;
+	}
+	state->inv.argc = argc - optind;
+	state->inv.argv = argv + optind;
+	return STATUS_OK;
+}
+
+static int check_argument_count(const struct invocation *inv)
+{
+	const struct command *cmd = inv->cmd;
+
+	if (inv->argc < cmd->min_args)
+		return usage_error(cmd->name, "missing arguments (usage: fpgactl %s %s)",
+				   cmd->name, cmd->args);
+	if (inv->argc > cmd->max_args)
+		return usage_error(cmd->name, "unexpected argument '%s'",
+				   inv->argv[cmd->max_args]);
+	return STATUS_OK;
+}
+
+static const struct option global_long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "device", required_argument, NULL, 'd' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int print_version(void)
+{
+	printf("fpgactl %s (libfpgactl %s)\n", FPGACTL_VERSION, fpgactl_version());
+	return STATUS_OK;
+}
+
+/*
+ * Parse the options before the command name.  Return -1 to go on with the
+ * command at argv[optind], or the exit status.
+ */
+static int parse_global_options(struct cli_state *state, int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+:hVvd:", global_long_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			print_main_usage(stdout);
+			return STATUS_OK;
+		case 'V':
+			return print_version();
+		case 'v':
+		case 'd':
+			store_option(state, opt);
+			break;
+		default:
+			return bad_option(NULL, opt, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "no command given (try 'fpgactl --help')");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_state state = { 0 };
+	int status;
+
+	opterr = 0;
+	status = parse_global_options(&state, argc, argv);
+	if (status >= 0)
+		return status;
+	argc -= optind;
+	argv += optind;
+	state.inv.cmd = find_command(argv[0]);
+	if (!state.inv.cmd)
+		return usage_error(NULL, "unknown command '%s' (try 'fpgactl --help')",
+				   argv[0]);
+	status = parse_command_options(&state, argc, argv);
+	if (status)
+		return status;
+	if (state.help) {
+		print_command_usage(stdout, state.inv.cmd);
+		return STATUS_OK;
+	}
+	status = check_argument_count(&state.inv);
+	if (status)
+		return status;
+	install_log_hook(state.verbose);
+	return state.inv.cmd->run(&state.inv);
+}
