@@ -15,6 +15,11 @@
 #include <fpgactl/device.h>
 #include <fpgactl/mmio.h>
 #include <fpgactl/dma.h>
+#include <fpgactl/irq.h>
+#include <fpgactl/stream.h>
+#include <fpgactl/queue.h>
+#include <fpgactl/events.h>
+#include <fpgactl/softcore.h>
 
 #ifdef __cplusplus
 extern "C" {

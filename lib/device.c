@@ -69,13 +69,33 @@ static int query_device_info(struct fpgactl_device *dev)
 	return 0;
 }
 
-static void device_free(struct fpgactl_device *dev)
+static void vfio_close(struct fpgactl_device *dev)
 {
 	regions_teardown(dev);
 	if (dev->fd >= 0)
 		iommu_detach(dev->iommu, dev);
+}
+
+static void device_free(struct fpgactl_device *dev)
+{
+	fpgactl_irq_disable_all(dev);
+	dev->ops->close(dev);
 	fpgactl_iommu_close(dev->iommu);
 	free(dev);
+}
+
+struct fpgactl_device *device_alloc(void)
+{
+	struct fpgactl_device *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return NULL;
+	dev->ops = &vfio_device_ops;
+	dev->fd = -1;
+	dev->group = -1;
+	dev->numa_node = -1;
+	dev->dma_limit = UINT64_MAX;
+	return dev;
 }
 
 static int device_setup(struct fpgactl_device *dev,
@@ -88,7 +108,7 @@ static int device_setup(struct fpgactl_device *dev,
 	if (!ret)
 		ret = query_device_info(dev);
 	if (!ret)
-		ret = regions_setup(dev);
+		ret = regions_setup(dev, !(opts && (opts->flags & FPGACTL_OPEN_NO_MMAP)));
 	if (!ret && opts && (opts->flags & FPGACTL_OPEN_RESET))
 		ret = fpgactl_device_reset(dev);
 	return ret;
@@ -101,15 +121,13 @@ fpgactl_device_open(const char *bdf, const struct fpgactl_open_opts *opts,
 	struct fpgactl_device *dev;
 	int ret;
 
-	dev = calloc(1, sizeof(*dev));
+	if (bdf && !strncmp(bdf, "model", 5) && (!bdf[5] || bdf[5] == ':'))
+		return model_device_open(bdf, opts, err);
+	dev = device_alloc();
 	if (!dev) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	dev->fd = -1;
-	dev->group = -1;
-	dev->numa_node = -1;
-	dev->dma_limit = UINT64_MAX;
 	ret = fpgactl_pci_parse_bdf(bdf, dev->bdf);
 	if (ret) {
 		log_err("'%s' is not a PCI address (expected dddd:bb:dd.f, "
@@ -156,24 +174,18 @@ FPGACTL_EXPORT int fpgactl_device_get_info(struct fpgactl_device *dev,
 	info->flags = 0;
 	if (dev->flags & VFIO_DEVICE_FLAGS_RESET)
 		info->flags |= FPGACTL_DEV_CAN_RESET;
-	if (device_hot_reset_possible(dev))
+	if (dev->ops->hot_reset_possible(dev))
 		info->flags |= FPGACTL_DEV_CAN_HOT_RESET;
 	info->backend = dev->iommu->backend->id;
 	return 0;
 }
 
-FPGACTL_EXPORT int fpgactl_irq_get_info(struct fpgactl_device *dev, uint32_t index,
-					struct fpgactl_irq_info *info)
+static int vfio_irq_info(struct fpgactl_device *dev, uint32_t index,
+			 struct fpgactl_irq_info *info)
 {
 	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = index };
-	int ret;
+	int ret = xioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
 
-	if (index >= dev->num_irqs) {
-		log_err("%s: IRQ index %u out of range (the device has %u)",
-			dev->bdf, index, dev->num_irqs);
-		return -EINVAL;
-	}
-	ret = xioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
 	if (ret == -EINVAL) {
 		/* vfio-pci counts every index but refuses those the device
 		 * lacks (the error IRQ of a conventional PCI device). */
@@ -191,3 +203,24 @@ FPGACTL_EXPORT int fpgactl_irq_get_info(struct fpgactl_device *dev, uint32_t ind
 	info->flags = irq.flags;
 	return 0;
 }
+
+FPGACTL_EXPORT int fpgactl_irq_get_info(struct fpgactl_device *dev, uint32_t index,
+					struct fpgactl_irq_info *info)
+{
+	if (index >= dev->num_irqs) {
+		log_err("%s: IRQ index %u out of range (the device has %u)",
+			dev->bdf, index, dev->num_irqs);
+		return -EINVAL;
+	}
+	return dev->ops->irq_info(dev, index, info);
+}
+
+const struct device_ops vfio_device_ops = {
+	.region_rw = vfio_region_rw,
+	.irq_info = vfio_irq_info,
+	.reset = vfio_reset,
+	.hot_reset = vfio_hot_reset,
+	.hot_reset_possible = vfio_hot_reset_possible,
+	.set_irqs = vfio_set_irqs,
+	.close = vfio_close,
+};

@@ -227,8 +227,8 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 	}
 	if (ret)
 		goto fail;
-	size = (size + page_size - 1) & ~(page_size - 1);
-	ret = check_memlock(size);
+	/* Charged at the hugepage size even if 4 KiB pages end up used. */
+	ret = check_memlock((size + page_size - 1) & ~(page_size - 1));
 	if (ret)
 		goto fail;
 	b = calloc(1, sizeof(*b));

@@ -43,25 +43,42 @@ long hugepages_free(size_t page_size, int node)
 	return ret ? ret : n;
 }
 
-static void describe_shortage(size_t size, size_t page_size, int node)
+/* "2 MiB", "1 GiB", "64 KiB": page sizes as users know them. */
+static void page_size_text(size_t page_size, char *buf, size_t size)
+{
+	if (page_size >= (1u << 30))
+		snprintf(buf, size, "%zu GiB", page_size >> 30);
+	else if (page_size >= (1u << 20))
+		snprintf(buf, size, "%zu MiB", page_size >> 20);
+	else
+		snprintf(buf, size, "%zu KiB", page_size >> 10);
+}
+
+/* @level: an error, or a warning when a fallback follows. */
+static void describe_shortage(size_t size, size_t page_size, int node, int level)
 {
 	size_t kb = page_size >> 10, need = size / page_size;
 	long avail = hugepages_free(page_size, node);
+	char ps[16];
 
+	page_size_text(page_size, ps, sizeof(ps));
 	if (avail < 0) {
-		log_err("the kernel offers no %zu KiB hugepages (no "
-			"/sys/kernel/mm/hugepages/hugepages-%zukB): use 2 MiB pages, "
-			"or boot with hugepagesz=%zuK hugepages=N", kb, kb, kb);
+		fpgactl_log(level, "the kernel offers no %s hugepages (%s/kernel/mm/"
+			    "hugepages/hugepages-%zukB is missing): %s", ps,
+			    sysfs_root(), kb, page_size == FPGACTL_PAGE_2M ?
+			    "it was built without hugetlbfs support" :
+			    "use 2 MiB pages, or boot with hugepagesz=SIZE hugepages=N");
 	} else if (node >= 0) {
-		log_err("not enough free %zu KiB hugepages on NUMA node %d: %zu "
+		fpgactl_log(level, "not enough free %s hugepages on NUMA node %d: %zu "
 			"needed, %ld free; reserve more with 'echo N > /sys/devices/"
 			"system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages'",
-			kb, node, need, avail, node, kb);
+			ps, node, need, avail, node, kb);
 	} else {
-		log_err("not enough free %zu KiB hugepages: %zu needed, %ld free; "
+		fpgactl_log(level, "not enough free %s hugepages: %zu needed, %ld free; "
 			"reserve more with 'echo N > /sys/kernel/mm/hugepages/"
-			"hugepages-%zukB/nr_hugepages' (for 2 MiB pages also "
-			"/proc/sys/vm/nr_hugepages)", kb, need, avail, kb);
+			"hugepages-%zukB/nr_hugepages'%s", ps, need, avail, kb,
+			page_size == FPGACTL_PAGE_2M ?
+			" (or /proc/sys/vm/nr_hugepages)" : "");
 	}
 }
 
@@ -183,17 +200,28 @@ static int landed_node(void *p, size_t len, size_t page_size)
 	return node;
 }
 
-static int backing_map(size_t size, size_t page_size, int node, unsigned int flags,
-		       struct dma_backing *b)
+static size_t round_up(size_t n, size_t to)
 {
+	return (n + to - 1) & ~(to - 1);
+}
+
+/* Map @request bytes rounded up to the page size that is actually used. */
+static int backing_map(size_t request, size_t page_size, int node,
+		       unsigned int flags, struct dma_backing *b)
+{
+	size_t size = round_up(request, page_size);
 	int ret = -EINVAL;
 
 	if (page_size != FPGACTL_PAGE_4K) {
 		ret = map_hugetlb(size, page_size, b);
-		if (!ret)
+		if (!ret) {
+			b->len = size;
 			return 0;
+		}
 		if (ret == -ENOMEM || ret == -EINVAL)
-			describe_shortage(size, page_size, node);
+			describe_shortage(size, page_size, node,
+					  (flags & FPGACTL_DMA_ALLOW_SMALL_PAGES) ?
+					  FPGACTL_LOG_WARNING : FPGACTL_LOG_ERR);
 		else
 			log_err("cannot allocate %zu KiB hugepages: %s", page_size >> 10,
 				strerror(-ret));
@@ -207,32 +235,32 @@ static int backing_map(size_t size, size_t page_size, int node, unsigned int fla
 		log_warn("falling back to 4 KiB pages: each one is a separate "
 			 "IOMMU page and TLB entry, which costs DMA throughput");
 	b->page_size = FPGACTL_PAGE_4K;
-	return map_small(size, b);
+	b->len = round_up(request, FPGACTL_PAGE_4K);
+	return map_small(b->len, b);
 }
 
-int backing_alloc(size_t size, size_t page_size, int node, unsigned int flags,
+int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
 		  struct dma_backing *out)
 {
 	struct dma_backing b = { .page_size = page_size, .node = -1 };
-	int ret = backing_map(size, page_size, node, flags, &b);
+	int ret = backing_map(request, page_size, node, flags, &b);
 
 	if (ret)
 		return ret;
-	b.len = size;
-	ret = bind_node(b.vaddr, size, node);
+	ret = bind_node(b.vaddr, b.len, node);
 	if (!ret)
-		ret = populate(b.vaddr, size, b.page_size);
+		ret = populate(b.vaddr, b.len, b.page_size);
 	if (ret == -ENOMEM || ret == -EFAULT) {
-		describe_shortage(size, b.page_size, node);
+		describe_shortage(b.len, b.page_size, node, FPGACTL_LOG_ERR);
 		ret = -ENOMEM;
 	}
-	if (!ret && madvise(b.vaddr, size, MADV_DONTFORK))
+	if (!ret && madvise(b.vaddr, b.len, MADV_DONTFORK))
 		ret = -errno;
 	if (ret) {
-		munmap(b.vaddr, size);
+		munmap(b.vaddr, b.len);
 		return ret;
 	}
-	b.node = landed_node(b.vaddr, size, b.page_size);
+	b.node = landed_node(b.vaddr, b.len, b.page_size);
 	*out = b;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/vfio.h>
 
@@ -180,6 +181,8 @@ struct fpgactl_iommu {
 	};
 };
 
+/* fpgactl_iommu_open() without the check for public backends. */
+struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err);
 /* Take a reference. */
 void iommu_get(struct fpgactl_iommu *iommu);
 /* Attach/detach a device through the context's backend (takes the lock). */
@@ -233,11 +236,11 @@ struct dma_backing {
 };
 
 /*
- * Allocate @size bytes (a multiple of @page_size) of zeroed, populated
- * memory on @node (-1: anywhere), following the fallbacks of
- * fpgactl_dma_alloc().  Return 0 or -errno (logged, with the fix).
+ * Allocate @request bytes, rounded up to the page size actually used, of
+ * zeroed, populated memory on @node (-1: anywhere), following the fallbacks
+ * of fpgactl_dma_alloc().  Return 0 or -errno (logged, with the fix).
  */
-int backing_alloc(size_t size, size_t page_size, int node, unsigned int flags,
+int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
 		  struct dma_backing *out);
 void backing_free(struct dma_backing *b);
 /* Free hugepages of @page_size on @node (-1: all nodes), -errno if unknown. */
@@ -277,8 +280,42 @@ struct region {
 #define FPGACTL_NUM_BARS 6
 
 /**
+ * struct device_ops - what differs between a VFIO device and the model
+ * @region_rw: read or write [@off, @off + @len) of region @r where it is not
+ *	mapped.  Return 0 or -errno (logged).
+ * @irq_info: fill @info for IRQ index @index (< dev->num_irqs); an index
+ *	the device lacks reports count 0.  Return 0 or -errno (logged).
+ * @reset: function-level reset.  Return 0, -ENOTTY when the device has
+ *	none, or -errno (logged).
+ * @hot_reset: secondary bus reset.  Return 0, -ENOTTY, -EPERM or -errno
+ *	(logged).
+ * @hot_reset_possible: whether @hot_reset could be attempted at all.
+ * @set_irqs: route vectors [@start, @start + @count) of IRQ index @index
+ *	to the eventfds @fds (-1 disables that vector); @count 0 disables the
+ *	whole index.  Return 0 or -errno (logged).
+ * @close: release what the open acquired (regions, fds, threads); the
+ *	generic code then frees @dev.
+ */
+struct device_ops {
+	int (*region_rw)(struct fpgactl_device *dev, struct region *r,
+			 uint64_t off, void *buf, size_t len, bool write);
+	int (*irq_info)(struct fpgactl_device *dev, uint32_t index,
+			struct fpgactl_irq_info *info);
+	int (*reset)(struct fpgactl_device *dev);
+	int (*hot_reset)(struct fpgactl_device *dev);
+	bool (*hot_reset_possible)(struct fpgactl_device *dev);
+	int (*set_irqs)(struct fpgactl_device *dev, uint32_t index, uint32_t start,
+			uint32_t count, const int *fds);
+	void (*close)(struct fpgactl_device *dev);
+};
+
+extern const struct device_ops vfio_device_ops;
+
+/**
  * struct fpgactl_device - an open device
- * @bdf: canonical PCI address
+ * @bdf: canonical PCI address, or the model's name
+ * @ops: VFIO or model operations
+ * @priv: the model's state (NULL for VFIO devices)
  * @fd: VFIO device fd
  * @iommu: context (one reference held)
  * @group: legacy backend: group number; iommufd backend: unused (-1)
@@ -293,6 +330,8 @@ struct region {
  */
 struct fpgactl_device {
 	char bdf[FPGACTL_BDF_LEN];
+	const struct device_ops *ops;
+	void *priv;
 	int fd;
 	struct fpgactl_iommu *iommu;
 	int group;
@@ -304,10 +343,13 @@ struct fpgactl_device {
 	uint64_t dma_limit;
 	struct region *regions;
 	struct fpgactl_bar bars[FPGACTL_NUM_BARS];
+	/* irq.c: eventfds of the enabled IRQ indexes; NULL until the first
+	 * fpgactl_irq_enable(), freed by fpgactl_irq_disable_all(). */
+	struct irq_state *irq;
 };
 
-/* region.c: query every region and map the BARs; unmap them again. */
-int regions_setup(struct fpgactl_device *dev);
+/* region.c: query every region and map the BARs (when @map); unmap them. */
+int regions_setup(struct fpgactl_device *dev, bool map);
 void regions_teardown(struct fpgactl_device *dev);
 /* The region for @index, or NULL (logged) when out of range. */
 struct region *region_get(struct fpgactl_device *dev, uint32_t index);
@@ -326,39 +368,59 @@ int region_check_range(struct fpgactl_device *dev, const struct region *r,
  * One naturally aligned access of @width bytes between device memory @io and
  * @mem, in the direction @to_io.
  */
+/* One access of @type on the device side; the memory side may be
+ * unaligned, so it goes through memcpy. */
+#define MMIO_ACCESS(type, io, mem, to_io)				\
+	do {								\
+		type v_;						\
+		if (to_io) {						\
+			memcpy(&v_, (mem), sizeof(v_));			\
+			*(volatile type *)(io) = v_;			\
+		} else {						\
+			v_ = *(volatile type *)(io);			\
+			memcpy((mem), &v_, sizeof(v_));			\
+		}							\
+	} while (0)
+
 static inline void mmio_access(volatile uint8_t *io, void *mem,
 			       unsigned int width, bool to_io)
 {
 	switch (width) {
 	case 1:
-		if (to_io)
-			*(volatile uint8_t *)io = *(uint8_t *)mem;
-		else
-			*(uint8_t *)mem = *(volatile uint8_t *)io;
+		MMIO_ACCESS(uint8_t, io, mem, to_io);
 		break;
 	case 2:
-		if (to_io)
-			*(volatile uint16_t *)io = *(uint16_t *)mem;
-		else
-			*(uint16_t *)mem = *(volatile uint16_t *)io;
+		MMIO_ACCESS(uint16_t, io, mem, to_io);
 		break;
 	case 4:
-		if (to_io)
-			*(volatile uint32_t *)io = *(uint32_t *)mem;
-		else
-			*(uint32_t *)mem = *(volatile uint32_t *)io;
+		MMIO_ACCESS(uint32_t, io, mem, to_io);
 		break;
 	default:
-		if (to_io)
-			*(volatile uint64_t *)io = *(uint64_t *)mem;
-		else
-			*(uint64_t *)mem = *(volatile uint64_t *)io;
+		MMIO_ACCESS(uint64_t, io, mem, to_io);
 		break;
 	}
 }
 
-/* reset.c: whether VFIO_DEVICE_PCI_HOT_RESET could be attempted at all. */
-bool device_hot_reset_possible(struct fpgactl_device *dev);
+/* region.c, reset.c, device.c: the VFIO implementations of device_ops. */
+int vfio_region_rw(struct fpgactl_device *dev, struct region *r, uint64_t off,
+		   void *buf, size_t len, bool write);
+int vfio_reset(struct fpgactl_device *dev);
+int vfio_hot_reset(struct fpgactl_device *dev);
+bool vfio_hot_reset_possible(struct fpgactl_device *dev);
+int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
+		  uint32_t count, const int *fds);
+
+/* Allocate a device with its defaults (fd -1, DMA limit 64 bits). */
+struct fpgactl_device *device_alloc(void);
+
+/* model.c: open the software model of the soft-core ("model[:OPTIONS]"). */
+struct fpgactl_device *model_device_open(const char *spec,
+					 const struct fpgactl_open_opts *opts,
+					 int *err);
+
+/* queue.c: the eventfd fpgactl_queue_set_eventfd() gave the queue, or -1. */
+struct fpgactl_queue;
+int queue_eventfd(const struct fpgactl_queue *q);
 
 /* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
 int xioctl(int fd, unsigned long request, void *arg);

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "model.h"
 
 static const struct iommu_backend *const backends[] = {
 	[FPGACTL_IOMMU_LEGACY] = &iommu_backend_legacy,
 	[FPGACTL_IOMMU_IOMMUFD] = &iommu_backend_iommufd,
+	/* Internal: the software model's contexts (lib/iommu_model.c). */
+	[FPGACTL_IOMMU_MODEL] = &iommu_backend_model,
 };
 
 /* The node exists and this process may open it read/write. */
@@ -40,6 +43,18 @@ enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf)
 
 FPGACTL_EXPORT struct fpgactl_iommu *
 fpgactl_iommu_open(enum fpgactl_iommu_backend backend, int *err)
+{
+	/* The model's backend is internal: a model opens its own context. */
+	if (backend > FPGACTL_IOMMU_IOMMUFD) {
+		log_err("unknown IOMMU backend %d", (int)backend);
+		if (err)
+			*err = -EINVAL;
+		return NULL;
+	}
+	return iommu_open(backend, err);
+}
+
+struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err)
 {
 	struct fpgactl_iommu *iommu;
 	int ret;

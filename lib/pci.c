@@ -78,6 +78,14 @@ int pci_iommu_group(const char *bdf)
 	return (int)group;
 }
 
+static bool cdev_has_node(const char *bdf, const char *name)
+{
+	char path[PATH_MAX];
+
+	return !sysfs_path(path, sizeof(path), PCI_DEV "/vfio-dev/%s/dev", bdf, name) &&
+	       !access(path, F_OK);
+}
+
 int pci_vfio_cdev_index(const char *bdf)
 {
 	char path[PATH_MAX];
@@ -98,6 +106,10 @@ int pci_vfio_cdev_index(const char *bdf)
 			continue;
 		n = strtol(de->d_name + 4, &end, 10);
 		if (*end || end == de->d_name + 4 || n < 0 || n > INT_MAX)
+			continue;
+		/* Kernels 6.1-6.5 create the sysfs entry but no character
+		 * device: only a "dev" attribute means a /dev node exists. */
+		if (!cdev_has_node(bdf, de->d_name))
 			continue;
 		index = (int)n;
 		break;

@@ -178,12 +178,13 @@ static bool region_fully_mapped(const struct region *r)
 	       r->areas[0].size >= r->info.size;
 }
 
-static int region_setup_one(struct fpgactl_device *dev, uint32_t index)
+static int region_setup_one(struct fpgactl_device *dev, uint32_t index,
+			    bool map)
 {
 	struct region *r = &dev->regions[index];
 	int ret = region_describe(dev, index, r);
 
-	if (ret || index > VFIO_PCI_BAR5_REGION_INDEX || !r->info.nr_areas)
+	if (ret || !map || index > VFIO_PCI_BAR5_REGION_INDEX || !r->info.nr_areas)
 		return ret;
 	ret = region_map(dev, r);
 	if (ret) {
@@ -199,13 +200,13 @@ static int region_setup_one(struct fpgactl_device *dev, uint32_t index)
 	return 0;
 }
 
-int regions_setup(struct fpgactl_device *dev)
+int regions_setup(struct fpgactl_device *dev, bool map)
 {
 	dev->regions = calloc(dev->num_regions, sizeof(*dev->regions));
 	if (!dev->regions)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < dev->num_regions; i++) {
-		int ret = region_setup_one(dev, i);
+		int ret = region_setup_one(dev, i, map);
 
 		if (ret)
 			return ret;
@@ -315,12 +316,30 @@ static void mmio_copy(volatile uint8_t *io, uint8_t *mem, size_t len, bool to_io
 	}
 }
 
+int vfio_region_rw(struct fpgactl_device *dev, struct region *r, uint64_t offset,
+		   void *buf, size_t len, bool write)
+{
+	off_t pos = (off_t)(r->fd_offset + offset);
+	ssize_t n;
+	int ret;
+
+	/* The kernel splits this into naturally aligned device accesses. */
+	n = write ? pwrite(dev->fd, buf, len, pos) : pread(dev->fd, buf, len, pos);
+	if (n < 0) {
+		ret = -errno;
+		log_err("%s: %s of %zu bytes at 0x%llx in region %u failed: %s",
+			dev->bdf, write ? "write" : "read", len,
+			(unsigned long long)offset, r->info.index, strerror(-ret));
+		return ret;
+	}
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 static int region_rw(struct fpgactl_device *dev, uint32_t index, uint64_t offset,
 		     void *buf, size_t len, bool write)
 {
 	struct region *r = region_get(dev, index);
 	volatile uint8_t *io;
-	ssize_t n;
 	int ret;
 
 	if (!r)
@@ -333,17 +352,7 @@ static int region_rw(struct fpgactl_device *dev, uint32_t index, uint64_t offset
 		mmio_copy(io, buf, len, write);
 		return 0;
 	}
-	/* The kernel splits this into naturally aligned device accesses. */
-	n = write ? pwrite(dev->fd, buf, len, (off_t)(r->fd_offset + offset))
-		  : pread(dev->fd, buf, len, (off_t)(r->fd_offset + offset));
-	if (n < 0) {
-		ret = -errno;
-		log_err("%s: %s of %zu bytes at 0x%llx in region %u failed: %s",
-			dev->bdf, write ? "write" : "read", len,
-			(unsigned long long)offset, index, strerror(-ret));
-		return ret;
-	}
-	return (size_t)n == len ? 0 : -EIO;
+	return dev->ops->region_rw(dev, r, offset, buf, len, write);
 }
 
 FPGACTL_EXPORT int fpgactl_region_read(struct fpgactl_device *dev, uint32_t index,

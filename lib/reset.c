@@ -44,7 +44,7 @@ static struct vfio_pci_hot_reset_info *hot_reset_info(struct fpgactl_device *dev
 	return NULL;
 }
 
-bool device_hot_reset_possible(struct fpgactl_device *dev)
+bool vfio_hot_reset_possible(struct fpgactl_device *dev)
 {
 	int err;
 	struct vfio_pci_hot_reset_info *info = hot_reset_info(dev, &err);
@@ -126,7 +126,7 @@ static int hot_reset_iommufd(struct fpgactl_device *dev,
 	return xioctl(dev->fd, VFIO_DEVICE_PCI_HOT_RESET, &req);
 }
 
-FPGACTL_EXPORT int fpgactl_device_hot_reset(struct fpgactl_device *dev)
+int vfio_hot_reset(struct fpgactl_device *dev)
 {
 	struct vfio_pci_hot_reset_info *info;
 	int ret;
@@ -148,16 +148,29 @@ FPGACTL_EXPORT int fpgactl_device_hot_reset(struct fpgactl_device *dev)
 	return ret;
 }
 
-FPGACTL_EXPORT int fpgactl_device_reset(struct fpgactl_device *dev)
+int vfio_reset(struct fpgactl_device *dev)
 {
 	int ret;
 
-	if (!(dev->flags & VFIO_DEVICE_FLAGS_RESET)) {
-		log_debug("%s: no function-level reset; trying a bus reset", dev->bdf);
-		return fpgactl_device_hot_reset(dev);
-	}
+	if (!(dev->flags & VFIO_DEVICE_FLAGS_RESET))
+		return -ENOTTY;
 	ret = xioctl(dev->fd, VFIO_DEVICE_RESET, NULL);
 	if (ret)
 		log_err("%s: VFIO_DEVICE_RESET failed: %s", dev->bdf, strerror(-ret));
 	return ret;
+}
+
+FPGACTL_EXPORT int fpgactl_device_hot_reset(struct fpgactl_device *dev)
+{
+	return dev->ops->hot_reset(dev);
+}
+
+FPGACTL_EXPORT int fpgactl_device_reset(struct fpgactl_device *dev)
+{
+	int ret = dev->ops->reset(dev);
+
+	if (ret != -ENOTTY)
+		return ret;
+	log_debug("%s: no function-level reset; trying a bus reset", dev->bdf);
+	return dev->ops->hot_reset(dev);
 }

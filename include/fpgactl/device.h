@@ -57,6 +57,12 @@ const char *fpgactl_iommu_backend_name(const struct fpgactl_iommu *iommu);
 
 /** Reset the device (VFIO_DEVICE_RESET, or a hot reset) right after open. */
 #define FPGACTL_OPEN_RESET (1u << 0)
+/**
+ * Map no BAR: every register access goes through pread/pwrite on the
+ * device.  For devices whose BARs misbehave when mapped, and to measure
+ * what mapping saves.  VFIO devices only.
+ */
+#define FPGACTL_OPEN_NO_MMAP (1u << 1)
 
 /**
  * struct fpgactl_open_opts - options for fpgactl_device_open()

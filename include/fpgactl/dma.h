@@ -47,7 +47,8 @@ struct fpgactl_dma_opts {
  * struct fpgactl_dma_buf - a DMA buffer
  * @vaddr: where the CPU sees it
  * @iova: where the device sees it
- * @size: usable size: the request rounded up to @page_size
+ * @size: usable size: the request rounded up to @page_size (4 KiB after a
+ *	fallback to small pages)
  * @page_size: size of the pages actually backing it
  * @node: NUMA node the pages landed on; -1 when unknown or mixed
  *
@@ -139,14 +140,16 @@ int fpgactl_device_set_dma_mask(struct fpgactl_device *dev, unsigned int bits);
  * struct fpgactl_dma_plan - what fpgactl_dma_alloc() would do for a device
  * @page_size: page size the default options would use
  * @node: NUMA node the pages would be placed on (-1: no preference)
- * @iova_first: lowest usable IOVA (below the DMA mask)
- * @iova_last: highest usable IOVA (below the DMA mask)
+ * @iova_first: lowest free IOVA below the DMA mask (UINT64_MAX: none)
+ * @iova_last: highest free IOVA below the DMA mask; the span between the
+ *	two may hold holes the IOMMU reserves (the MSI window)
  * @iova_free: bytes of IOVA space still free below the DMA mask
  * @mappings_avail: further mappings the IOMMU allows; -1 when unlimited
  * @memlock_limit: RLIMIT_MEMLOCK in bytes; UINT64_MAX when unlimited or
  *	not enforced (CAP_IPC_LOCK)
  * @memlock_used: bytes this process has mapped for DMA so far
- * @hugepages_free: free hugepages of @page_size on @node (or in total)
+ * @hugepages_free: free hugepages of @page_size on @node (or in total); 0
+ *	for 4 KiB pages; -errno when the kernel does not report them
  * @backing: "hugetlbfs:/path", "memfd" or "none"
  */
 struct fpgactl_dma_plan {

@@ -10,9 +10,11 @@ VFIO ioctl mock preloaded (docs/mock-kernel.md).  Environment:
     MOCKVFIO    libmockvfio.so
 """
 
+import ctypes
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +31,41 @@ REGION_SHIFT = 28           # region i lives at i << 28 of mock-regions
 
 READY_DEVICE = (f"{READY},group=5,driver=vfio-pci,numa=0,"
                 f"region=0:{BAR0_SIZE:#x}:rwm,region=2:{BAR2_SIZE:#x}:rw")
+
+EDU = "0000:00:04.0"        # QEMU's edu device, bound to vfio-pci
+EDU_DEVICE = (f"{EDU},vendor=1234,device=11e8,class=00ff00,pcie=0,group=6,"
+              "driver=vfio-pci,region=0:0x100000:rwm")
+
+# The mock's usable IOVA ranges (docs/mock-kernel.md) and the library's
+# reserve below 1 MiB, where it never places a buffer.
+MOCK_IOVA_RANGES = [(0, 0xfedfffff), (0xfef00000, (1 << 48) - 1)]
+IOVA_LOW_RESERVE = 1 << 20
+MOCK_DMA_ENTRY_LIMIT = 65535
+PR_CAPBSET_DROP = 24        # <linux/prctl.h>
+CAP_IPC_LOCK = 14           # <linux/capability.h>
+
+
+def mock_iova_free(limit):
+    """Free IOVA bytes at or below @limit in a context without buffers."""
+    free = 0
+    for start, last in MOCK_IOVA_RANGES:
+        start, last = max(start, IOVA_LOW_RESERVE), min(last, limit)
+        if start <= last:
+            free += last - start + 1
+    return free
+
+
+def memlock_limited(memlock):
+    """A preexec_fn: RLIMIT_MEMLOCK @memlock, and CAP_IPC_LOCK (which lifts
+    the limit) gone from the bounding set, so that not even root keeps it
+    across the exec."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_MEMLOCK, (memlock, memlock))
+        if os.geteuid() == 0:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0):
+                raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+    return limit
 
 
 def dash(value):
@@ -84,9 +121,27 @@ class FakeTreeCase(unittest.TestCase):
         env.update(extra or {})
         return env
 
-    def fpgactl(self, *args, env=None):
+    def fpgactl(self, *args, env=None, preexec=None):
         return subprocess.run([FPGACTL, *args], env=self.tool_env(env),
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60,
+                              preexec_fn=preexec)
+
+    def write_file(self, rel, text):
+        """Create a file of the tree (parents too), e.g. a sysfs counter."""
+        path = self.path(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="ascii") as f:
+            f.write(text)
+
+    def add_hugepages(self, kb, total, free_by_node):
+        """Fake hugepage counters: global ones, and per NUMA node."""
+        self.write_file(f"sys/kernel/mm/hugepages/hugepages-{kb}kB/nr_hugepages",
+                        f"{total}\n")
+        self.write_file(f"sys/kernel/mm/hugepages/hugepages-{kb}kB/free_hugepages",
+                        f"{sum(free_by_node.values())}\n")
+        for node, free in free_by_node.items():
+            self.write_file(f"sys/devices/system/node/node{node}/hugepages/"
+                            f"hugepages-{kb}kB/free_hugepages", f"{free}\n")
 
     def path(self, rel):
         return os.path.join(self.root, rel)
@@ -147,7 +202,7 @@ class FakeTreeCase(unittest.TestCase):
 
 class GeneralTest(FakeTreeCase):
     COMMANDS = ["list", "bind", "unbind", "info", "peek", "poke", "dump",
-                "reset", "doctor", "help"]
+                "reset", "doctor", "dma-plan", "dma-test", "selftest", "bench", "help"]
 
     def setUp(self):
         super().setUp()
@@ -205,7 +260,8 @@ class GeneralTest(FakeTreeCase):
 
     def test_device_is_required(self):
         for args in (["info"], ["peek", "0"], ["poke", "0", "1"],
-                     ["dump", "0", "16"], ["reset"], ["bind"], ["unbind"]):
+                     ["dump", "0", "16"], ["reset"], ["bind"], ["unbind"],
+                     ["dma-plan"], ["dma-test"], ["bench", "map"], ["selftest"]):
             with self.subTest(args=args):
                 self.assert_usage_error(args, "no device given")
 
@@ -677,9 +733,9 @@ class DoctorTest(FakeTreeCase):
             result[topic] = (verdict, rest)
         return result
 
-    def doctor(self, *args, env=None):
+    def doctor(self, *args, env=None, preexec=None):
         before = self.snapshot()
-        result = self.fpgactl(*args, "doctor", env=env)
+        result = self.fpgactl(*args, "doctor", env=env, preexec=preexec)
         self.assertEqual(self.snapshot(), before)
         return result, self.verdicts(result.stdout)
 
@@ -757,6 +813,626 @@ class DoctorTest(FakeTreeCase):
         self.assertEqual(result.returncode, 1)
         self.assertEqual(checks["0000:0a:00.0"][0], "FAIL")
         self.assertIn("no such PCI device", checks["0000:0a:00.0"][1])
+
+    def mounts_file(self, *lines):
+        """A /proc/mounts stand-in for FPGACTL_PROC_MOUNTS, outside the tree."""
+        path = os.path.join(self.tmp, "mounts")
+        with open(path, "w", encoding="ascii") as f:
+            f.write("proc /proc proc rw,nosuid 0 0\n")
+            f.write("".join(line + "\n" for line in lines))
+        return {"FPGACTL_PROC_MOUNTS": path}
+
+    def test_hugepages_per_size_and_node(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        self.add_hugepages(2048, 512, {0: 300, 1: 12})
+        self.add_hugepages(1048576, 0, {0: 0, 1: 0})
+        result, checks = self.doctor(env=self.mounts_file())
+        self.assert_ok(result)
+        self.assertEqual(checks["hugepages-2M"],
+                         ("ok", "2 MiB pages: 312 free of 512 (node0: 300, node1: 12)"))
+        verdict, text = checks["hugepages-1G"]
+        self.assertEqual(verdict, "info")
+        self.assertTrue(text.startswith("1 GiB pages: 0 free of 0 (node0: 0, node1: 0): "
+                                        "none reserved"), text)
+        self.assertIn("hugepagesz=1G", text)
+
+    def test_no_free_hugepages_is_a_warning(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        self.add_hugepages(2048, 0, {0: 0})
+        result, checks = self.doctor(env=self.mounts_file())
+        self.assert_ok(result)  # 4 KiB pages still work: not a failure
+        verdict, text = checks["hugepages-2M"]
+        self.assertEqual(verdict, "warn")
+        self.assertIn("--small-pages", text)
+        self.assertIn(f"; fix: echo 512 > {self.path('sys')}/kernel/mm/hugepages/"
+                      "hugepages-2048kB/nr_hugepages", text)
+
+    def test_no_hugepages_on_the_device_node(self):
+        self.make_tree(f"--device={READY_DEVICE},numa=1")
+        self.add_hugepages(2048, 512, {0: 512, 1: 0})
+        result, checks = self.doctor("-d", READY, env=self.mounts_file())
+        self.assert_ok(result)
+        verdict, text = checks["hugepages-2M"]
+        self.assertEqual(verdict, "warn")
+        self.assertIn("none free on node 1, the device's node", text)
+        self.assertIn(f"fix: echo 512 > {self.path('sys')}/devices/system/node/node1/"
+                      "hugepages/hugepages-2048kB/nr_hugepages", text)
+        # Without -d no node is preferred: the free pages on node 0 do.
+        result, checks = self.doctor(env=self.mounts_file())
+        self.assertEqual(checks["hugepages-2M"][0], "ok")
+
+    def test_kernel_without_hugepages(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        result, checks = self.doctor(env=self.mounts_file())
+        self.assert_ok(result)
+        verdict, text = checks["hugepages"]
+        self.assertEqual(verdict, "warn")
+        self.assertIn("the kernel offers no hugepages", text)
+        self.assertIn("CONFIG_HUGETLBFS", text)
+
+    def test_hugetlbfs_mounts(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        mount = os.path.join(self.tmp, "huge 2M")
+        os.mkdir(mount)
+        escaped = mount.replace(" ", "\\040")
+        env = self.mounts_file(f"hugetlbfs {escaped} hugetlbfs rw,relatime,pagesize=2M 0 0",
+                               "none /nonexistent/huge1G hugetlbfs rw,pagesize=1024M 0 0")
+        result, checks = self.doctor(env=env)
+        self.assert_ok(result)
+        self.assertEqual(checks["hugetlbfs"],
+                         ("ok", f"{mount} (pagesize=2M), /nonexistent/huge1G "
+                                "(pagesize=1024M, missing)"))
+        os.chmod(mount, 0o555)
+        result, checks = self.doctor(env=self.mounts_file(
+            f"hugetlbfs {escaped} hugetlbfs rw 0 0"))
+        self.assert_ok(result)
+        if os.geteuid() == 0:   # root writes anyway
+            self.assertEqual(checks["hugetlbfs"], ("ok", f"{mount} (default page size)"))
+        else:
+            self.assertEqual(checks["hugetlbfs"],
+                             ("info", f"{mount} (default page size, not writable by you): "
+                                      "memfd_create(MFD_HUGETLB) is used instead"))
+
+    def test_no_hugetlbfs_mount(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        result, checks = self.doctor(env=self.mounts_file("tmpfs /tmp tmpfs rw 0 0"))
+        self.assert_ok(result)
+        self.assertEqual(checks["hugetlbfs"][0], "info")
+        self.assertIn("memfd_create(MFD_HUGETLB)", checks["hugetlbfs"][1])
+        result, checks = self.doctor(
+            env={"FPGACTL_PROC_MOUNTS": os.path.join(self.tmp, "missing")})
+        self.assert_ok(result)
+        self.assertEqual(checks["hugetlbfs"][0], "warn")
+        self.assertIn("No such file or directory", checks["hugetlbfs"][1])
+
+    def test_dma_plan_of_the_device(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        self.add_hugepages(2048, 512, {0: 512})
+        result, checks = self.doctor("-d", READY, env=self.mounts_file())
+        self.assert_ok(result)
+        verdict, text = checks["dma"]
+        self.assertEqual(verdict, "ok")
+        self.assertRegex(text, r"^2 MiB pages on node 0 from (memfd|hugetlbfs:\S+); "
+                               r"IOVA 0x100000\.\.0xffffffffffff; "
+                               rf"IOMMU mappings left: {MOCK_DMA_ENTRY_LIMIT}$")
+        self.assertEqual(checks["cdev"][0], "info")
+        self.assertIn("legacy container", checks["cdev"][1])
+        self.assertIn("RLIMIT_MEMLOCK", checks["memlock"][1])
+
+    def test_dma_plan_without_hugepages(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        result, checks = self.doctor("-d", READY, env=self.mounts_file())
+        self.assert_ok(result)
+        verdict, text = checks["dma"]
+        self.assertEqual(verdict, "warn")
+        self.assertTrue(text.startswith("no hugepages to back buffers: "), text)
+
+    def test_cdev_with_iommufd(self):
+        self.make_tree(f"--device={READY_DEVICE},cdev=3", "--iommufd")
+        result, checks = self.doctor("-d", READY, env=self.mounts_file())
+        self.assert_ok(result)
+        self.assertEqual(checks["cdev"],
+                         ("ok", f"{READY}: {self.path('dev')}/vfio/devices/vfio3, "
+                                "the iommufd backend is used"))
+        self.assertIn("IOMMU mappings left: unlimited", checks["dma"][1])
+
+    def test_cdev_without_iommufd(self):
+        self.make_tree(f"--device={READY_DEVICE},cdev=0")
+        result, checks = self.doctor("-d", READY, env=self.mounts_file())
+        self.assert_ok(result)
+        verdict, text = checks["cdev"]
+        self.assertEqual(verdict, "info")
+        self.assertIn("vfio-dev/vfio0", text)
+        self.assertIn("legacy container", text)
+
+    def test_iommufd_not_accessible(self):
+        self.make_tree(f"--device={READY_DEVICE}", "--iommufd")
+        result, checks = self.doctor(env={"FPGACTL_MOCK_FAIL": "open:/dev/iommu=EACCES"})
+        self.assert_ok(result)
+        verdict, text = checks["iommufd"]
+        self.assertEqual(verdict, "info")
+        self.assertIn("not accessible (Permission denied)", text)
+        self.assertIn("fix:", text)
+
+    def test_low_memlock_is_a_warning(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        for args in ((), ("-d", READY)):
+            with self.subTest(args=args):
+                result, checks = self.doctor(*args, preexec=memlock_limited(8 << 20))
+                self.assert_ok(result)
+                verdict, text = checks["memlock"]
+                self.assertEqual(verdict, "warn")
+                self.assertIn("RLIMIT_MEMLOCK is 8 MiB", text)
+                self.assertIn("fix: ulimit -l unlimited", text)
+
+    def test_device_cannot_be_opened(self):
+        self.make_tree(f"--device={READY_DEVICE}")
+        result, checks = self.doctor(
+            "-d", READY, env={"FPGACTL_MOCK_FAIL": "ioctl:VFIO_GROUP_GET_STATUS=EIO"})
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(checks[READY][0], "ok")  # sysfs says ready ...
+        verdict, text = checks["open"]           # ... but VFIO refuses
+        self.assertEqual(verdict, "FAIL")
+        self.assertIn(f"{READY} cannot be opened through VFIO: Input/output error", text)
+        self.assertNotIn("dma", checks)
+
+
+def plan_fields(stdout):
+    """{key: value} of the text output of dma-plan."""
+    fields = {}
+    for line in stdout.splitlines():
+        key, value = line.split(":", 1)
+        fields[key] = value.strip()
+    return fields
+
+
+class DmaPlanTest(FakeTreeCase):
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+
+    def plan(self, *args, **kwargs):
+        result = self.fpgactl("-d", READY, "dma-plan", *args, **kwargs)
+        self.assert_ok(result)
+        return result
+
+    def test_text(self):
+        result = self.plan()
+        fields = plan_fields(result.stdout)
+        self.assertEqual(list(fields), ["device", "page size", "numa node", "backing",
+                                        "dma mask", "iova range", "iova free",
+                                        "iommu mappings", "memlock", "hugepages free"])
+        self.assertEqual(fields["device"], READY)
+        self.assertEqual(fields["page size"], "2 MiB")
+        self.assertEqual(fields["numa node"], "0")
+        self.assertEqual(fields["dma mask"], "64 bits")
+        # The lowest usable IOVA above the library's reserve, the top of the
+        # mock's aperture; the MSI window in between is not free.
+        self.assertEqual(fields["iova range"], f"{IOVA_LOW_RESERVE:#x}..0xffffffffffff")
+        free = mock_iova_free((1 << 64) - 1)
+        self.assertEqual(fields["iova free"], f"{free} bytes (256.0 TiB)")
+        self.assertEqual(fields["iommu mappings"], f"{MOCK_DMA_ENTRY_LIMIT} more allowed")
+        self.assertRegex(fields["memlock"], r"^(unlimited|\d+ \w+) \(0 bytes used\)$")
+        # No hugepage counters in the fake sysfs.
+        self.assertEqual(fields["backing"], "none")
+        self.assertTrue(fields["hugepages free"].startswith("unknown"))
+        self.assertEqual(result.stderr, "")
+
+    def test_dma_bits_caps_the_range(self):
+        fields = plan_fields(self.plan("--dma-bits", "28").stdout)
+        self.assertEqual(fields["dma mask"], "28 bits")
+        self.assertEqual(fields["iova range"], "0x100000..0xfffffff")
+        self.assertEqual(fields["iova free"],
+                         f"{mock_iova_free(0xfffffff)} bytes (255.0 MiB)")
+        fields = plan_fields(self.plan("--dma-bits", "32").stdout)
+        self.assertEqual(fields["iova range"], "0x100000..0xffffffff")
+        self.assertEqual(fields["iova free"].split()[0], str(mock_iova_free(0xffffffff)))
+
+    def test_json(self):
+        plan = json.loads(self.plan("--dma-bits", "28", "--json").stdout)
+        self.assertEqual(plan, {
+            "bdf": READY, "page_size": 2 << 20, "node": 0, "backing": "none",
+            "dma_bits": 28, "iova_first": IOVA_LOW_RESERVE, "iova_last": 0xfffffff,
+            "iova_free": mock_iova_free(0xfffffff),
+            "mappings_avail": MOCK_DMA_ENTRY_LIMIT,
+            "memlock_limit": plan["memlock_limit"], "memlock_used": 0,
+            "hugepages_free": None})
+        self.assertTrue(plan["memlock_limit"] is None or plan["memlock_limit"] > 0)
+        plan = json.loads(self.plan("--json").stdout)
+        self.assertEqual((plan["iova_first"], plan["iova_last"], plan["iova_free"]),
+                         (IOVA_LOW_RESERVE, (1 << 48) - 1, mock_iova_free((1 << 64) - 1)))
+
+    def test_hugepages_on_the_device_node(self):
+        self.add_hugepages(2048, 512, {0: 42, 1: 100})
+        self.add_hugepages(1048576, 2, {0: 0, 1: 1})
+        fields = plan_fields(self.plan().stdout)
+        self.assertEqual(fields["hugepages free"], "42")
+        # libhugetlbfs looks for a mount in the real /proc/mounts.
+        self.assertTrue(fields["backing"] == "memfd" or fields["backing"].startswith("hugetlbfs:"),
+                        fields["backing"])
+        plan = json.loads(self.plan("--node", "1", "--page-size", "1G", "--json").stdout)
+        self.assertEqual((plan["node"], plan["page_size"], plan["hugepages_free"]),
+                         (1, 1 << 30, 1))
+
+    def test_small_pages(self):
+        fields = plan_fields(self.plan("--page-size", "4k").stdout)
+        self.assertEqual(fields["page size"], "4 KiB")
+        self.assertEqual(fields["backing"], "anonymous")
+        self.assertEqual(fields["hugepages free"], "n/a (4 KiB pages)")
+        self.assertIsNone(json.loads(self.plan("--page-size", "4K", "--json").stdout)
+                          ["hugepages_free"])
+
+    def test_device_without_numa_node(self):
+        shutil.rmtree(self.root)
+        self.make_tree(f"--device={READY_DEVICE},numa=-1")
+        self.assertEqual(plan_fields(self.plan().stdout)["numa node"], "any")
+        self.assertIsNone(json.loads(self.plan("--json").stdout)["node"])
+
+    def test_iommufd(self):
+        shutil.rmtree(self.root)
+        self.make_tree(f"--device={READY_DEVICE},cdev=0", "--iommufd")
+        fields = plan_fields(self.plan().stdout)
+        self.assertEqual(fields["iommu mappings"], "unlimited")
+        self.assertEqual(fields["iova range"], f"{IOVA_LOW_RESERVE:#x}..0xffffffffffff")
+        self.assertIsNone(json.loads(self.plan("--json").stdout)["mappings_avail"])
+
+    def test_memlock_limit(self):
+        limit = memlock_limited(8 << 20)
+        fields = plan_fields(self.plan(preexec=limit).stdout)
+        self.assertEqual(fields["memlock"], "8 MiB (0 bytes used)")
+        plan = json.loads(self.plan("--json", preexec=limit).stdout)
+        self.assertEqual(plan["memlock_limit"], 8 << 20)
+
+    def test_changes_nothing(self):
+        before = self.snapshot()
+        self.plan()
+        self.plan("--json", "--page-size", "1g", "--dma-bits", "40")
+        self.assertEqual(self.snapshot(), before)
+
+    def test_device_not_usable(self):
+        self.make_tree("--device=0000:04:00.0,group=6,driver=xdma")
+        result = self.fpgactl("-d", "04:00.0", "dma-plan")
+        self.assert_failed(result, r"dma-plan: cannot open 0000:04:00\.0")
+        self.assertEqual(result.stdout, "")
+
+    def test_bad_input(self):
+        cases = [
+            (["--dma-bits", "8"], "dma-plan: dma-bits '8' is too small (min 12)"),
+            (["--dma-bits", "65"], "dma-bits '65' is too large (max 64)"),
+            (["--dma-bits", "0x1g"], "dma-bits '0x1g' is not a number"),
+            (["--dma-bits", "-1"], "dma-bits '-1' is negative"),
+            (["--page-size", "3m"], "page size '3m' is not 4k, 2m or 1g"),
+            (["--page-size", "2097152"], "page size '2097152' is not 4k, 2m or 1g"),
+            (["--node", "one"], "node 'one' is not a number"),
+            (["--node", "-1"], "node '-1' is negative"),
+            (["--node", "4096"], "node '4096' is too large"),
+            (["--size", "4096"], "dma-plan: unknown option '--size'"),
+            (["--negative"], "dma-plan: unknown option '--negative'"),
+            (["extra"], "dma-plan: unexpected argument 'extra'"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["-d", READY, "dma-plan", *args], message)
+
+
+class DmaTestTest(FakeTreeCase):
+    """Only the refusals: the transfers need a real edu device (tests/vm)."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}", f"--device={EDU_DEVICE}")
+
+    def test_only_the_edu_device(self):
+        self.assert_usage_error(
+            ["-d", READY, "dma-test"],
+            "dma-test: dma-test drives QEMU's edu device (1234:11e8); "
+            f"{READY} is 10ee:9038")
+
+    def test_transfer_size(self):
+        for size in ("4096", "0x1000", "1000000"):
+            with self.subTest(size=size):
+                self.assert_usage_error(
+                    ["-d", EDU, "dma-test", "--size", size],
+                    "(max 4095): the edu buffer is 4096 bytes and QEMU 7.2 aborts")
+        self.assert_usage_error(["-d", EDU, "dma-test", "--size", "0"],
+                                "size must be at least 1")
+
+    def test_bad_numbers(self):
+        cases = [
+            (["--size", "4k"], "size '4k' is not a number"),
+            (["--size", "-1"], "size '-1' is negative"),
+            (["--size", "0x"], "size '0x' is not a number"),
+            (["--rounds", "0"], "rounds must be at least 1"),
+            (["--rounds", "1.5"], "rounds '1.5' is not a number"),
+            (["--rounds", "1001"], "rounds '1001' is too large (max 1000)"),
+            (["--node", "x"], "node 'x' is not a number"),
+            (["--page-size", "64k"], "page size '64k' is not 4k, 2m or 1g"),
+            (["--dma-bits", "28"], "dma-test: unknown option '--dma-bits'"),
+            (["--json"], "dma-test: unknown option '--json'"),
+            (["now"], "dma-test: unexpected argument 'now'"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["-d", EDU, "dma-test", *args], message)
+
+    def test_missing_device(self):
+        before = self.snapshot()
+        result = self.fpgactl("-d", "0000:0a:00.0", "dma-test")
+        self.assert_failed(result, "dma-test: 0000:0a:00.0: no such PCI device")
+        self.assertEqual(self.snapshot(), before)
+
+
+class BenchTest(FakeTreeCase):
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+
+    def test_help(self):
+        for args in (["bench", "map", "--help"], ["bench", "--help"], ["help", "bench"]):
+            with self.subTest(args=args):
+                result = self.fpgactl(*args)
+                self.assert_ok(result)
+                self.assertTrue(result.stdout.startswith(
+                    "usage: fpgactl [-v] bench [-d DEVICE] [--size BYTES] [--rounds N] "
+                    "[--depth N] [--batch N] [--count N] map|queue\n"), result.stdout)
+                self.assertIn("baseline", result.stdout)
+                self.assertIn("'model:OPTIONS'", result.stdout)
+                self.assertEqual(result.stderr, "")
+
+    def test_bad_input(self):
+        cases = [
+            (["bench"], "bench: missing arguments (usage: fpgactl bench map|queue)"),
+            (["bench", "unmap"], "bench: unknown benchmark 'unmap' (available: map, queue)"),
+            (["bench", "map", "map"], "bench: unexpected argument 'map'"),
+            (["bench", "map", "--size", "1000"],
+             "size 1000 is not a multiple of 2 MiB (both runs must map the same bytes)"),
+            (["bench", "map", "--size", "0"], "size must be at least 1"),
+            (["bench", "map", "--size", "1G"], "size '1G' is not a number"),
+            (["bench", "map", "--size", "0x20000000000"], "size '0x20000000000' is too large"),
+            (["bench", "map", "--rounds", "0"], "rounds must be at least 1"),
+            (["bench", "map", "--page-size", "4k"], "bench: unknown option '--page-size'"),
+            (["bench", "map", "--depth", "64"],
+             "bench: --depth is an option of bench queue, not bench map"),
+            (["bench", "map", "--count", "10"],
+             "bench: --count is an option of bench queue, not bench map"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["-d", READY, *args], message)
+
+    def test_memlock_too_low(self):
+        result = self.fpgactl("-d", READY, "bench", "map", "--size", "0x200000",
+                              "--rounds", "1", preexec=memlock_limited(1 << 20))
+        # The library's message (limit, need, fix), then the command's line.
+        self.assert_failed(result, r"RLIMIT_MEMLOCK is 1024 KiB but DMA needs 2048 KiB")
+        self.assertIn("ulimit -l", result.stderr)
+        self.assertRegex(result.stderr.splitlines()[-1],
+                         r"^fpgactl: bench: 0000:03:00\.0: cannot map 2 MiB with 2 MiB "
+                         r"pages: Disk quota exceeded$")
+        self.assertEqual(result.stdout, "")
+
+    def test_small_run(self):
+        # Whether 2 MiB pages can be had depends on the machine running the
+        # tests: either both runs happen, or the library explains why not.
+        result = self.fpgactl("-d", READY, "bench", "map", "--size", "0x200000",
+                              "--rounds", "2")
+        if result.returncode == 1:
+            self.assertIn("hugepages", result.stderr)
+            self.assertIn("bench: 0000:03:00.0: cannot map 2 MiB with 2 MiB pages",
+                          result.stderr)
+            return
+        self.assert_ok(result)
+        lines = result.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("bench map: 2 MiB per buffer, 2 round(s)"))
+        rows = {line.split()[0] + " " + line.split()[1]: line.split() for line in lines
+                if re.match(r"^\d+ (KiB|MiB) ", line)}
+        self.assertEqual(rows["2 MiB"][2], "baseline")
+        self.assertEqual(rows["4 KiB"][2], "compared")
+        self.assertEqual(rows["2 MiB"][-2:], ["1", "512"])
+        self.assertEqual(rows["4 KiB"][-2:], ["1", "262144"])
+        self.assertRegex(lines[-1], r"^ratio: 4 KiB pages take \d+\.\d\dx the map\+unmap "
+                                    r"time of 2 MiB pages \(baseline\)$")
+
+
+MODEL_NAME_MAX = 127        # characters of a device name (FPGACTL_DEVICE_NAME_MAX - 1)
+BENCH_COLUMNS = ["engine", "batch", "ops/s", "ns/op", "p50_ns", "p99_ns", "p99.9_ns",
+                 "sq_db/op", "cq_db/op", "bad", "ratio"]
+
+
+def long_model_name(length):
+    """A valid model spec of exactly @length characters: idle=50 in padded hex."""
+    name = "model:idle=0x" + "0" * (length - len("model:idle=0x32")) + "32"
+    assert len(name) == length, len(name)
+    return name
+
+
+class ModelTest(FakeTreeCase):
+    """The commands that also work on the software model (docs/model.md).
+
+    A fake tree without devices: the model needs no sysfs, no /dev/vfio."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree()
+
+    def selftest(self, device, timeout=60):
+        return subprocess.run([FPGACTL, "-d", device, "selftest"], env=self.tool_env(),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def test_selftest_passes(self):
+        result = self.selftest("model")
+        self.assert_ok(result)
+        lines = result.stdout.splitlines()
+        summary = re.fullmatch(r"selftest: (\d+) passed, 0 failed", lines[-1])
+        self.assertTrue(summary, lines[-1])
+        passed = int(summary.group(1))
+        self.assertGreaterEqual(passed, 14)
+        checks = lines[:-1]
+        self.assertEqual(len(checks), passed)
+        for line in checks:
+            self.assertTrue(line.startswith("ok   "), line)
+        for what in ("NOP", "COPY", "FILL", "CRC32C", "WRITE then READ", "BAD_OPCODE",
+                     "BAD_LENGTH", "DMA_FAULT", "CRC_MISMATCH", "BAD_FIELD", "ERR_COUNT"):
+            self.assertIn(what, result.stdout)
+
+    def test_selftest_on_a_stalled_device_fails(self):
+        # docs/model.md: fault=stall never completes the first command; the
+        # selftest must give up on it (one 2 s timeout), not hang.
+        result = self.selftest("model:fault=stall", timeout=30)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        summary = re.fullmatch(r"selftest: (\d+) passed, (\d+) failed",
+                               result.stdout.splitlines()[-1])
+        self.assertTrue(summary, result.stdout)
+        self.assertGreater(int(summary.group(2)), 0)
+        self.assertIn("FAIL NOP: no completion", result.stdout)
+
+    def test_selftest_catches_bad_completions(self):
+        for fault in ("corrupt", "duplicate", "bad-sq-head"):
+            with self.subTest(fault=fault):
+                result = self.selftest(f"model:fault={fault},after=2", timeout=30)
+                self.assertEqual(result.returncode, 1, result.stdout)
+                self.assertRegex(result.stdout.splitlines()[-1],
+                                 r"^selftest: \d+ passed, [1-9]\d* failed$")
+
+    def test_selftest_bad_model_option(self):
+        result = self.selftest("model:bogus=1")
+        self.assert_failed(result, r"selftest: cannot open model:bogus=1: Invalid argument")
+        self.assertIn("bogus", result.stderr.splitlines()[0])  # the library's reason
+        self.assertEqual(result.stdout, "")
+
+    def test_info(self):
+        result = self.fpgactl("-d", "model", "info")
+        self.assert_ok(result)
+        self.assertIn("device:   model (5c0f:c0de, class 120000)", result.stdout)
+        self.assertIn("iommu:    no group, model backend", result.stdout)
+        info = json.loads(self.fpgactl("-d", "model", "info", "--json").stdout)
+        self.assertEqual((info["bdf"], info["vendor"], info["device"], info["iommu_group"]),
+                         ("model", "5c0f", "c0de", None))
+        self.assertEqual([r["name"] for r in info["regions"]], ["BAR0", "BAR2", "CONFIG"])
+
+    def test_registers(self):
+        self.assertEqual(self.fpgactl("-d", "model", "peek", "0").stdout, "0x5c0fc0de\n")
+        self.assertEqual(self.fpgactl("peek", "-d", "model:lmem=64K", "0xc").stdout,
+                         "0x00010000\n")
+        self.assert_ok(self.fpgactl("-d", "model", "poke", "0x18", "0x1234"))
+        dump = self.fpgactl("-d", "model", "dump", "0", "16")
+        self.assert_ok(dump)
+        self.assertTrue(dump.stdout.startswith("00000000: dec0 0f5c 0000 0100"), dump.stdout)
+        self.assertEqual(self.fpgactl("-d", "model", "reset").stdout, "model: reset\n")
+
+    def test_model_on_pci_only_commands(self):
+        cases = [
+            (["-d", "model", "list"], "list: 'model' is the software model, not a PCI device"),
+            (["bind", "model"], "bind: 'model' is the software model, not a PCI device"),
+            (["-d", "model", "bind"], "bind: 'model' is the software model"),
+            (["unbind", "model:queues=1"], "unbind: 'model:queues=1' is the software model"),
+            (["-d", "model", "doctor"], "doctor: 'model' is the software model"),
+            (["-d", "model", "dma-plan"], "dma-plan: 'model' is the software model"),
+            (["-d", "model", "dma-test"], "dma-test: 'model' is the software model"),
+            (["-d", "model", "bench", "map"],
+             "bench: 'model' is the software model, not a PCI device: bench map works on "
+             "PCI devices only"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(args, message)
+
+    def test_device_names(self):
+        longest = long_model_name(MODEL_NAME_MAX)
+        too_long = long_model_name(MODEL_NAME_MAX + 1)
+        for cmd in (["selftest"], ["info"], ["peek", "0"], ["reset"], ["bench", "queue"]):
+            with self.subTest(cmd=cmd):
+                self.assert_usage_error(
+                    ["-d", too_long, *cmd],
+                    f"device name too long ({MODEL_NAME_MAX + 1} characters, at most "
+                    f"{MODEL_NAME_MAX})")
+                self.assert_usage_error(["-d", "modelx", *cmd],
+                                        "'modelx' is not a PCI address")
+        # The longest name is passed to the library unchanged.
+        self.assertEqual(self.fpgactl("-d", longest, "peek", "0").stdout, "0x5c0fc0de\n")
+
+
+class BenchQueueTest(FakeTreeCase):
+    """bench queue on the model: the table's structure, never its numbers."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree()
+
+    def bench(self, *args):
+        result = self.fpgactl("bench", "queue", *args)
+        self.assert_ok(result)
+        self.assertNotIn("\r", result.stdout)  # no progress line off a terminal
+        lines = result.stdout.splitlines()
+        self.assertRegex(lines[0], r"^bench queue: model, 1 queue of depth \d+ ")
+        header = [i for i, line in enumerate(lines) if line.startswith("engine ")]
+        self.assertEqual(len(header), 1, result.stdout)
+        self.assertEqual(lines[header[0]].split(), BENCH_COLUMNS)
+        rows = [dict(zip(BENCH_COLUMNS, line.split())) for line in lines[header[0] + 1:]]
+        for row in rows:
+            self.assertEqual(len(row), len(BENCH_COLUMNS), row)
+        uring = "io_uring unavailable" not in result.stderr
+        for row in rows:
+            if row["engine"] == "fpgactl" or uring:
+                for key in ("ops/s", "ns/op"):
+                    self.assertGreater(float(row[key]), 0, row)
+                for key in ("p50_ns", "p99_ns", "p99.9_ns", "bad"):
+                    self.assertRegex(row[key], r"^\d+$", row)
+                self.assertLessEqual(int(row["p50_ns"]), int(row["p99_ns"]))
+                self.assertLessEqual(int(row["p99_ns"]), int(row["p99.9_ns"]))
+                self.assertEqual(row["bad"], "0")
+            if row["engine"] == "fpgactl":
+                self.assertRegex(row["sq_db/op"], r"^\d+\.\d{4}$")
+                self.assertRegex(row["cq_db/op"], r"^\d+\.\d{4}$")
+                self.assertEqual(row["ratio"], "-")
+            elif uring:
+                self.assertEqual((row["sq_db/op"], row["cq_db/op"]), ("-", "-"))
+                self.assertGreater(float(row["ratio"]), 0)
+        return result, rows
+
+    def test_one_batch_size(self):
+        result, rows = self.bench("--count", "2000", "--batch", "8")
+        self.assertIn("2000 NOPs per run", result.stdout)
+        self.assertEqual([(r["engine"], r["batch"]) for r in rows],
+                         [("fpgactl", "8"), ("io_uring", "8")])
+        # One tail doorbell per batch of 8: a count, not a timing.
+        self.assertEqual(rows[0]["sq_db/op"], "0.1250")
+
+    def test_default_batch_sizes(self):
+        _, rows = self.bench("--count", "2000", "-d", "model")
+        self.assertEqual([(r["engine"], r["batch"]) for r in rows],
+                         [("fpgactl", "1"), ("io_uring", "1"), ("fpgactl", "8"),
+                          ("io_uring", "8"), ("fpgactl", "32"), ("io_uring", "32")])
+        self.assertEqual(rows[0]["sq_db/op"], "1.0000")
+
+    def test_small_depth_keeps_the_batches_that_fit(self):
+        result, rows = self.bench("--count", "500", "--depth", "8")
+        self.assertIn("depth 8 (up to 7 in flight)", result.stdout)
+        self.assertEqual([r["batch"] for r in rows], ["1", "1"])
+
+    def test_stalled_device(self):
+        result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "100")
+        self.assert_failed(result, r"bench: model:fault=stall: no completion for 2 s")
+
+    def test_bad_input(self):
+        cases = [
+            (["--depth", "3"], "bench: depth 3 is not a power of two from 2 to 4096"),
+            (["--depth", "1"], "bench: depth 1 is not a power of two from 2 to 4096"),
+            (["--depth", "8192"], "bench: depth '8192' is too large (max 4096)"),
+            (["--batch", "0"], "bench: batch must be at least 1"),
+            (["--batch", "64"],
+             "bench: batch 64 is more than the 63 commands a queue of depth 64 keeps in flight"),
+            (["--depth", "16", "--batch", "16"], "bench: batch 16 is more than the 15"),
+            (["--batch", "x"], "bench: batch 'x' is not a number"),
+            (["--count", "0"], "bench: count must be at least 1"),
+            (["--count", "-5"], "bench: count '-5' is negative"),
+            (["--size", "4096"], "bench: --size is an option of bench map, not bench queue"),
+            (["--rounds", "2"], "bench: --rounds is an option of bench map, not bench queue"),
+            (["-d", "03:00"], "bench: '03:00' is not a PCI address"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["bench", "queue", *args], message)
 
 
 if __name__ == "__main__":

@@ -282,6 +282,28 @@ static void test_pread_fallback(void **state)
 	fpgactl_device_close(dev);
 }
 
+static void test_open_no_mmap(void **state)
+{
+	struct fpgactl_open_opts opts = { .flags = FPGACTL_OPEN_NO_MMAP };
+	struct fpgactl_region_info r;
+	struct fpgactl_device *dev;
+	uint32_t back;
+	uint64_t v;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_ok(BDF, &opts);
+	assert_int_equal(fpgactl_region_get_info(dev, 0, &r), 0);
+	assert_true(r.flags & FPGACTL_REGION_MMAP);	/* allowed... */
+	assert_false(r.flags & FPGACTL_REGION_MAPPED);	/* ...but not done */
+	assert_null(fpgactl_device_bar(dev, 0, NULL));
+	assert_int_equal(fpgactl_reg_write(dev, 0, 0x80, 4, 0x1234abcd), 0);
+	assert_int_equal(faketree_read_region(tree, BDF, 0, 0x80, &back, 4), 0);
+	assert_int_equal(back, 0x1234abcd);
+	assert_int_equal(fpgactl_reg_read(dev, 0, 0x80, 4, &v), 0);
+	assert_int_equal(v, 0x1234abcd);
+	fpgactl_device_close(dev);
+}
+
 static void test_mapped_access(void **state)
 {
 	struct fpgactl_device *dev;
@@ -524,6 +546,7 @@ int main(void)
 		T(test_shared_context),
 		T(test_sparse_mmap),
 		T(test_pread_fallback),
+		T(test_open_no_mmap),
 		T(test_mapped_access),
 		T(test_reg_bounds),
 		T(test_all_ones_and_removal),

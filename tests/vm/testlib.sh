@@ -245,3 +245,14 @@ run_watch_hugepages() {
 	echo "  exit status: $rc"
 	echo "  fewest free 2 MiB hugepages while it ran: $hp_min_all in all$(for n in $nodes; do eval "printf ', %s on node %s' \$hp_min_$n $n"; done)"
 }
+
+# json_value KEY: the value of "KEY": in the last run's stdout, for the
+# one-key-a-line JSON objects fpgactl prints (without the trailing comma).
+json_value() {
+	printf '%s\n' "$out" | sed -n "s/^ *\"$1\": *\\(.*\\)\$/\\1/p" | sed 's/,$//' | head -n 1
+}
+
+# text_value LABEL: the value after "LABEL:" in the last run's stdout.
+text_value() {
+	printf '%s\n' "$out" | sed -n "s/^$1: *//p" | head -n 1
+}

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 """Run the guest tests of tests/vm/guest/ in a QEMU VM and report them as TAP.
 
-The VM is a q35 machine under TCG (KVM when /dev/kvm is usable) with an
-emulated Intel IOMMU, QEMU's edu device and an NVMe controller.  Its kernel is
-Debian's 6.1 kernel, fetched by setup.sh into a cache directory; its root file
-system is an initramfs built here: a static busybox, the VFIO modules, the
-binaries named on the command line with the shared libraries they need, the
-guest tests, and init.sh as /init.
+Each VM is a q35 machine under TCG (KVM when /dev/kvm is usable) with an
+emulated Intel IOMMU, QEMU's edu device and an NVMe controller; a guest test
+may ask for another machine than "default" ("# machine: numa" in its leading
+comments), and one VM is booted per machine the selected tests need (see
+MACHINES).  The kernel is Debian's 6.1 kernel, fetched by setup.sh into a
+cache directory; the root file system is an initramfs built here: a static
+busybox, the VFIO modules, the binaries named on the command line with the
+shared libraries they need, the machine's guest tests, and init.sh as /init.
 
     tests/vm/vm.py [options] BINARY...
 

@@ -3,6 +3,11 @@
  * fpgactl doctor: is this machine set up for VFIO?  One line per check,
  * with the fix when something is wrong.  The checks look at the same sysfs
  * and /dev roots as the library.
+ *
+ * What blocks (FAIL, exit 1): the IOMMU off, vfio-pci missing, the -d device
+ * not usable.  What only hurts (warn): no free hugepages (4 KiB pages remain
+ * possible with FPGACTL_DMA_ALLOW_SMALL_PAGES), a low RLIMIT_MEMLOCK, no IOVA
+ * room or IOMMU mappings left.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +15,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,25 +22,14 @@
 
 #include "commands.h"
 #include "device_arg.h"
+#include "doctor.h"
 #include "roots.h"
 #include "util.h"
 
-/* Below this locked-memory limit, DMA buffers of a useful size cannot be mapped. */
-#define MEMLOCK_WARN_BYTES (64ull << 20)
-
-enum verdict { VERDICT_OK, VERDICT_INFO, VERDICT_WARN, VERDICT_FAIL };
-
 static const char *const verdict_names[] = { "ok", "info", "warn", "FAIL" };
 
-/* Outcome of all checks so far. */
-struct doctor {
-	bool blocked; /* a check failed: VFIO cannot be used */
-};
-
-/* Print one check: verdict, topic, finding, and the fix when there is one. */
-__attribute__((format(printf, 5, 6)))
-static void report(struct doctor *doc, enum verdict verdict, const char *topic,
-		   const char *fix, const char *fmt, ...)
+void report(struct doctor *doc, enum verdict verdict, const char *topic,
+	    const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,7 +60,7 @@ static int count_entries(const char *path)
 	return count;
 }
 
-static bool path_exists(const char *root, const char *rel)
+bool path_exists(const char *root, const char *rel)
 {
 	char path[4096];
 	struct stat st;
@@ -129,66 +122,84 @@ static void check_vfio_container(struct doctor *doc)
 
 static void check_iommufd(struct doctor *doc)
 {
-	if (path_exists(dev_root(), "iommu"))
-		report(doc, VERDICT_INFO, "iommufd", NULL,
-		       "/dev/iommu present: iommufd is used for devices with a VFIO cdev");
-	else
+	char path[4096];
+
+	if (!path_exists(dev_root(), "iommu")) {
 		report(doc, VERDICT_INFO, "iommufd", NULL,
 		       "no /dev/iommu: the legacy VFIO container is used");
+		return;
+	}
+	if (!root_path(path, sizeof(path), dev_root(), "iommu") && access(path, R_OK | W_OK)) {
+		report(doc, VERDICT_INFO, "iommufd",
+		       "give your user read/write access to /dev/iommu (udev rule) to use iommufd",
+		       "/dev/iommu present but not accessible (%s): the legacy VFIO container "
+		       "is used", strerror(errno));
+		return;
+	}
+	report(doc, VERDICT_INFO, "iommufd", NULL,
+	       "/dev/iommu present: iommufd is used for devices with a VFIO cdev");
 }
 
-static void check_memlock(struct doctor *doc)
-{
-	const char *fix = "ulimit -l unlimited, or a memlock line in /etc/security/limits.conf";
-	struct rlimit lim;
-	char size[32];
-
-	if (getrlimit(RLIMIT_MEMLOCK, &lim)) {
-		report(doc, VERDICT_WARN, "memlock", NULL, "cannot read RLIMIT_MEMLOCK: %s",
-		       strerror(errno));
-		return;
-	}
-	if (lim.rlim_cur == RLIM_INFINITY) {
-		report(doc, VERDICT_INFO, "memlock", NULL, "RLIMIT_MEMLOCK unlimited");
-		return;
-	}
-	format_size(size, sizeof(size), lim.rlim_cur);
-	if (geteuid() && lim.rlim_cur < MEMLOCK_WARN_BYTES) {
-		report(doc, VERDICT_WARN, "memlock", fix,
-		       "RLIMIT_MEMLOCK is %s: too small for DMA buffers", size);
-		return;
-	}
-	report(doc, VERDICT_INFO, "memlock", NULL, "RLIMIT_MEMLOCK is %s%s", size,
-	       geteuid() ? "" : " (root is not limited)");
-}
-
-static void check_device(struct doctor *doc, const char *bdf)
+/* The -d device's VFIO state; true when it is ready to be opened. */
+static bool check_device(struct doctor *doc, const char *bdf, int *numa_node)
 {
 	struct fpgactl_pci_dev dev;
 	int err = fpgactl_pci_lookup(bdf, &dev);
 
+	*numa_node = -1;
 	if (err == -ENODEV) {
 		report(doc, VERDICT_FAIL, bdf, "check the address with fpgactl list",
 		       "no such PCI device");
-		return;
+		return false;
 	}
 	if (err) {
 		report(doc, VERDICT_FAIL, bdf, NULL, "cannot read sysfs: %s",
 		       errno_text(err));
-		return;
+		return false;
 	}
+	*numa_node = dev.numa_node;
 	if (dev.vfio_state == FPGACTL_VFIO_READY) {
 		report(doc, VERDICT_OK, bdf, NULL, "ready for VFIO");
-		return;
+		return true;
 	}
 	report(doc, VERDICT_FAIL, bdf, NULL, "%s: %s",
 	       fpgactl_vfio_state_name(dev.vfio_state), dev.vfio_reason);
+	return false;
+}
+
+/*
+ * Open the ready device and ask the library for its DMA plan.  Return true
+ * with *@plan filled in; false when the plan could not be had (reported).
+ */
+static bool plan_device_dma(struct doctor *doc, const char *bdf,
+			    struct fpgactl_dma_plan *plan)
+{
+	int err = 0;
+	struct fpgactl_device *dev = fpgactl_device_open(bdf, NULL, &err);
+
+	if (!dev) {
+		report(doc, VERDICT_FAIL, "open", NULL,
+		       "%s cannot be opened through VFIO: %s (the message above says why)",
+		       bdf, errno_text(err));
+		return false;
+	}
+	err = fpgactl_dma_get_plan(dev, NULL, plan);
+	fpgactl_device_close(dev);
+	if (err) {
+		report(doc, VERDICT_WARN, "dma", NULL, "no DMA plan for %s: %s", bdf,
+		       errno_text(err));
+		return false;
+	}
+	return true;
 }
 
 static int run_doctor(const struct invocation *inv)
 {
 	struct doctor doc = { 0 };
+	struct fpgactl_dma_plan plan;
 	char bdf[FPGACTL_BDF_LEN];
+	bool ready = false, planned = false;
+	int numa_node = -1;
 
 	if (inv->device && parse_bdf_arg("doctor", inv->device, bdf))
 		return STATUS_USAGE;
@@ -196,9 +207,19 @@ static int run_doctor(const struct invocation *inv)
 	check_vfio_module(&doc);
 	check_vfio_container(&doc);
 	check_iommufd(&doc);
-	check_memlock(&doc);
-	if (inv->device)
-		check_device(&doc, bdf);
+	if (inv->device) {
+		ready = check_device(&doc, bdf, &numa_node);
+		if (ready)
+			check_cdev(&doc, bdf);
+	}
+	check_hugepages(&doc, numa_node);
+	check_hugetlbfs(&doc);
+	if (ready) {
+		planned = plan_device_dma(&doc, bdf, &plan);
+		if (planned)
+			check_dma_plan(&doc, &plan);
+	}
+	check_memlock(&doc, planned ? &plan : NULL);
 	return doc.blocked ? STATUS_FAILED : STATUS_OK;
 }
 
@@ -206,9 +227,14 @@ const struct command cmd_doctor = {
 	.name = "doctor",
 	.args = "",
 	.summary = "check that this machine is set up for VFIO",
-	.details = "One line per check: ok, info, warn or FAIL, with the fix.  With -d,\n"
-		   "also checks that the device can be opened.  Exits 1 when something\n"
-		   "blocks the use of VFIO.\n",
+	.details = "One line per check: ok, info, warn or FAIL, with the fix.  Checks the\n"
+		   "IOMMU, vfio-pci, /dev/vfio, /dev/iommu, free hugepages per size and\n"
+		   "NUMA node, hugetlbfs mounts and RLIMIT_MEMLOCK.  With -d, also that the\n"
+		   "device can be opened, its VFIO cdev, and the library's DMA plan for it.\n"
+		   "Exits 1 when something blocks the use of VFIO (IOMMU off, vfio-pci\n"
+		   "missing, device unusable); a lack of hugepages or of locked memory is\n"
+		   "a warning, since 4 KiB pages and smaller buffers still work.\n"
+		   "FPGACTL_PROC_MOUNTS replaces /proc/mounts.\n",
 	.options = OPT_DEVICE,
 	.min_args = 0,
 	.max_args = 0,

@@ -82,9 +82,32 @@ static int gather_irqs(struct fpgactl_device *dev, struct device_report *rep)
 	return 0;
 }
 
+/*
+ * The software model is on no bus: its identity comes from its config
+ * space, and it has no driver, IOMMU group or NUMA node.
+ */
+static int gather_model_identity(struct fpgactl_device *dev, struct fpgactl_pci_dev *pci)
+{
+	uint8_t cfg[12];
+	int err = fpgactl_config_read(dev, 0, cfg, sizeof(cfg));
+
+	if (err)
+		return err;
+	snprintf(pci->bdf, sizeof(pci->bdf), "%s", fpgactl_device_bdf(dev));
+	pci->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
+	pci->device = (uint16_t)(cfg[2] | cfg[3] << 8);
+	pci->class_code = (uint32_t)cfg[9] | (uint32_t)cfg[10] << 8 | (uint32_t)cfg[11] << 16;
+	pci->numa_node = -1;
+	pci->iommu_group = -1;
+	pci->driver[0] = '\0';
+	return 0;
+}
+
 static int gather_report(struct fpgactl_device *dev, struct device_report *rep)
 {
-	int err = fpgactl_pci_lookup(fpgactl_device_bdf(dev), &rep->pci);
+	const char *name = fpgactl_device_bdf(dev);
+	int err = is_model_name(name) ? gather_model_identity(dev, &rep->pci)
+				      : fpgactl_pci_lookup(name, &rep->pci);
 
 	if (!err)
 		err = fpgactl_device_get_info(dev, &rep->info);
@@ -122,7 +145,10 @@ static void print_text(const struct device_report *rep)
 	printf("device:   %s (%04x:%04x, class %06x)\n", pci->bdf, pci->vendor,
 	       pci->device, pci->class_code);
 	printf("driver:   %s\n", *pci->driver ? pci->driver : "-");
-	printf("iommu:    group %d, %s backend\n", pci->iommu_group, rep->backend);
+	if (pci->iommu_group >= 0)
+		printf("iommu:    group %d, %s backend\n", pci->iommu_group, rep->backend);
+	else
+		printf("iommu:    no group, %s backend\n", rep->backend);
 	printf("reset:    device reset %s, hot reset %s\n",
 	       yes_no(rep->info.flags, FPGACTL_DEV_CAN_RESET),
 	       yes_no(rep->info.flags, FPGACTL_DEV_CAN_HOT_RESET));
@@ -183,7 +209,10 @@ static void print_json(const struct device_report *rep)
 	       "  \"class\": \"%06x\",\n  \"driver\": ",
 	       pci->vendor, pci->device, pci->class_code);
 	json_string_or_null(stdout, pci->driver);
-	printf(",\n  \"iommu_group\": %d,\n  \"iommu_backend\": ", pci->iommu_group);
+	if (pci->iommu_group >= 0)
+		printf(",\n  \"iommu_group\": %d,\n  \"iommu_backend\": ", pci->iommu_group);
+	else
+		printf(",\n  \"iommu_group\": null,\n  \"iommu_backend\": ");
 	json_string(stdout, rep->backend);
 	printf(",\n  \"device_reset\": %s,\n  \"hot_reset\": %s,\n",
 	       rep->info.flags & FPGACTL_DEV_CAN_RESET ? "true" : "false",
@@ -197,8 +226,8 @@ static int run_info(const struct invocation *inv)
 {
 	struct device_report rep = { 0 };
 	struct fpgactl_device *dev;
-	char bdf[FPGACTL_BDF_LEN];
-	int err, status = require_device(inv, bdf);
+	char bdf[FPGACTL_DEVICE_NAME_MAX];
+	int err, status = require_device_or_model(inv, bdf, sizeof(bdf));
 
 	if (status)
 		return status;
@@ -225,8 +254,10 @@ const struct command cmd_info = {
 	.details = "Opens the device (-d) through VFIO.  Regions the device does not\n"
 		   "implement are not shown.  Region flags: r, w (readable, writable),\n"
 		   "mmap (the kernel allows mapping it), sparse (only some areas can be\n"
-		   "mapped), mapped (the library has mapped it).\n",
+		   "mapped), mapped (the library has mapped it).  DEVICE may be 'model'\n"
+		   "(the built-in software model, docs/model.md).\n",
 	.options = OPT_DEVICE | OPT_JSON,
+	.model = true,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_info,

@@ -77,13 +77,13 @@ static int parse_offset(const char *text, struct reg_access *acc)
 
 /* The checks every register command starts with: device, -w, -b, OFFSET. */
 static int parse_common(const struct invocation *inv, struct reg_access *acc,
-			char bdf[FPGACTL_BDF_LEN])
+			char bdf[FPGACTL_DEVICE_NAME_MAX])
 {
 	int status;
 
 	acc->cmd = inv->cmd->name;
 	acc->count = 1;
-	status = require_device(inv, bdf);
+	status = require_device_or_model(inv, bdf, FPGACTL_DEVICE_NAME_MAX);
 	if (!status)
 		status = parse_width(inv, acc);
 	if (!status)
@@ -183,7 +183,7 @@ static int parse_positive(const struct reg_access *acc, const char *what,
 static int run_peek(const struct invocation *inv)
 {
 	struct reg_access acc = { 0 };
-	char bdf[FPGACTL_BDF_LEN];
+	char bdf[FPGACTL_DEVICE_NAME_MAX];
 	int status = parse_common(inv, &acc, bdf);
 
 	if (!status && inv->argc > 1)
@@ -201,6 +201,7 @@ const struct command cmd_peek = {
 	.details = "Without COUNT prints the value alone (0x12345678); with COUNT prints\n"
 		   "COUNT lines \"OFFSET: VALUE\" for consecutive registers.\n",
 	.options = OPT_DEVICE | OPT_WIDTH | OPT_BAR,
+	.model = true,
 	.min_args = 1,
 	.max_args = 2,
 	.run = run_peek,
@@ -229,7 +230,7 @@ static int write_value(struct fpgactl_device *dev, const struct reg_access *acc)
 static int run_poke(const struct invocation *inv)
 {
 	struct reg_access acc = { 0 };
-	char bdf[FPGACTL_BDF_LEN];
+	char bdf[FPGACTL_DEVICE_NAME_MAX];
 	int status = parse_common(inv, &acc, bdf);
 
 	if (!status)
@@ -245,6 +246,7 @@ const struct command cmd_poke = {
 	.summary = "write one register of a BAR",
 	.details = "VALUE must fit in the access width.  Prints nothing on success.\n",
 	.options = OPT_DEVICE | OPT_WIDTH | OPT_BAR,
+	.model = true,
 	.min_args = 2,
 	.max_args = 2,
 	.run = run_poke,
@@ -307,7 +309,7 @@ static int parse_length(const char *text, struct reg_access *acc)
 static int run_dump(const struct invocation *inv)
 {
 	struct reg_access acc = { 0 };
-	char bdf[FPGACTL_BDF_LEN];
+	char bdf[FPGACTL_DEVICE_NAME_MAX];
 	int status = parse_common(inv, &acc, bdf);
 
 	if (!status)
@@ -324,6 +326,7 @@ const struct command cmd_dump = {
 	.details = "Reads with accesses of the given width (-w) and prints the bytes in\n"
 		   "memory (little-endian) order, 16 per line, with an ASCII column.\n",
 	.options = OPT_DEVICE | OPT_WIDTH | OPT_BAR,
+	.model = true,
 	.min_args = 2,
 	.max_args = 2,
 	.run = run_dump,

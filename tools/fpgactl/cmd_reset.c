@@ -11,8 +11,8 @@
 static int run_reset(const struct invocation *inv)
 {
 	struct fpgactl_device *dev;
-	char bdf[FPGACTL_BDF_LEN];
-	int err, status = require_device(inv, bdf);
+	char bdf[FPGACTL_DEVICE_NAME_MAX];
+	int err, status = require_device_or_model(inv, bdf, sizeof(bdf));
 
 	if (status)
 		return status;
@@ -35,8 +35,10 @@ const struct command cmd_reset = {
 	.args = "",
 	.summary = "reset a device",
 	.details = "Uses VFIO_DEVICE_RESET (FLR, PM or slot reset) where the kernel offers\n"
-		   "it, a secondary bus reset otherwise.\n",
+		   "it, a secondary bus reset otherwise.  DEVICE may be 'model' (the\n"
+		   "built-in software model, docs/model.md): a function reset.\n",
 	.options = OPT_DEVICE,
+	.model = true,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_reset,

@@ -14,6 +14,16 @@
 #define OPT_JSON (1u << 1)   /* --json */
 #define OPT_WIDTH (1u << 2)  /* -w, --width BITS */
 #define OPT_BAR (1u << 3)    /* -b, --bar BAR */
+#define OPT_PAGE_SIZE (1u << 4)   /* --page-size 4k|2m|1g */
+#define OPT_NODE (1u << 5)        /* --node N */
+#define OPT_DMA_BITS (1u << 6)    /* --dma-bits N */
+#define OPT_SIZE (1u << 7)        /* --size BYTES */
+#define OPT_ROUNDS (1u << 8)      /* --rounds N */
+#define OPT_NEGATIVE (1u << 9)    /* --negative */
+#define OPT_SMALL_PAGES (1u << 10) /* --small-pages */
+#define OPT_DEPTH (1u << 11)      /* --depth N */
+#define OPT_BATCH (1u << 12)      /* --batch N */
+#define OPT_COUNT (1u << 13)      /* --count N */
 
 struct command;
 
@@ -24,6 +34,16 @@ struct command;
  * @json: --json was given
  * @width: the -w argument as typed, or NULL
  * @bar: the -b argument as typed, or NULL
+ * @page_size: the --page-size argument as typed, or NULL
+ * @node: the --node argument as typed, or NULL
+ * @dma_bits: the --dma-bits argument as typed, or NULL
+ * @size: the --size argument as typed, or NULL
+ * @rounds: the --rounds argument as typed, or NULL
+ * @negative: --negative was given
+ * @small_pages: --small-pages was given
+ * @depth: the --depth argument as typed, or NULL
+ * @batch: the --batch argument as typed, or NULL
+ * @count: the --count argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -33,6 +53,16 @@ struct invocation {
 	bool json;
 	const char *width;
 	const char *bar;
+	const char *page_size;
+	const char *node;
+	const char *dma_bits;
+	const char *size;
+	const char *rounds;
+	bool negative;
+	bool small_pages;
+	const char *depth;
+	const char *batch;
+	const char *count;
 	int argc;
 	char **argv;
 };
@@ -44,6 +74,7 @@ struct invocation {
  * @summary: one line for "fpgactl --help"
  * @details: more text for "fpgactl COMMAND --help", or NULL
  * @options: OPT_* accepted after the command name
+ * @model: -d also accepts the software model ("model[:OPTIONS]")
  * @min_args: fewest positional arguments
  * @max_args: most positional arguments
  * @run: does the work; returns an exit status (enum exit_status)
@@ -54,6 +85,7 @@ struct command {
 	const char *summary;
 	const char *details;
 	unsigned int options;
+	bool model;
 	int min_args;
 	int max_args;
 	int (*run)(const struct invocation *inv);
@@ -68,5 +100,9 @@ extern const struct command cmd_poke;
 extern const struct command cmd_dump;
 extern const struct command cmd_reset;
 extern const struct command cmd_doctor;
+extern const struct command cmd_dma_plan;
+extern const struct command cmd_dma_test;
+extern const struct command cmd_bench;
+extern const struct command cmd_selftest;
 
 #endif

@@ -1,10 +1,29 @@
 // SPDX-License-Identifier: MIT
 #include "device_arg.h"
 
+#include <string.h>
+
 #include "util.h"
+
+bool is_model_name(const char *text)
+{
+	size_t len = strlen(MODEL_NAME);
+
+	return !strncmp(text, MODEL_NAME, len) && (!text[len] || text[len] == ':');
+}
+
+int refuse_model(const char *cmd, const char *text)
+{
+	if (!text || !is_model_name(text))
+		return STATUS_OK;
+	return usage_error(cmd, "'%s' is the software model, not a PCI device: %s "
+			   "works on PCI devices only", text, cmd);
+}
 
 int parse_bdf_arg(const char *cmd, const char *text, char bdf[FPGACTL_BDF_LEN])
 {
+	if (is_model_name(text))
+		return refuse_model(cmd, text);
 	if (fpgactl_pci_parse_bdf(text, bdf))
 		return usage_error(cmd, "'%s' is not a PCI address (expected dddd:bb:dd.f or bb:dd.f)",
 				   text);
@@ -18,13 +37,38 @@ int require_device(const struct invocation *inv, char bdf[FPGACTL_BDF_LEN])
 	return parse_bdf_arg(inv->cmd->name, inv->device, bdf);
 }
 
-struct fpgactl_device *open_device(const struct invocation *inv,
-				   const char *bdf)
+int parse_device_or_model(const char *cmd, const char *text, char *name, size_t size)
+{
+	char bdf[FPGACTL_BDF_LEN];
+
+	if (size > FPGACTL_DEVICE_NAME_MAX)
+		size = FPGACTL_DEVICE_NAME_MAX;
+	if (!is_model_name(text)) {
+		if (fpgactl_pci_parse_bdf(text, bdf))
+			return usage_error(cmd, "'%s' is not a PCI address (expected dddd:bb:dd.f "
+					   "or bb:dd.f) nor 'model[:OPTIONS]'", text);
+		text = bdf; /* canonical */
+	}
+	if (strlen(text) >= size)
+		return usage_error(cmd, "device name too long (%zu characters, at most %zu)",
+				   strlen(text), size - 1);
+	memcpy(name, text, strlen(text) + 1);
+	return STATUS_OK;
+}
+
+int require_device_or_model(const struct invocation *inv, char *name, size_t size)
+{
+	if (!inv->device)
+		return usage_error(inv->cmd->name, "no device given (use -d DEVICE)");
+	return parse_device_or_model(inv->cmd->name, inv->device, name, size);
+}
+
+struct fpgactl_device *open_device(const struct invocation *inv, const char *name)
 {
 	int err = 0;
-	struct fpgactl_device *dev = fpgactl_device_open(bdf, NULL, &err);
+	struct fpgactl_device *dev = fpgactl_device_open(name, NULL, &err);
 
 	if (!dev)
-		failure(inv->cmd->name, "cannot open %s: %s", bdf, errno_text(err));
+		failure(inv->cmd->name, "cannot open %s: %s", name, errno_text(err));
 	return dev;
 }

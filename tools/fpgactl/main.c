@@ -31,12 +31,25 @@ static const struct command cmd_help = {
 };
 
 static const struct command *const commands[] = {
-	&cmd_list, &cmd_bind,  &cmd_unbind, &cmd_info,	 &cmd_peek,
-	&cmd_poke, &cmd_dump,  &cmd_reset,  &cmd_doctor, &cmd_help,
+	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
+	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
+	&cmd_dma_test, &cmd_selftest, &cmd_bench, &cmd_help,
 };
 
 /* Option values without a short form. */
-enum { OPT_VAL_JSON = 256 };
+enum {
+	OPT_VAL_JSON = 256,
+	OPT_VAL_PAGE_SIZE,
+	OPT_VAL_NODE,
+	OPT_VAL_DMA_BITS,
+	OPT_VAL_SIZE,
+	OPT_VAL_ROUNDS,
+	OPT_VAL_NEGATIVE,
+	OPT_VAL_SMALL_PAGES,
+	OPT_VAL_DEPTH,
+	OPT_VAL_BATCH,
+	OPT_VAL_COUNT,
+};
 
 /* Options accepted after a command name, as getopt_long() wants them. */
 static const struct option command_long_options[] = {
@@ -46,6 +59,16 @@ static const struct option command_long_options[] = {
 	{ "json", no_argument, NULL, OPT_VAL_JSON },
 	{ "width", required_argument, NULL, 'w' },
 	{ "bar", required_argument, NULL, 'b' },
+	{ "page-size", required_argument, NULL, OPT_VAL_PAGE_SIZE },
+	{ "node", required_argument, NULL, OPT_VAL_NODE },
+	{ "dma-bits", required_argument, NULL, OPT_VAL_DMA_BITS },
+	{ "size", required_argument, NULL, OPT_VAL_SIZE },
+	{ "rounds", required_argument, NULL, OPT_VAL_ROUNDS },
+	{ "negative", no_argument, NULL, OPT_VAL_NEGATIVE },
+	{ "small-pages", no_argument, NULL, OPT_VAL_SMALL_PAGES },
+	{ "depth", required_argument, NULL, OPT_VAL_DEPTH },
+	{ "batch", required_argument, NULL, OPT_VAL_BATCH },
+	{ "count", required_argument, NULL, OPT_VAL_COUNT },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -69,8 +92,28 @@ static const struct option_doc option_docs[] = {
 	{ OPT_WIDTH, "[-w 8|16|32|64]",
 	  "  -w, --width BITS     access width in bits (default 32)\n" },
 	{ OPT_BAR, "[-b BAR]", "  -b, --bar BAR        BAR number, 0..5 (default 0)\n" },
+	{ OPT_SIZE, "[--size BYTES]", "      --size BYTES     bytes per buffer or transfer\n" },
+	{ OPT_ROUNDS, "[--rounds N]", "      --rounds N       repetitions, at least 1\n" },
+	{ OPT_NEGATIVE, "[--negative]",
+	  "      --negative       also check that the IOMMU stops a stray DMA write\n" },
+	{ OPT_PAGE_SIZE, "[--page-size 4k|2m|1g]",
+	  "      --page-size SIZE pages backing the buffer: 4k, 2m (default) or 1g\n" },
+	{ OPT_NODE, "[--node N]",
+	  "      --node N         NUMA node of the buffer (default: the device's)\n" },
+	{ OPT_DMA_BITS, "[--dma-bits N]",
+	  "      --dma-bits N     address bits the device drives, 12..64 (default 64)\n" },
+	{ OPT_SMALL_PAGES, "[--small-pages]",
+	  "      --small-pages    fall back to 4 KiB pages when no hugepage is free\n" },
+	{ OPT_DEPTH, "[--depth N]", "      --depth N        entries per ring, a power of two\n" },
+	{ OPT_BATCH, "[--batch N]", "      --batch N        commands per submission\n" },
+	{ OPT_COUNT, "[--count N]", "      --count N        commands per run\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
+
+/* The -d line of the commands that also work on the software model. */
+#define MODEL_DEVICE_HELP                                                          \
+	"  -d, --device DEVICE  PCI address, dddd:bb:dd.f or bb:dd.f, or 'model' or\n" \
+	"                       'model:OPTIONS' for the software model (docs/model.md)\n"
 
 /* The OPT_* bit that @opt needs, or 0 for options every command takes. */
 static unsigned int option_mask(int opt)
@@ -84,6 +127,26 @@ static unsigned int option_mask(int opt)
 		return OPT_BAR;
 	case OPT_VAL_JSON:
 		return OPT_JSON;
+	case OPT_VAL_PAGE_SIZE:
+		return OPT_PAGE_SIZE;
+	case OPT_VAL_NODE:
+		return OPT_NODE;
+	case OPT_VAL_DMA_BITS:
+		return OPT_DMA_BITS;
+	case OPT_VAL_SIZE:
+		return OPT_SIZE;
+	case OPT_VAL_ROUNDS:
+		return OPT_ROUNDS;
+	case OPT_VAL_NEGATIVE:
+		return OPT_NEGATIVE;
+	case OPT_VAL_SMALL_PAGES:
+		return OPT_SMALL_PAGES;
+	case OPT_VAL_DEPTH:
+		return OPT_DEPTH;
+	case OPT_VAL_BATCH:
+		return OPT_BATCH;
+	case OPT_VAL_COUNT:
+		return OPT_COUNT;
 	default:
 		return 0;
 	}
@@ -111,7 +174,10 @@ static void print_main_usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n"
 	      "Global options:\n"
-	      "  -d, --device DEVICE  PCI address of the device, dddd:bb:dd.f or bb:dd.f\n"
+	      "  -d, --device DEVICE  PCI address of the device, dddd:bb:dd.f or bb:dd.f;\n"
+	      "                       'model[:OPTIONS]', the software model of the\n"
+	      "                       soft-core, for info, peek, poke, dump, reset,\n"
+	      "                       selftest and bench queue\n"
 	      "  -v, --verbose        also print the library's informational messages\n"
 	      "  -h, --help           print this help\n"
 	      "  -V, --version        print the versions of fpgactl and libfpgactl\n"
@@ -139,9 +205,14 @@ static void print_command_usage(FILE *out, const struct command *cmd)
 	if (cmd->details)
 		fprintf(out, "\n%s", cmd->details);
 	fputs("\nOptions:\n", out);
-	for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
-		if (cmd->options & option_docs[i].mask)
+	for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++) {
+		if (!(cmd->options & option_docs[i].mask))
+			continue;
+		if (option_docs[i].mask == OPT_DEVICE && cmd->model)
+			fputs(MODEL_DEVICE_HELP, out);
+		else
 			fputs(option_docs[i].help, out);
+	}
 	fputs("  -v, --verbose        also print the library's informational messages\n"
 	      "  -h, --help           print this help\n",
 	      out);
@@ -228,6 +299,36 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_JSON:
 		state->inv.json = true;
+		break;
+	case OPT_VAL_PAGE_SIZE:
+		state->inv.page_size = optarg;
+		break;
+	case OPT_VAL_NODE:
+		state->inv.node = optarg;
+		break;
+	case OPT_VAL_DMA_BITS:
+		state->inv.dma_bits = optarg;
+		break;
+	case OPT_VAL_SIZE:
+		state->inv.size = optarg;
+		break;
+	case OPT_VAL_ROUNDS:
+		state->inv.rounds = optarg;
+		break;
+	case OPT_VAL_NEGATIVE:
+		state->inv.negative = true;
+		break;
+	case OPT_VAL_SMALL_PAGES:
+		state->inv.small_pages = true;
+		break;
+	case OPT_VAL_DEPTH:
+		state->inv.depth = optarg;
+		break;
+	case OPT_VAL_BATCH:
+		state->inv.batch = optarg;
+		break;
+	case OPT_VAL_COUNT:
+		state->inv.count = optarg;
 		break;
 	}
 }

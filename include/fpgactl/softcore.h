@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef FPGACTL_SOFTCORE_H
+#define FPGACTL_SOFTCORE_H
+
+/*
+ * Driver for the soft-core of docs/softcore.md: bring-up, queue pairs set
+ * up through its registers, and one helper per command.  The prep helpers
+ * only fill a submission entry in the ring; fpgactl_queue_submit() sends a
+ * batch with one doorbell and fpgactl_queue_reap() collects completions.
+ */
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fpgactl/device.h>
+#include <fpgactl/queue.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FPGACTL_SC_ID_VALUE 0x5C0FC0DEu
+#define FPGACTL_SC_VERSION_MAJOR 1
+
+/* BAR0 registers (docs/softcore.md). */
+#define FPGACTL_SC_ID 0x000
+#define FPGACTL_SC_VERSION 0x004
+#define FPGACTL_SC_CAP 0x008
+#define FPGACTL_SC_LMEM_SIZE 0x00c
+#define FPGACTL_SC_CTRL 0x010
+#define FPGACTL_SC_STATUS 0x014
+#define FPGACTL_SC_SCRATCH 0x018
+#define FPGACTL_SC_MAX_XFER 0x01c
+#define FPGACTL_SC_ERR_COUNT 0x020
+#define FPGACTL_SC_QUEUE(q) (0x100 + 0x20 * (q))
+#define FPGACTL_SC_Q_SQ_BASE 0x00
+#define FPGACTL_SC_Q_CQ_BASE 0x08
+#define FPGACTL_SC_Q_SIZE 0x10
+#define FPGACTL_SC_Q_CTRL 0x14
+#define FPGACTL_SC_Q_STATUS 0x18
+#define FPGACTL_SC_GUARDED(i) (0x800 + 4 * (i))
+#define FPGACTL_SC_NR_GUARDED 64
+#define FPGACTL_SC_DOORBELLS 0x1000
+/* BAR holding device-local memory. */
+#define FPGACTL_SC_LMEM_BAR 2
+
+#define FPGACTL_SC_CTRL_EN (1u << 0)
+#define FPGACTL_SC_CTRL_IE (1u << 1)
+#define FPGACTL_SC_STATUS_RDY (1u << 0)
+#define FPGACTL_SC_STATUS_CFS (1u << 1)
+#define FPGACTL_SC_QCTRL_QEN (1u << 0)
+#define FPGACTL_SC_QCTRL_IEN (1u << 1)
+#define FPGACTL_SC_QSTATUS_ACTIVE (1u << 0)
+#define FPGACTL_SC_QSTATUS_QERR (1u << 1)
+
+enum fpgactl_sc_opcode {
+	FPGACTL_SC_OP_NOP = 0x00,
+	FPGACTL_SC_OP_COPY = 0x01,
+	FPGACTL_SC_OP_FILL = 0x02,
+	FPGACTL_SC_OP_CRC32C = 0x03,
+	FPGACTL_SC_OP_WRITE = 0x04,
+	FPGACTL_SC_OP_READ = 0x05,
+	FPGACTL_SC_OP_GUARDED_WRITE = 0x06,
+};
+
+enum fpgactl_sc_status {
+	FPGACTL_SC_SUCCESS = 0x00,
+	FPGACTL_SC_BAD_OPCODE = 0x01,
+	FPGACTL_SC_BAD_LENGTH = 0x02,
+	FPGACTL_SC_DMA_FAULT = 0x03,
+	FPGACTL_SC_CRC_MISMATCH = 0x04,
+	FPGACTL_SC_BAD_FIELD = 0x05,
+};
+
+struct fpgactl_sc;
+
+/**
+ * struct fpgactl_sc_opts - how to bring the soft-core up
+ * @nr_queues: queue pairs to set up (at least 1, at most CAP.NQ)
+ * @depth: entries per ring (power of two, at most CAP.MQES + 1)
+ * @interrupts: ask for an interrupt per completion batch (QCTRL.IEN, on
+ *	MSI-X vector = queue number)
+ */
+struct fpgactl_sc_opts {
+	unsigned int nr_queues;
+	uint32_t depth;
+	bool interrupts;
+};
+
+/**
+ * struct fpgactl_sc_info - what the soft-core reports
+ * @version: VERSION register
+ * @nr_queues: CAP.NQ
+ * @max_depth: CAP.MQES + 1
+ * @db_stride: doorbell stride in bytes
+ * @lmem_size: bytes of local memory (BAR2)
+ * @max_xfer: largest command LENGTH
+ */
+struct fpgactl_sc_info {
+	uint32_t version;
+	uint32_t nr_queues;
+	uint32_t max_depth;
+	uint32_t db_stride;
+	uint32_t lmem_size;
+	uint32_t max_xfer;
+};
+
+/**
+ * fpgactl_sc_open() - bring the soft-core up and set up its queues
+ * @dev: device whose BAR0 is the soft-core (fully mapped)
+ * @opts: queues wanted
+ * @err: receives -errno on failure; may be NULL
+ *
+ * Disables the soft-core, checks its identity and version, enables it,
+ * and creates @opts->nr_queues queue pairs through the set-up registers.
+ *
+ * Return: the handle, or NULL with *@err set: -ENODEV (not this soft-core,
+ * or the device reads all ones), -ETIMEDOUT (never became ready), -EINVAL
+ * (options beyond what CAP allows), -EIO (a queue set-up was refused), or
+ * an error from the queue or DMA layer.
+ */
+struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
+				   const struct fpgactl_sc_opts *opts, int *err);
+
+/**
+ * fpgactl_sc_close() - disable the queues and the soft-core, free them
+ * @sc: handle, or NULL
+ */
+void fpgactl_sc_close(struct fpgactl_sc *sc);
+
+/**
+ * fpgactl_sc_get_info() - the soft-core's capabilities
+ * @sc: handle
+ * @info: filled in
+ */
+void fpgactl_sc_get_info(const struct fpgactl_sc *sc, struct fpgactl_sc_info *info);
+
+/**
+ * fpgactl_sc_queue() - one of the queue pairs
+ * @sc: handle
+ * @qid: below &fpgactl_sc_opts.nr_queues
+ *
+ * Return: the queue, or NULL for a bad @qid.
+ */
+struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc, unsigned int qid);
+
+/**
+ * fpgactl_sc_guard_crc() - CRC-16/CCITT-FALSE of a guarded write
+ * @reg: register offset (ARG0)
+ * @value: value (ARG1)
+ *
+ * Return: the CRC over @reg then @value, each as 4 little-endian bytes.
+ */
+uint16_t fpgactl_sc_guard_crc(uint32_t reg, uint32_t value);
+
+/**
+ * fpgactl_crc32c() - CRC-32C as the CRC32C command computes it
+ * @buf: data
+ * @len: bytes
+ *
+ * Castagnoli polynomial, reflected, init and final XOR 0xFFFFFFFF, so a
+ * host can check the soft-core's result.
+ *
+ * Return: the CRC.
+ */
+uint32_t fpgactl_crc32c(const void *buf, size_t len);
+
+/**
+ * fpgactl_sc_status_name() - name of a soft-core status code
+ * @status: &fpgactl_completion.status
+ *
+ * Return: "SUCCESS", "DMA_FAULT", ..., or "UNKNOWN".
+ */
+const char *fpgactl_sc_status_name(unsigned int status);
+
+/**
+ * fpgactl_sc_wait() - submit, then poll until one command completes
+ * @q: queue
+ * @ctx: the context the command was prepared with
+ * @timeout_ns: give up after this long
+ * @out: receives the command's completion
+ *
+ * For tools and bring-up, on a queue with nothing else in flight: other
+ * completions reaped meanwhile are dropped.
+ *
+ * Return: 0 when the command completed (look at @out->status and
+ * @out->error), -ETIMEDOUT.
+ */
+int fpgactl_sc_wait(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns,
+		    struct fpgactl_completion *out);
+
+static inline struct fpgactl_sqe *fpgactl_sc__prep(struct fpgactl_queue *q,
+						   uint8_t opc, void *ctx,
+						   uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_queue_get_sqe(q, ctx, timeout_ns);
+
+	if (sqe)
+		sqe->opc = opc;
+	return sqe;
+}
+
+/*
+ * Prep helpers: reserve and fill one submission entry.  Each returns 0, or
+ * -EBUSY when the ring is full (reap first).  @ctx comes back with the
+ * completion; @timeout_ns 0 means no deadline.
+ */
+
+static inline int fpgactl_sc_prep_nop(struct fpgactl_queue *q, void *ctx,
+				      uint64_t timeout_ns)
+{
+	return fpgactl_sc__prep(q, FPGACTL_SC_OP_NOP, ctx, timeout_ns) ? 0 : -EBUSY;
+}
+
+static inline int fpgactl_sc_prep_copy(struct fpgactl_queue *q, uint64_t src,
+				       uint64_t dst, uint32_t len, void *ctx,
+				       uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_sc__prep(q, FPGACTL_SC_OP_COPY, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->addr0 = src;
+	sqe->addr1 = dst;
+	sqe->cdw10 = len;
+	return 0;
+}
+
+static inline int fpgactl_sc_prep_fill(struct fpgactl_queue *q, uint64_t dst,
+				       uint32_t len, uint32_t pattern, void *ctx,
+				       uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_sc__prep(q, FPGACTL_SC_OP_FILL, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->addr1 = dst;
+	sqe->cdw10 = len;
+	sqe->cdw11 = pattern;
+	return 0;
+}
+
+static inline int fpgactl_sc_prep_crc32c(struct fpgactl_queue *q, uint64_t src,
+					 uint32_t len, void *ctx, uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_sc__prep(q, FPGACTL_SC_OP_CRC32C, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->addr0 = src;
+	sqe->cdw10 = len;
+	return 0;
+}
+
+/* Host memory at @src to local memory at @lmem_off. */
+static inline int fpgactl_sc_prep_write(struct fpgactl_queue *q, uint64_t src,
+					uint32_t lmem_off, uint32_t len, void *ctx,
+					uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_sc__prep(q, FPGACTL_SC_OP_WRITE, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->addr0 = src;
+	sqe->cdw10 = len;
+	sqe->cdw11 = lmem_off;
+	return 0;
+}
+
+/* Local memory at @lmem_off to host memory at @dst. */
+static inline int fpgactl_sc_prep_read(struct fpgactl_queue *q, uint32_t lmem_off,
+				       uint64_t dst, uint32_t len, void *ctx,
+				       uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe = fpgactl_sc__prep(q, FPGACTL_SC_OP_READ, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->addr1 = dst;
+	sqe->cdw10 = len;
+	sqe->cdw11 = lmem_off;
+	return 0;
+}
+
+/* A guarded register write with an explicit CRC (to test the guard). */
+static inline int fpgactl_sc_prep_guarded_write_crc(struct fpgactl_queue *q,
+						    uint32_t reg, uint32_t value,
+						    uint16_t crc, void *ctx,
+						    uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe =
+		fpgactl_sc__prep(q, FPGACTL_SC_OP_GUARDED_WRITE, ctx, timeout_ns);
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->cdw11 = reg;
+	sqe->cdw12 = value;
+	sqe->cdw13 = crc;
+	return 0;
+}
+
+static inline int fpgactl_sc_prep_guarded_write(struct fpgactl_queue *q,
+						uint32_t reg, uint32_t value,
+						void *ctx, uint64_t timeout_ns)
+{
+	return fpgactl_sc_prep_guarded_write_crc(q, reg, value,
+						 fpgactl_sc_guard_crc(reg, value),
+						 ctx, timeout_ns);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software model's state, shared by model.c (the PCI function: regions,
+ * config space, IRQ routing, open and close) and model_core.c (the device
+ * thread: registers, queues, commands, fault injection).  Internal.
+ */
+#ifndef FPGACTL_MODEL_PRIV_H
+#define FPGACTL_MODEL_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fpgactl.h"
+#include "internal.h"
+#include "model.h"
+
+#define MODEL_BAR0_SIZE ((size_t)64 << 10)
+#define MODEL_CONFIG_SIZE 256
+#define MODEL_NUM_REGIONS 9	/* BAR0..5, ROM, config, VGA */
+#define MODEL_NUM_IRQS 5	/* INTx, MSI, MSI-X, error, request */
+/* Queue set-up blocks (0x100 + 0x20*q) must end below GUARDED[] at 0x800. */
+#define MODEL_MAX_QUEUES 56
+
+#define MODEL_VENDOR_ID 0x5C0Fu
+#define MODEL_DEVICE_ID 0xC0DEu
+#define MODEL_CLASS 0x120000u	/* processing accelerator */
+#define MODEL_REVISION 0x01u
+#define MODEL_VERSION ((1u << 16) | 0u)	/* 1.0 */
+#define MODEL_MSIX_CAP 0x40
+
+/**
+ * struct model_cfg - what the spec string chose (docs/model.md)
+ * @nr_queues: CAP.NQ, and the number of MSI-X vectors
+ * @max_entries: CAP.MQES + 1
+ * @lmem_size: LMEM_SIZE, the size of BAR2
+ * @max_xfer: MAX_XFER
+ * @fault: fault injected, MODEL_FAULT_NONE for none
+ * @every: inject on every @every-th eligible command
+ * @count: inject at most this many times (0: no limit)
+ * @after: the first @after eligible commands are never injected
+ * @queue: only commands of this queue are eligible (-1: every queue)
+ * @slow_ns: each command completes no sooner than this after its fetch
+ * @spin_ns: busy-poll this long after the last activity before sleeping
+ * @idle_ns: then sleep this long between polls (0: never sleep)
+ */
+struct model_cfg {
+	unsigned int nr_queues;
+	uint32_t max_entries;
+	uint32_t lmem_size;
+	uint32_t max_xfer;
+	enum model_fault fault;
+	uint64_t every;
+	uint64_t count;
+	uint64_t after;
+	int queue;
+	uint64_t slow_ns;
+	uint64_t spin_ns;
+	uint64_t idle_ns;
+};
+
+/* A completion waiting for room in the CQ (or for its slow= deadline). */
+struct model_pending {
+	struct fpgactl_cqe cqe;
+	bool stale;
+};
+
+/*
+ * struct model_queue - a queue pair as the device sees it (device thread
+ * only)
+ */
+struct model_queue {
+	bool en;		/* QCTRL.QEN seen set and processed */
+	bool active;		/* accepted: QSTATUS.ACTIVE */
+	bool stalled;		/* the stall fault hung the queue */
+	uint32_t qstatus;
+	uint8_t *sq;		/* rings, translated once at set-up */
+	uint8_t *cq;
+	uint32_t sq_size;
+	uint32_t cq_size;
+	uint32_t sq_head;
+	uint32_t cq_tail;
+	uint16_t phase;
+	struct model_pending pend[2];
+	unsigned int npend;
+	uint64_t not_before;	/* ns; 0 when no deadline */
+	unsigned int new_cqes;	/* written during the current visit */
+};
+
+/**
+ * struct model - the model's state (dev->priv)
+ *
+ * Shared with the application's threads: @config under @cfg_lock, @irq_fds
+ * under @irq_lock, the reset handshake under @lock, @removed, @stop and
+ * @stats through atomics.  Everything below "device thread only" belongs to
+ * the device thread.
+ */
+struct model {
+	struct fpgactl_device *dev;
+	struct model_cfg cfg;
+	uint8_t *bar0;
+	uint8_t *lmem;
+
+	pthread_mutex_t cfg_lock;
+	uint8_t config[MODEL_CONFIG_SIZE];
+	uint8_t config_wmask[MODEL_CONFIG_SIZE];
+
+	pthread_mutex_t irq_lock;
+	int irq_fds[MODEL_MAX_QUEUES];
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int reset_req;		/* atomic */
+	unsigned int reset_done;	/* under @lock */
+	bool removed;			/* atomic */
+	bool stop;			/* atomic */
+	bool attached;
+	bool thread_started;
+	pthread_t thread;
+
+	struct model_stats stats;	/* atomic counters */
+
+	/* device thread only */
+	unsigned int reset_seen;
+	bool enabled;
+	bool fatal;
+	uint32_t status;
+	uint32_t err_count;
+	uint32_t guarded[FPGACTL_SC_NR_GUARDED];
+	uint64_t fault_seen;
+	uint64_t fault_done;
+	uint64_t next_deadline;
+	struct model_queue q[MODEL_MAX_QUEUES];
+};
+
+/* model_core.c: the registers' values at power-on, and the device thread. */
+void model_regs_init(struct model *m);
+void *model_thread(void *arg);
+
+/* model.c: config space reset (command register) by a function reset. */
+void model_config_reset(struct model *m);
+
+#define model_stat_add(m, field, n) \
+	__atomic_add_fetch(&(m)->stats.field, (n), __ATOMIC_RELAXED)
+
+#endif

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Submission/completion ring pairs shaped like NVMe's I/O queues
+ * (include/fpgactl/queue.h, docs/queues.md).
+ *
+ * Host side of the protocol, in NVMe's terms:
+ *
+ * - SQ: the host writes 64-byte entries at its tail, then one store of the
+ *   new tail to the SQ tail doorbell hands the whole batch over.  The host
+ *   learns how far the device has fetched only from the SQ head field of
+ *   each completion entry; a slot is reusable once the head has passed it.
+ * - CQ: the device writes 16-byte entries at its tail, in ring order.  The
+ *   host never reads a device tail: an entry is new when its phase tag
+ *   (status bit 0) equals the phase the host expects for the current pass
+ *   (1 on the first pass over the zeroed ring, inverted on every wrap).
+ *   The host releases consumed entries by writing its head to the CQ head
+ *   doorbell; the device never overwrites an entry not yet released.
+ *
+ * Counters are free-running 32-bit values, reduced with (depth - 1) only to
+ * index a ring or to write a doorbell, so "tail - head" is the occupancy
+ * without a full/empty ambiguity (depth divides 2^32).
+ *
+ * Command ids come from a table twice the depth, recycled first-in
+ * first-out, so a stale or duplicated completion names a free id and is
+ * caught instead of completing a newer command.
+ *
+ * The data path (get_sqe, submit, reap) takes no lock, makes no system call
+ * (clock_gettime() through the vDSO only for commands with a deadline), and
+ * copies nothing: the caller fills the ring slot in place.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the rings are little-endian and read in place");
+
+#define QUEUE_MIN_DEPTH 2u
+#define QUEUE_MAX_DEPTH 4096u
+#define CQ_ALIGN 4096u
+#define CQE_PHASE 0x1u
+#define CQE_ALL_ONES 0xffffu
+
+/* One load of memory the device writes: never re-read after validation. */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+enum cid_state {
+	CID_FREE,
+	CID_IN_FLIGHT,		/* reserved or submitted, not finished */
+	CID_TIMED_OUT,		/* -ETIMEDOUT reported; the device may still complete it */
+	CID_ABORTING,		/* -ECANCELED pending; the device may still complete it */
+	CID_ABORTING_DONE,	/* -ECANCELED pending; the device will not complete it */
+	CID_ABORTED,		/* -ECANCELED reported; the device may still complete it */
+};
+
+/**
+ * struct cid_slot - what the host knows about one command id
+ * @ctx: the caller's context
+ * @deadline: CLOCK_MONOTONIC nanoseconds; 0 for none
+ * @state: enum cid_state
+ */
+struct cid_slot {
+	void *ctx;
+	uint64_t deadline;
+	uint8_t state;
+};
+
+/**
+ * struct fpgactl_queue - a queue pair
+ * @sq: submission ring (DMA memory)
+ * @cq: completion ring (DMA memory)
+ * @bar: BAR holding the doorbells
+ * @sq_db: offset of the SQ tail doorbell in @bar
+ * @cq_db: offset of the CQ head doorbell in @bar
+ * @mask: depth - 1
+ * @sq_tail: entries reserved by get_sqe (free-running)
+ * @sq_doorbell: tail last written to the SQ doorbell (free-running)
+ * @sq_head: SQ head as the last valid completion reported it (free-running)
+ * @cq_head: next CQ entry to look at (free-running)
+ * @phase: phase tag of a new entry at @cq_head
+ * @nr_active: command ids in CID_IN_FLIGHT
+ * @nr_deadlines: of those, how many have a deadline
+ * @next_deadline: no deadline expires before this; UINT64_MAX when none
+ * @slots: @nr_cids command ids
+ * @free_cids: FIFO of free command ids, @free_head..@free_tail
+ * @pending: FIFO of ids whose -ECANCELED is yet to be reported
+ * @nr_cids: twice the depth
+ * @stats: counters
+ * @buf: the one DMA buffer holding both rings
+ * @cq_offset: where the CQ starts in @buf
+ * @dev: device, for log messages
+ * @qid: queue pair number
+ */
+struct fpgactl_queue {
+	/* Data path. */
+	struct fpgactl_sqe *sq;
+	struct fpgactl_cqe *cq;
+	const struct fpgactl_bar *bar;
+	uint64_t sq_db;
+	uint64_t cq_db;
+	uint32_t mask;
+	uint32_t sq_tail;
+	uint32_t sq_doorbell;
+	uint32_t sq_head;
+	uint32_t cq_head;
+	uint16_t phase;
+	uint32_t nr_active;
+	uint32_t nr_deadlines;
+	uint64_t next_deadline;
+	struct cid_slot *slots;
+	uint16_t *free_cids;
+	uint32_t free_head;
+	uint32_t free_tail;
+	uint16_t *pending;
+	uint32_t pending_head;
+	uint32_t pending_tail;
+	uint32_t nr_cids;
+	struct fpgactl_queue_stats stats;
+	/* Set-up. */
+	struct fpgactl_dma_buf *buf;
+	size_t cq_offset;
+	struct fpgactl_device *dev;
+	uint16_t qid;
+	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- command ids ----------------------------------------------------------- */
+
+static uint16_t cid_take(struct fpgactl_queue *q)
+{
+	return q->free_cids[q->free_head++ & (q->nr_cids - 1)];
+}
+
+/* Oldest freed, first reused: a freed id stays unused as long as possible. */
+static void cid_free(struct fpgactl_queue *q, uint16_t cid)
+{
+	q->slots[cid].state = CID_FREE;
+	q->slots[cid].ctx = NULL;
+	q->free_cids[q->free_tail++ & (q->nr_cids - 1)] = cid;
+}
+
+/* An in-flight command leaves the active set (completed, timed out, aborted). */
+static void cid_retire(struct fpgactl_queue *q, struct cid_slot *s)
+{
+	if (s->deadline)
+		q->nr_deadlines--;
+	q->nr_active--;
+}
+
+static void cids_init(struct fpgactl_queue *q)
+{
+	memset(q->slots, 0, q->nr_cids * sizeof(*q->slots));
+	for (uint32_t i = 0; i < q->nr_cids; i++)
+		q->free_cids[i] = (uint16_t)i;
+	q->free_head = 0;
+	q->free_tail = q->nr_cids;
+	q->pending_head = q->pending_tail = 0;
+	q->nr_active = q->nr_deadlines = 0;
+	q->next_deadline = UINT64_MAX;
+}
+
+/* ---- set-up ----------------------------------------------------------------- */
+
+static int check_shape(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg)
+{
+	if (cfg->depth < QUEUE_MIN_DEPTH || cfg->depth > QUEUE_MAX_DEPTH ||
+	    (cfg->depth & (cfg->depth - 1))) {
+		log_err("%s: queue %u: depth %u: use a power of two from %u to %u",
+			dev->bdf, cfg->qid, cfg->depth, QUEUE_MIN_DEPTH, QUEUE_MAX_DEPTH);
+		return -EINVAL;
+	}
+	if (cfg->db_stride < 4 || cfg->db_stride % 4 || cfg->db_offset % 4) {
+		log_err("%s: queue %u: doorbell offset 0x%llx, stride %u: both must be "
+			"multiples of 4, the stride at least 4", dev->bdf, cfg->qid,
+			(unsigned long long)cfg->db_offset, cfg->db_stride);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Both doorbells must lie inside the BAR, which must be fully mapped. */
+static int check_doorbells(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg,
+			   const struct fpgactl_bar **bar)
+{
+	uint64_t cq_db = (2 * (uint64_t)cfg->qid + 1) * cfg->db_stride;
+	int ret = 0;
+
+	*bar = fpgactl_device_bar(dev, cfg->bar, &ret);
+	if (!*bar)
+		return ret;
+	if (cfg->db_offset > (*bar)->size || (*bar)->size - cfg->db_offset < 4 ||
+	    cq_db > (*bar)->size - cfg->db_offset - 4) {
+		log_err("%s: queue %u: doorbells at 0x%llx + %u * %u lie outside "
+			"BAR%u (0x%llx bytes)", dev->bdf, cfg->qid,
+			(unsigned long long)cfg->db_offset, 2 * cfg->qid, cfg->db_stride,
+			cfg->bar, (unsigned long long)(*bar)->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * One buffer for both rings: SQ at 0, CQ at the next 4 KiB boundary (NVMe
+ * and the soft-core want each ring 4 KiB aligned).  The rings are small and
+ * touched by one CPU and one device: ordinary 4 KiB pages serve them as well
+ * as a hugepage would, without taking one per queue pair.
+ */
+static int alloc_rings(struct fpgactl_queue *q, uint32_t depth)
+{
+	static const struct fpgactl_dma_opts small = {
+		.page_size = FPGACTL_PAGE_4K,
+		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
+	};
+	size_t sq_size = (size_t)depth * sizeof(struct fpgactl_sqe);
+	size_t size;
+	int ret = 0;
+
+	q->cq_offset = (sq_size + CQ_ALIGN - 1) & ~(size_t)(CQ_ALIGN - 1);
+	size = q->cq_offset + (size_t)depth * sizeof(struct fpgactl_cqe);
+	q->buf = fpgactl_dma_alloc(q->dev, size, &small, &ret);
+	if (!q->buf)
+		return ret;
+	q->sq = q->buf->vaddr;
+	q->cq = (struct fpgactl_cqe *)((uint8_t *)q->buf->vaddr + q->cq_offset);
+	return 0;
+}
+
+static int alloc_cids(struct fpgactl_queue *q, uint32_t depth)
+{
+	q->nr_cids = 2 * depth;
+	q->slots = calloc(q->nr_cids, sizeof(*q->slots));
+	q->free_cids = calloc(q->nr_cids, sizeof(*q->free_cids));
+	q->pending = calloc(q->nr_cids, sizeof(*q->pending));
+	if (!q->slots || !q->free_cids || !q->pending)
+		return -ENOMEM;
+	cids_init(q);
+	return 0;
+}
+
+FPGACTL_EXPORT struct fpgactl_queue *
+fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg,
+		     int *err)
+{
+	const struct fpgactl_bar *bar;
+	struct fpgactl_queue *q = NULL;
+	int ret;
+
+	ret = check_shape(dev, cfg);
+	if (!ret)
+		ret = check_doorbells(dev, cfg, &bar);
+	if (!ret) {
+		q = calloc(1, sizeof(*q));
+		ret = q ? 0 : -ENOMEM;
+	}
+	if (!ret) {
+		q->dev = dev;
+		q->qid = cfg->qid;
+		q->efd = -1;
+		q->bar = bar;
+		q->sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
+		q->cq_db = q->sq_db + cfg->db_stride;
+		q->mask = cfg->depth - 1;
+		q->phase = 1;
+		ret = alloc_cids(q, cfg->depth);
+	}
+	if (!ret)
+		ret = alloc_rings(q, cfg->depth);
+	if (!ret)
+		return q;
+	fpgactl_queue_destroy(q);
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
+{
+	if (!q)
+		return;
+	fpgactl_dma_free(q->buf);
+	free(q->slots);
+	free(q->free_cids);
+	free(q->pending);
+	free(q);
+}
+
+FPGACTL_EXPORT uint64_t fpgactl_queue_sq_iova(const struct fpgactl_queue *q)
+{
+	return q->buf->iova;
+}
+
+FPGACTL_EXPORT uint64_t fpgactl_queue_cq_iova(const struct fpgactl_queue *q)
+{
+	return q->buf->iova + q->cq_offset;
+}
+
+FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
+{
+	return q->mask + 1;
+}
+
+/* ---- submission --------------------------------------------------------------- */
+
+static void set_deadline(struct fpgactl_queue *q, struct cid_slot *s,
+			 uint64_t timeout_ns)
+{
+	uint64_t now = now_ns();
+
+	s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+	q->nr_deadlines++;
+	if (s->deadline < q->next_deadline)
+		q->next_deadline = s->deadline;
+}
+
+FPGACTL_EXPORT struct fpgactl_sqe *
+fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe;
+	struct cid_slot *s;
+	uint16_t cid;
+
+	/*
+	 * NVMe: the SQ is full when tail + 1 == head, so depth - 1 entries at
+	 * most; the same bound on commands in flight keeps the CQ from ever
+	 * filling up.  Ids in quarantine (timed out, aborted) use the spare
+	 * half of the id table.
+	 */
+	if (q->sq_tail - q->sq_head >= q->mask || q->nr_active >= q->mask ||
+	    q->free_head == q->free_tail)
+		return NULL;
+	cid = cid_take(q);
+	s = &q->slots[cid];
+	s->ctx = ctx;
+	s->state = CID_IN_FLIGHT;
+	s->deadline = 0;
+	if (timeout_ns)
+		set_deadline(q, s, timeout_ns);
+	q->nr_active++;
+	sqe = &q->sq[q->sq_tail++ & q->mask];
+	*sqe = (struct fpgactl_sqe){ .cid = cid };
+	return sqe;
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
+{
+	unsigned int n = q->sq_tail - q->sq_doorbell;
+
+	if (!n)
+		return 0;
+	/* The entries must be in memory before the device hears of them. */
+	fpgactl_wmb();
+	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
+	fpgactl_mmio_write32(q->bar, q->sq_db, q->sq_tail & q->mask);
+	q->sq_doorbell = q->sq_tail;
+	q->stats.submitted += n;
+	q->stats.sq_doorbells++;
+	return n;
+}
+
+/* ---- completion ---------------------------------------------------------------- */
+
+static int bad_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
+		   const char *why)
+{
+	log_err("%s: queue %u: completion at CQ slot %u discarded: %s (cid %u, "
+		"SQ head %u, status 0x%04x)", q->dev->bdf, q->qid,
+		q->cq_head & q->mask, why, cqe->cid, cqe->sq_head, cqe->status);
+	q->stats.bad_completions++;
+	return -EPROTO;
+}
+
+/*
+ * The SQ head a completion reports must lie in [old head, submitted tail]
+ * in ring order: the device cannot un-fetch, nor fetch what it was not
+ * given.  Return how far it moves the head, or -1.
+ */
+static int sq_head_advance(const struct fpgactl_queue *q, uint16_t sq_head)
+{
+	uint32_t moved = (sq_head - q->sq_head) & q->mask;
+
+	if (sq_head > q->mask || moved > q->sq_doorbell - q->sq_head)
+		return -1;
+	return (int)moved;
+}
+
+/*
+ * Validate one entry (a private snapshot, so the device cannot change it
+ * between check and use).  Return 0 when it names a command the host knows,
+ * or the error to report.
+ */
+static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
+{
+	uint8_t state;
+
+	if (cqe->status == CQE_ALL_ONES) {
+		bad_cqe(q, cqe, "all ones: the device may be gone");
+		return -ENODEV;
+	}
+	if (cqe->cid >= q->nr_cids)
+		return bad_cqe(q, cqe, "command id out of range");
+	state = q->slots[cqe->cid].state;
+	if (state != CID_IN_FLIGHT && state != CID_TIMED_OUT &&
+	    state != CID_ABORTING && state != CID_ABORTED)
+		return bad_cqe(q, cqe, "command id not in flight");
+	if (sq_head_advance(q, cqe->sq_head) < 0)
+		return bad_cqe(q, cqe, "SQ head out of range or moving "
+			       "backwards");
+	return 0;
+}
+
+/*
+ * A completion for a command already failed by its deadline or by abort:
+ * consumed, counted, not reported again.  Its id is free from now on,
+ * unless the -ECANCELED report is still pending (then once reported).
+ */
+static void late_completion(struct fpgactl_queue *q, uint16_t cid)
+{
+	struct cid_slot *s = &q->slots[cid];
+
+	q->stats.late_completions++;
+	if (s->state == CID_ABORTING)
+		s->state = CID_ABORTING_DONE;
+	else
+		cid_free(q, cid);
+}
+
+/* Handle one new entry; return 1 when it produced a completion in @c. */
+static unsigned int handle_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
+			       struct fpgactl_completion *c)
+{
+	uint16_t cid = cqe->cid;
+	struct cid_slot *s;
+	int err = check_cqe(q, cqe);
+
+	if (err) {
+		*c = (struct fpgactl_completion){ .error = err };
+		return 1;
+	}
+	/* NVMe: SQ Head Pointer, the flow control of the SQ. */
+	q->sq_head += (uint32_t)sq_head_advance(q, cqe->sq_head);
+	s = &q->slots[cid];
+	if (s->state != CID_IN_FLIGHT) {
+		late_completion(q, cid);
+		return 0;
+	}
+	*c = (struct fpgactl_completion){
+		.ctx = s->ctx, .result = cqe->result, .status = cqe->status >> 1 };
+	q->stats.completed++;
+	cid_retire(q, s);
+	cid_free(q, cid);
+	return 1;
+}
+
+/* Each field of a CQE read exactly once; the status is already read. */
+static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t status)
+{
+	return (struct fpgactl_cqe){
+		.result = READ_ONCE(cqe->result), .sq_head = READ_ONCE(cqe->sq_head),
+		.sq_id = READ_ONCE(cqe->sq_id), .cid = READ_ONCE(cqe->cid),
+		.status = status };
+}
+
+/*
+ * Consume the new CQ entries, at most @max reported and one pass over the
+ * ring, then release them with one CQ head doorbell write.
+ */
+static unsigned int reap_cq(struct fpgactl_queue *q, struct fpgactl_completion *out,
+			    unsigned int max)
+{
+	unsigned int n = 0, consumed = 0;
+
+	while (n < max && consumed <= q->mask) {
+		const struct fpgactl_cqe *cqe = &q->cq[q->cq_head & q->mask];
+		struct fpgactl_cqe e;
+		uint16_t status = READ_ONCE(cqe->status);
+
+		/* NVMe: Phase Tag; an entry of the previous pass is not new. */
+		if ((status & CQE_PHASE) != q->phase)
+			break;
+		/* The rest of the entry only after its phase (the soft-core
+		 * writes the status last; NVMe the entry at once). */
+		fpgactl_rmb();
+		e = cqe_snapshot(cqe, status);
+		n += handle_cqe(q, &e, &out[n]);
+		consumed++;
+		if ((++q->cq_head & q->mask) == 0)
+			q->phase ^= CQE_PHASE;
+	}
+	if (consumed) {
+		/* Our loads of the released entries must complete before the
+		 * device may overwrite them (loads may pass stores on arm64). */
+		fpgactl_mb();
+		/* NVMe: CQ y Head Doorbell, once for the batch. */
+		fpgactl_mmio_write32(q->bar, q->cq_db, q->cq_head & q->mask);
+		q->stats.cq_doorbells++;
+	}
+	return n;
+}
+
+/* Report the -ECANCELED of fpgactl_queue_abort(), oldest first. */
+static unsigned int reap_aborted(struct fpgactl_queue *q, struct fpgactl_completion *out,
+				 unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && q->pending_head != q->pending_tail) {
+		uint16_t cid = q->pending[q->pending_head++ & (q->nr_cids - 1)];
+		struct cid_slot *s = &q->slots[cid];
+
+		out[n++] = (struct fpgactl_completion){ .ctx = s->ctx,
+							.error = -ECANCELED };
+		if (s->state == CID_ABORTING_DONE) {
+			cid_free(q, cid);
+		} else {
+			s->state = CID_ABORTED;
+			s->ctx = NULL;
+		}
+	}
+	return n;
+}
+
+/*
+ * Fail the commands whose deadline passed.  Their ids are quarantined
+ * (CID_TIMED_OUT) until the late completion arrives or the queue is reset:
+ * the device may still write through the command's buffers.
+ */
+static unsigned int reap_expired(struct fpgactl_queue *q, struct fpgactl_completion *out,
+				 unsigned int max)
+{
+	uint64_t now, next = UINT64_MAX;
+	uint32_t left = q->nr_deadlines;
+	unsigned int n = 0;
+
+	if (!max)
+		return 0;
+	now = now_ns();
+	if (now < q->next_deadline)
+		return 0;
+	for (uint32_t cid = 0; left && cid < q->nr_cids; cid++) {
+		struct cid_slot *s = &q->slots[cid];
+
+		if (s->state != CID_IN_FLIGHT || !s->deadline)
+			continue;
+		left--;
+		if (s->deadline > now || n == max) {
+			next = s->deadline < next ? s->deadline : next;
+			continue;
+		}
+		out[n++] = (struct fpgactl_completion){ .ctx = s->ctx,
+							.error = -ETIMEDOUT };
+		cid_retire(q, s);
+		s->state = CID_TIMED_OUT;
+		s->ctx = NULL;
+		q->stats.timeouts++;
+	}
+	q->next_deadline = next;
+	return n;
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
+					       struct fpgactl_completion *out,
+					       unsigned int max)
+{
+	unsigned int n = reap_cq(q, out, max);
+
+	if (q->pending_head != q->pending_tail)
+		n += reap_aborted(q, out + n, max - n);
+	/* Only when some command has a deadline: no clock read otherwise. */
+	if (q->nr_deadlines)
+		n += reap_expired(q, out + n, max - n);
+	return n;
+}
+
+/* ---- control ------------------------------------------------------------------- */
+
+static void abort_cid(struct fpgactl_queue *q, uint16_t cid, uint8_t state)
+{
+	cid_retire(q, &q->slots[cid]);
+	q->slots[cid].state = state;
+	q->pending[q->pending_tail++ & (q->nr_cids - 1)] = cid;
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
+{
+	unsigned int n = 0;
+
+	/* Reserved entries never reached the device: take their slots back,
+	 * so a later submit cannot send them. */
+	for (uint32_t i = q->sq_doorbell; i != q->sq_tail; i++) {
+		uint16_t cid = q->sq[i & q->mask].cid;
+
+		if (cid < q->nr_cids && q->slots[cid].state == CID_IN_FLIGHT) {
+			abort_cid(q, cid, CID_ABORTING_DONE);
+			n++;
+		}
+	}
+	q->sq_tail = q->sq_doorbell;
+	for (uint32_t cid = 0; cid < q->nr_cids; cid++) {
+		if (q->slots[cid].state == CID_IN_FLIGHT) {
+			abort_cid(q, (uint16_t)cid, CID_ABORTING);
+			n++;
+		}
+	}
+	q->next_deadline = UINT64_MAX;
+	q->stats.aborted += n;
+	return n;
+}
+
+FPGACTL_EXPORT void fpgactl_queue_reset(struct fpgactl_queue *q)
+{
+	memset(q->buf->vaddr, 0, q->cq_offset + (size_t)(q->mask + 1) *
+	       sizeof(struct fpgactl_cqe));
+	q->sq_tail = q->sq_doorbell = q->sq_head = 0;
+	q->cq_head = 0;
+	q->phase = 1;
+	cids_init(q);
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue_in_flight(const struct fpgactl_queue *q)
+{
+	return q->nr_active + (q->pending_tail - q->pending_head);
+}
+
+FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)
+{
+	if (!q || efd < -1) {
+		log_err("fpgactl_queue_set_eventfd: needs a queue and an eventfd "
+			"(or -1 to clear), got %d", efd);
+		return -EINVAL;
+	}
+	q->efd = efd;
+	return 0;
+}
+
+int queue_eventfd(const struct fpgactl_queue *q)
+{
+	return q->efd;
+}
+
+FPGACTL_EXPORT void fpgactl_queue_get_stats(const struct fpgactl_queue *q,
+					    struct fpgactl_queue_stats *stats)
+{
+	*stats = q->stats;
+}

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Driver for the soft-core of docs/softcore.md: bring-up and queue set-up
+ * through its registers.  The commands themselves are the inline prep
+ * helpers of <fpgactl/softcore.h> on the generic ring engine.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "internal.h"
+#include "crc.h"
+
+#define READY_TIMEOUT_US 500000
+#define QUEUE_TIMEOUT_US 100000
+
+struct fpgactl_sc {
+	struct fpgactl_device *dev;
+	struct fpgactl_sc_info info;
+	unsigned int nr_queues;
+	struct fpgactl_queue **queues;
+};
+
+static int sc_read(struct fpgactl_sc *sc, uint64_t off, uint32_t *val)
+{
+	uint64_t v;
+	int ret = fpgactl_reg_check(sc->dev, 0, off, 4, &v);
+
+	*val = (uint32_t)v;
+	return ret;
+}
+
+static int sc_write(struct fpgactl_sc *sc, uint64_t off, uint32_t val)
+{
+	return fpgactl_reg_write(sc->dev, 0, off, 4, val);
+}
+
+static int sc_wait_ready(struct fpgactl_sc *sc, bool ready)
+{
+	uint32_t want = ready ? FPGACTL_SC_STATUS_RDY : 0;
+	uint64_t last;
+	int ret = fpgactl_reg_poll(sc->dev, 0, FPGACTL_SC_STATUS, 4,
+				   FPGACTL_SC_STATUS_RDY, want, READY_TIMEOUT_US, &last);
+
+	if (ret == -ETIMEDOUT)
+		log_err("%s: soft-core STATUS.RDY stayed %u for %u ms after CTRL.EN=%u "
+			"(STATUS 0x%llx)", sc->dev->bdf, !ready, READY_TIMEOUT_US / 1000,
+			ready, (unsigned long long)last);
+	return ret;
+}
+
+/* ID and VERSION: is this the soft-core this driver speaks to? */
+static int sc_identify(struct fpgactl_sc *sc)
+{
+	uint32_t id, version;
+	int ret = sc_read(sc, FPGACTL_SC_ID, &id);
+
+	if (!ret)
+		ret = sc_read(sc, FPGACTL_SC_VERSION, &version);
+	if (ret)
+		return ret;
+	if (id != FPGACTL_SC_ID_VALUE) {
+		log_err("%s: BAR0 ID reads 0x%08x, not the soft-core's 0x%08x: wrong "
+			"device or wrong bitstream", sc->dev->bdf, id,
+			FPGACTL_SC_ID_VALUE);
+		return -ENODEV;
+	}
+	if (version >> 16 != FPGACTL_SC_VERSION_MAJOR) {
+		log_err("%s: soft-core version %u.%u; this library speaks %u.x",
+			sc->dev->bdf, version >> 16, version & 0xffff,
+			FPGACTL_SC_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	sc->info.version = version;
+	return 0;
+}
+
+static int sc_read_caps(struct fpgactl_sc *sc)
+{
+	uint32_t cap;
+	int ret = sc_read(sc, FPGACTL_SC_CAP, &cap);
+
+	if (!ret)
+		ret = sc_read(sc, FPGACTL_SC_LMEM_SIZE, &sc->info.lmem_size);
+	if (!ret)
+		ret = sc_read(sc, FPGACTL_SC_MAX_XFER, &sc->info.max_xfer);
+	if (ret)
+		return ret;
+	sc->info.max_depth = (cap & 0xffff) + 1;
+	sc->info.nr_queues = (cap >> 16) & 0xff;
+	sc->info.db_stride = 4u << ((cap >> 24) & 0xf);
+	return 0;
+}
+
+static int sc_check_opts(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
+{
+	if (o->nr_queues < 1 || o->nr_queues > sc->info.nr_queues) {
+		log_err("%s: %u queue pairs asked for; the soft-core has %u",
+			sc->dev->bdf, o->nr_queues, sc->info.nr_queues);
+		return -EINVAL;
+	}
+	if (o->depth > sc->info.max_depth) {
+		log_err("%s: queue depth %u asked for; the soft-core allows %u",
+			sc->dev->bdf, o->depth, sc->info.max_depth);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The soft-core answers a queue enable asynchronously: wait for ACTIVE, or
+ * for QERR (then the poll runs out and @status says why).
+ */
+static int sc_wait_queue(struct fpgactl_sc *sc, uint64_t base, uint32_t *status)
+{
+	uint64_t last = 0;
+	int ret = fpgactl_reg_poll(sc->dev, 0, base + FPGACTL_SC_Q_STATUS, 4,
+				   FPGACTL_SC_QSTATUS_ACTIVE | FPGACTL_SC_QSTATUS_QERR,
+				   FPGACTL_SC_QSTATUS_ACTIVE, QUEUE_TIMEOUT_US, &last);
+
+	*status = (uint32_t)last;
+	return ret == -ETIMEDOUT ? 0 : ret;
+}
+
+static int sc_setup_queue(struct fpgactl_sc *sc, unsigned int qid,
+			  const struct fpgactl_sc_opts *o)
+{
+	struct fpgactl_queue_cfg cfg = {
+		.qid = (uint16_t)qid, .depth = o->depth, .bar = 0,
+		.db_offset = FPGACTL_SC_DOORBELLS, .db_stride = sc->info.db_stride,
+	};
+	uint64_t base = FPGACTL_SC_QUEUE(qid);
+	uint32_t qctrl = FPGACTL_SC_QCTRL_QEN | (qid << 8), status;
+	struct fpgactl_queue *q;
+	int ret;
+
+	q = fpgactl_queue_create(sc->dev, &cfg, &ret);
+	if (!q)
+		return ret;
+	sc->queues[qid] = q;
+	if (o->interrupts)
+		qctrl |= FPGACTL_SC_QCTRL_IEN;
+	ret = fpgactl_reg_write(sc->dev, 0, base + FPGACTL_SC_Q_SQ_BASE, 8,
+				fpgactl_queue_sq_iova(q));
+	if (!ret)
+		ret = fpgactl_reg_write(sc->dev, 0, base + FPGACTL_SC_Q_CQ_BASE, 8,
+					fpgactl_queue_cq_iova(q));
+	if (!ret)
+		ret = sc_write(sc, base + FPGACTL_SC_Q_SIZE,
+			       (o->depth - 1) | (o->depth - 1) << 16);
+	if (!ret)
+		ret = sc_write(sc, base + FPGACTL_SC_Q_CTRL, qctrl);
+	if (!ret)
+		ret = sc_wait_queue(sc, base, &status);
+	if (!ret && !(status & FPGACTL_SC_QSTATUS_ACTIVE)) {
+		log_err("%s: the soft-core refused queue %u (QSTATUS 0x%x): depth %u, "
+			"SQ at IOVA 0x%llx", sc->dev->bdf, qid, status, o->depth,
+			(unsigned long long)fpgactl_queue_sq_iova(q));
+		ret = -EIO;
+	}
+	return ret;
+}
+
+static int sc_bring_up(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
+{
+	uint32_t ctrl = FPGACTL_SC_CTRL_EN | (o->interrupts ? FPGACTL_SC_CTRL_IE : 0);
+	int ret = sc_identify(sc);
+
+	if (!ret)
+		ret = sc_write(sc, FPGACTL_SC_CTRL, 0);
+	if (!ret)
+		ret = sc_wait_ready(sc, false);
+	if (!ret)
+		ret = sc_read_caps(sc);
+	if (!ret)
+		ret = sc_check_opts(sc, o);
+	if (!ret)
+		ret = sc_write(sc, FPGACTL_SC_CTRL, ctrl);
+	if (!ret)
+		ret = sc_wait_ready(sc, true);
+	for (unsigned int i = 0; !ret && i < o->nr_queues; i++)
+		ret = sc_setup_queue(sc, i, o);
+	return ret;
+}
+
+FPGACTL_EXPORT struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
+						  const struct fpgactl_sc_opts *opts,
+						  int *err)
+{
+	struct fpgactl_sc *sc = calloc(1, sizeof(*sc));
+	int ret = -ENOMEM;
+
+	if (sc) {
+		sc->dev = dev;
+		sc->nr_queues = opts->nr_queues;
+		sc->queues = calloc(opts->nr_queues ? opts->nr_queues : 1,
+				    sizeof(*sc->queues));
+		ret = sc->queues ? sc_bring_up(sc, opts) : -ENOMEM;
+	}
+	if (!ret)
+		return sc;
+	fpgactl_sc_close(sc);
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+FPGACTL_EXPORT void fpgactl_sc_close(struct fpgactl_sc *sc)
+{
+	if (!sc)
+		return;
+	/* Stop the device before its rings go away. */
+	for (unsigned int i = 0; sc->queues && i < sc->nr_queues; i++)
+		if (sc->queues[i])
+			sc_write(sc, FPGACTL_SC_QUEUE(i) + FPGACTL_SC_Q_CTRL, 0);
+	sc_write(sc, FPGACTL_SC_CTRL, 0);
+	sc_wait_ready(sc, false);
+	for (unsigned int i = 0; sc->queues && i < sc->nr_queues; i++)
+		fpgactl_queue_destroy(sc->queues[i]);
+	free(sc->queues);
+	free(sc);
+}
+
+FPGACTL_EXPORT void fpgactl_sc_get_info(const struct fpgactl_sc *sc,
+					struct fpgactl_sc_info *info)
+{
+	*info = sc->info;
+}
+
+FPGACTL_EXPORT struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc,
+						      unsigned int qid)
+{
+	return qid < sc->nr_queues ? sc->queues[qid] : NULL;
+}
+
+FPGACTL_EXPORT uint16_t fpgactl_sc_guard_crc(uint32_t reg, uint32_t value)
+{
+	uint8_t bytes[8];
+
+	for (int i = 0; i < 4; i++) {
+		bytes[i] = (uint8_t)(reg >> (8 * i));
+		bytes[4 + i] = (uint8_t)(value >> (8 * i));
+	}
+	return crc16_ccitt_false(bytes, sizeof(bytes));
+}
+
+FPGACTL_EXPORT uint32_t fpgactl_crc32c(const void *buf, size_t len)
+{
+	return crc32c(buf, len);
+}
+
+FPGACTL_EXPORT const char *fpgactl_sc_status_name(unsigned int status)
+{
+	static const char *const names[] = {
+		[FPGACTL_SC_SUCCESS] = "SUCCESS",
+		[FPGACTL_SC_BAD_OPCODE] = "BAD_OPCODE",
+		[FPGACTL_SC_BAD_LENGTH] = "BAD_LENGTH",
+		[FPGACTL_SC_DMA_FAULT] = "DMA_FAULT",
+		[FPGACTL_SC_CRC_MISMATCH] = "CRC_MISMATCH",
+		[FPGACTL_SC_BAD_FIELD] = "BAD_FIELD",
+	};
+
+	return status < ARRAY_SIZE(names) ? names[status] : "UNKNOWN";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+FPGACTL_EXPORT int fpgactl_sc_wait(struct fpgactl_queue *q, void *ctx,
+				   uint64_t timeout_ns, struct fpgactl_completion *out)
+{
+	uint64_t deadline = now_ns() + timeout_ns;
+	struct fpgactl_completion c[16];
+
+	fpgactl_queue_submit(q);
+	do {
+		unsigned int n = fpgactl_queue_reap(q, c, 16);
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (c[i].ctx == ctx) {
+				*out = c[i];
+				return 0;
+			}
+		}
+	} while (now_ns() < deadline);
+	return -ETIMEDOUT;
+}

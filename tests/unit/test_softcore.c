@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end against the software model: the soft-core driver and the ring
+ * engine of the library on one side, the model of docs/softcore.md on the
+ * other.  Every command with its data verified, every status, and each
+ * injected fault with exact counts: N injected, N reported, no valid
+ * completion lost or reported twice.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "fpgactl.h"
+#include "model.h"
+
+#define NCMDS 100
+#define OK_TIMEOUT_NS 3000000000ull	/* generous: CI machines are loaded */
+#define LOST_TIMEOUT_NS 400000000ull	/* for commands expected to be lost */
+
+static const struct fpgactl_dma_opts small = {
+	.page_size = FPGACTL_PAGE_4K, .flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
+};
+
+struct rig {
+	struct fpgactl_device *dev;
+	struct fpgactl_sc *sc;
+	struct fpgactl_queue *q;
+	struct fpgactl_dma_buf *buf;
+};
+
+static void rig_open(struct rig *r, const char *spec)
+{
+	const struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = 64 };
+	int err = 0;
+
+	r->dev = fpgactl_device_open(spec, NULL, &err);
+	assert_non_null(r->dev);
+	r->sc = fpgactl_sc_open(r->dev, &opts, &err);
+	assert_non_null(r->sc);
+	r->q = fpgactl_sc_queue(r->sc, 0);
+	r->buf = fpgactl_dma_alloc(r->dev, 1 << 20, &small, &err);
+	assert_non_null(r->buf);
+}
+
+static void rig_close(struct rig *r)
+{
+	fpgactl_dma_free(r->buf);
+	fpgactl_sc_close(r->sc);
+	fpgactl_device_close(r->dev);
+}
+
+static uint64_t iova(struct rig *r, size_t off)
+{
+	return r->buf->iova + off;
+}
+
+static uint8_t *va(struct rig *r, size_t off)
+{
+	return (uint8_t *)r->buf->vaddr + off;
+}
+
+/* Run one prepared command to its completion. */
+static struct fpgactl_completion run1(struct rig *r, int prep_ret)
+{
+	struct fpgactl_completion c = { .error = -EIO };
+
+	assert_int_equal(prep_ret, 0);
+	assert_int_equal(fpgactl_sc_wait(r->q, r, OK_TIMEOUT_NS, &c), 0);
+	assert_int_equal(c.error, 0);
+	return c;
+}
+
+static void test_commands(void **state)
+{
+	struct fpgactl_completion c;
+	struct rig r;
+	uint32_t v;
+
+	rig_open(&r, "model");
+	c = run1(&r, fpgactl_sc_prep_nop(r.q, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_SUCCESS);
+	for (int i = 0; i < 4096; i++)
+		*va(&r, i) = (uint8_t)(i * 13);
+	c = run1(&r, fpgactl_sc_prep_copy(r.q, iova(&r, 0), iova(&r, 8192), 4096, &r, 0));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(va(&r, 0), va(&r, 8192), 4096);
+	c = run1(&r, fpgactl_sc_prep_crc32c(r.q, iova(&r, 0), 4096, &r, 0));
+	assert_int_equal(c.status, 0);
+	assert_int_equal(c.result, fpgactl_crc32c(va(&r, 0), 4096));
+	c = run1(&r, fpgactl_sc_prep_fill(r.q, iova(&r, 16384), 256, 0x11223344, &r, 0));
+	memcpy(&v, va(&r, 16384 + 252), 4);
+	assert_int_equal(v, 0x11223344);
+	c = run1(&r, fpgactl_sc_prep_write(r.q, iova(&r, 0), 64, 4096, &r, 0));
+	c = run1(&r, fpgactl_sc_prep_read(r.q, 64, iova(&r, 32768), 4096, &r, 0));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(va(&r, 0), va(&r, 32768), 4096);
+	c = run1(&r, fpgactl_sc_prep_guarded_write(r.q, FPGACTL_SC_GUARDED(1), 77, &r, 0));
+	assert_int_equal(c.status, 0);
+	assert_int_equal(fpgactl_reg_read32(r.dev, 0, FPGACTL_SC_GUARDED(1), &v), 0);
+	assert_int_equal(v, 77);
+	rig_close(&r);
+}
+
+static void test_statuses(void **state)
+{
+	struct fpgactl_completion c;
+	struct fpgactl_sqe *sqe;
+	struct rig r;
+	uint32_t v;
+
+	rig_open(&r, "model");
+	sqe = fpgactl_queue_get_sqe(r.q, &r, 0);
+	assert_non_null(sqe);
+	sqe->opc = 0x42;
+	assert_int_equal(run1(&r, 0).status, FPGACTL_SC_BAD_OPCODE);
+	c = run1(&r, fpgactl_sc_prep_copy(r.q, iova(&r, 0), iova(&r, 4096), 0, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_BAD_LENGTH);
+	c = run1(&r, fpgactl_sc_prep_fill(r.q, iova(&r, 0), 6, 0, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_BAD_LENGTH);
+	memset(va(&r, 4096), 0x5a, 64);
+	/* A source range running off the end of the only mapping. */
+	c = run1(&r, fpgactl_sc_prep_copy(r.q, iova(&r, (1 << 20) - 32), iova(&r, 4096),
+					  64, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_DMA_FAULT);
+	assert_int_equal(*va(&r, 4096), 0x5a);
+	c = run1(&r, fpgactl_sc_prep_guarded_write_crc(r.q, FPGACTL_SC_GUARDED(2), 9,
+						       0x1234, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_CRC_MISMATCH);
+	assert_int_equal(fpgactl_reg_read32(r.dev, 0, FPGACTL_SC_GUARDED(2), &v), 0);
+	assert_int_equal(v, 0);
+	c = run1(&r, fpgactl_sc_prep_guarded_write(r.q, 0x900, 9, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_BAD_FIELD);
+	assert_int_equal(fpgactl_reg_read32(r.dev, 0, FPGACTL_SC_ERR_COUNT, &v), 0);
+	assert_int_equal(v, 6);
+	rig_close(&r);
+}
+
+/* What a burst of NOPs came back as. */
+struct tally {
+	unsigned int ok, bad, timeouts, nodev;
+	uint8_t seen[NCMDS];
+};
+
+/*
+ * Submit @n NOPs (each with its own context) in batches of 8, and reap
+ * until every one is accounted for as completed or timed out.  A device
+ * that stops consuming entries leaves room for depth - 1 of them at most.
+ */
+static void burst_n(struct rig *r, unsigned int n_cmds, uint64_t timeout_ns,
+		    struct tally *t)
+{
+	static uint8_t ctx[NCMDS];
+	struct fpgactl_completion c[32];
+	unsigned int sent = 0, accounted = 0;
+	time_t give_up = time(NULL) + 30;
+
+	memset(t, 0, sizeof(*t));
+	while (accounted < n_cmds && time(NULL) < give_up) {
+		while (sent < n_cmds && fpgactl_queue_in_flight(r->q) < 8 &&
+		       !fpgactl_sc_prep_nop(r->q, &ctx[sent], timeout_ns))
+			sent++;
+		fpgactl_queue_submit(r->q);
+		unsigned int n = fpgactl_queue_reap(r->q, c, 32);
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (!c[i].ctx) {
+				t->bad++;
+				continue;
+			}
+			size_t k = (uint8_t *)c[i].ctx - ctx;
+
+			assert_true(k < NCMDS);
+			assert_int_equal(t->seen[k], 0);	/* never twice */
+			t->seen[k] = 1;
+			accounted++;
+			if (c[i].error == -ETIMEDOUT)
+				t->timeouts++;
+			else if (c[i].error == -ENODEV)
+				t->nodev++;
+			else if (!c[i].error && !c[i].status)
+				t->ok++;
+		}
+	}
+	assert_int_equal(accounted, n_cmds);
+}
+
+static void burst(struct rig *r, uint64_t timeout_ns, struct tally *t)
+{
+	burst_n(r, NCMDS, timeout_ns, t);
+}
+
+static uint64_t injected(struct rig *r, enum model_fault f)
+{
+	struct model_stats s;
+
+	assert_int_equal(model_stats(r->dev, &s), 0);
+	return s.injected[f];
+}
+
+static void check_counters(struct rig *r, const struct tally *t)
+{
+	struct fpgactl_queue_stats qs;
+
+	fpgactl_queue_get_stats(r->q, &qs);
+	assert_int_equal(qs.bad_completions, t->bad);
+	assert_int_equal(qs.timeouts, t->timeouts);
+}
+
+static void test_fault_corrupt(void **state)
+{
+	struct tally t;
+	struct rig r;
+
+	rig_open(&r, "model:fault=corrupt,every=10,count=5");
+	burst(&r, LOST_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_CORRUPT), 5);
+	/* Each corrupt entry is discarded, and the command it replaced is
+	 * failed by its deadline. */
+	assert_int_equal(t.bad, 5);
+	assert_int_equal(t.timeouts, 5);
+	assert_int_equal(t.ok, NCMDS - 5);
+	check_counters(&r, &t);
+	rig_close(&r);
+}
+
+static void test_fault_duplicate(void **state)
+{
+	struct tally t;
+	struct rig r;
+
+	rig_open(&r, "model:fault=duplicate,every=10,count=5");
+	burst(&r, OK_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_DUPLICATE), 5);
+	assert_int_equal(t.bad, 5);		/* the second copies */
+	assert_int_equal(t.ok, NCMDS);		/* every command exactly once */
+	check_counters(&r, &t);
+	rig_close(&r);
+}
+
+static void test_fault_stale(void **state)
+{
+	struct tally t;
+	struct rig r;
+
+	rig_open(&r, "model:fault=stale,every=10,count=5");
+	burst(&r, LOST_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_STALE), 5);
+	/* A stale entry is never consumed: its command times out. */
+	assert_int_equal(t.bad, 0);
+	assert_int_equal(t.timeouts, 5);
+	assert_int_equal(t.ok, NCMDS - 5);
+	check_counters(&r, &t);
+	rig_close(&r);
+}
+
+static void test_fault_bad_sq_head(void **state)
+{
+	struct tally t;
+	struct rig r;
+
+	rig_open(&r, "model:fault=bad-sq-head,every=10,count=5");
+	burst(&r, LOST_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_BAD_SQ_HEAD), 5);
+	assert_int_equal(t.bad, 5);
+	assert_int_equal(t.timeouts, 5);
+	assert_int_equal(t.ok, NCMDS - 5);
+	check_counters(&r, &t);
+	rig_close(&r);
+}
+
+static void test_fault_stall(void **state)
+{
+	struct tally t;
+	struct rig r;
+
+	rig_open(&r, "model:fault=stall,after=20,count=1");
+	burst_n(&r, 50, LOST_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_STALL), 1);
+	/* The queue hangs on command 21: it and everything after time out. */
+	assert_int_equal(t.ok, 20);
+	assert_int_equal(t.timeouts, 30);
+	check_counters(&r, &t);
+	rig_close(&r);
+}
+
+static void test_fault_removal(void **state)
+{
+	struct tally t;
+	struct rig r;
+	uint64_t v;
+
+	rig_open(&r, "model:fault=removal,after=30");
+	burst_n(&r, 60, LOST_TIMEOUT_NS, &t);
+	assert_int_equal(injected(&r, MODEL_FAULT_REMOVAL), 1);
+	assert_true(t.ok >= 30);
+	assert_int_equal(t.ok + t.timeouts, 60);
+	/* Registers read all ones, and config space confirms the removal. */
+	assert_int_equal(fpgactl_reg_check(r.dev, 0, FPGACTL_SC_STATUS, 4, &v), -ENODEV);
+	assert_int_equal(fpgactl_device_removed(r.dev), 1);
+	rig_close(&r);
+}
+
+static void test_slow_device_late_completions(void **state)
+{
+	struct fpgactl_queue_stats qs;
+	struct fpgactl_completion c;
+	struct tally t;
+	struct rig r;
+
+	/* Every command takes 20 ms; deadlines of 2 ms all fire first. */
+	rig_open(&r, "model:slow=20000");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fpgactl_sc_prep_nop(r.q, &t.seen[i], 2000000), 0);
+	fpgactl_queue_submit(r.q);
+	unsigned int timeouts = 0;
+
+	for (time_t end = time(NULL) + 10; timeouts < 3 && time(NULL) < end;)
+		if (fpgactl_queue_reap(r.q, &c, 1) && c.error == -ETIMEDOUT)
+			timeouts++;
+	assert_int_equal(timeouts, 3);
+	/* The late completions are consumed and counted, never reported. */
+	for (time_t end = time(NULL) + 10; time(NULL) < end;) {
+		assert_int_equal(fpgactl_queue_reap(r.q, &c, 1), 0);
+		fpgactl_queue_get_stats(r.q, &qs);
+		if (qs.late_completions == 3)
+			break;
+	}
+	assert_int_equal(qs.late_completions, 3);
+	assert_int_equal(qs.completed, 0);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_statuses),
+		cmocka_unit_test(test_fault_corrupt),
+		cmocka_unit_test(test_fault_duplicate),
+		cmocka_unit_test(test_fault_stale),
+		cmocka_unit_test(test_fault_bad_sq_head),
+		cmocka_unit_test(test_fault_stall),
+		cmocka_unit_test(test_fault_removal),
+		cmocka_unit_test(test_slow_device_late_completions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

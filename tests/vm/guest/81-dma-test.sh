@@ -1,0 +1,67 @@
+# fpgactl dma-test on edu: a DMA buffer (2 MiB hugepage, IOVA below edu's
+# 28-bit mask), a pattern copied host -> edu -> host through the emulated
+# IOMMU and verified, in two rounds (each transfer takes edu 0.1 s of VM
+# time); the largest transfer QEMU 7.2's edu takes (4095 bytes) and the
+# smallest (1); 4096 is refused before anything is done; the same with
+# ordinary 4 KiB pages.  The hugepage counters show the buffer while it
+# exists, and that it is given back.
+. /lib/vmtest.sh
+need_command dma-test
+
+edu=$(need_device $EDU_ID) || exit 1
+vfio_bind_sysfs "$edu"
+node=$(numa_node_of "$edu")
+[ "$node" -ge 0 ] || node=0 # a single-node guest: the pages are on node 0
+free=$(hugepages all free_hugepages)
+
+# expect_buffer PAGE: the "buffer:" line names PAGE pages on $node at an
+# IOVA below 2^28.
+expect_buffer() {
+	line=$(out_line '^buffer: ')
+	[ -n "$line" ] || fail "no 'buffer:' line"
+	echo "$line" | grep -Eq "^buffer: $1 page\\(s\\) on node $node at IOVA 0x[0-9a-f]+\$" ||
+		fail "expected '$1 page(s) on node $node at IOVA 0x...', got: $line"
+	expect_le "${line##* }" 0xfffffff "IOVA of the buffer"
+}
+# expect_verified ROUNDS BYTES
+expect_verified() {
+	expect_out "^dma-test: $1 rounds x $2 bytes host -> edu -> host verified, [0-9]+\\.[0-9]{3} MB/s\$"
+}
+
+run_watch_hugepages fpgactl -d "$edu" dma-test --rounds 2
+expect_ok
+expect_verified 2 4000
+expect_buffer "2 MiB"
+expect_eq "$hp_min_all" $((free - 1)) "free 2 MiB hugepages while dma-test ran (one for the buffer)"
+expect_eq "$(hugepages all free_hugepages)" "$free" "free 2 MiB hugepages after dma-test"
+
+run fpgactl -d "$edu" dma-test --size 4095 --rounds 1
+expect_ok
+expect_verified 1 4095
+run fpgactl -d "$edu" dma-test --size 1 --rounds 1
+expect_ok
+expect_verified 1 1
+
+# 4096 bytes would make QEMU 7.2 abort: refused as bad usage, nothing done.
+run fpgactl -d "$edu" dma-test --size 4096
+expect_rc 2
+expect_no_out
+expect_err 'too large \(max 4095\)'
+run fpgactl -d "$edu" peek 0x00
+expect_ok
+expect_eq "$out" 0x010000ed "identification register after the refused size"
+
+# Ordinary 4 KiB pages: no hugepage is touched.
+run_watch_hugepages fpgactl -d "$edu" dma-test --small-pages --page-size 4k --rounds 2
+expect_ok
+expect_verified 2 4000
+expect_buffer "4 KiB"
+expect_eq "$hp_min_all" "$free" "free 2 MiB hugepages while dma-test ran with 4 KiB pages"
+
+# Not edu: refused as bad usage.
+nvme=$(pci_find $NVME_ID) && {
+	run fpgactl -d "$nvme" dma-test
+	expect_rc 2
+	expect_err "edu"
+}
+expect_eq "$(driver_of "$edu")" vfio-pci "driver of edu at the end"

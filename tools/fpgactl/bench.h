@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* The benchmarks of fpgactl bench, one file each. */
+#ifndef FPGACTL_TOOL_BENCH_H
+#define FPGACTL_TOOL_BENCH_H
+
+#include "commands.h"
+
+/* bench queue (cmd_bench_queue.c): NOPs through the soft-core's queues. */
+int run_bench_queue(const struct invocation *inv);
+
+#endif

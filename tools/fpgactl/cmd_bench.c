@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fpgactl bench: benchmarks (not tests: they print numbers, they judge
+ * nothing).
+ *
+ * bench queue (cmd_bench_queue.c): NOPs through the soft-core's queues
+ * against io_uring NOPs.
+ *
+ * bench map: how long mapping and unmapping a DMA buffer takes with 2 MiB
+ * pages (the library's default: the baseline) and with 4 KiB pages, in the
+ * same run, alternating which goes first so that neither always meets a warm
+ * or a cold system.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fpgactl.h>
+
+#include "bench.h"
+#include "commands.h"
+#include "device_arg.h"
+#include "dma_args.h"
+#include "util.h"
+
+#define DEFAULT_SIZE (UINT64_C(1) << 30)
+#define MAX_SIZE (UINT64_C(1) << 40)
+#define DEFAULT_ROUNDS 3
+#define MAX_ROUNDS 1000
+#define GIB (UINT64_C(1) << 30)
+
+/**
+ * struct variant - one way of backing the buffer
+ * @opts: allocation options
+ * @role: "baseline" or "compared"
+ * @map: seconds of fpgactl_dma_alloc() per round
+ * @unmap: seconds of fpgactl_dma_free() per round
+ * @total: @map + @unmap per round
+ * @mappings: IOMMU mappings one buffer took, counted where the kernel reports
+ *	how many remain (type1); -1 until counted
+ */
+struct variant {
+	struct fpgactl_dma_opts opts;
+	const char *role;
+	double *map;
+	double *unmap;
+	double *total;
+	int64_t mappings;
+};
+
+struct bench {
+	const char *bdf;
+	struct fpgactl_device *dev;
+	uint64_t size;
+	uint64_t rounds;
+	struct variant variants[2]; /* [0] is the baseline */
+};
+
+/* Mappings the IOMMU still allows, -1 when unlimited or unknown. */
+static int64_t mappings_left(struct bench *b)
+{
+	struct fpgactl_dma_plan plan;
+
+	return fpgactl_dma_get_plan(b->dev, NULL, &plan) ? -1 : plan.mappings_avail;
+}
+
+static int map_once(struct bench *b, struct variant *v, uint64_t round)
+{
+	int64_t before = v->mappings < 0 ? mappings_left(b) : -1;
+	char page[32], size[32];
+	double start, mapped;
+	struct fpgactl_dma_buf *buf;
+	int err = 0;
+
+	start = now_seconds();
+	buf = fpgactl_dma_alloc(b->dev, (size_t)b->size, &v->opts, &err);
+	mapped = now_seconds();
+	page_size_text(page, sizeof(page), v->opts.page_size);
+	format_size(size, sizeof(size), b->size);
+	if (!buf) {
+		/* The library's message above gives the cause and the fix. */
+		return failure("bench", "%s: cannot map %s with %s pages: %s", b->bdf, size,
+			       page, errno_text(err));
+	}
+	if (buf->page_size != v->opts.page_size) {
+		fpgactl_dma_free(buf);
+		return failure("bench", "%s: asked for %s pages, got others", b->bdf, page);
+	}
+	if (before >= 0) {
+		int64_t after = mappings_left(b);
+
+		if (after >= 0 && after <= before)
+			v->mappings = before - after;
+	}
+	v->map[round] = mapped - start;
+	start = now_seconds();
+	fpgactl_dma_free(buf);
+	v->unmap[round] = now_seconds() - start;
+	v->total[round] = v->map[round] + v->unmap[round];
+	return STATUS_OK;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *vals, uint64_t n)
+{
+	qsort(vals, n, sizeof(*vals), compare_doubles);
+	return n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+}
+
+static void print_variant(const struct bench *b, struct variant *v)
+{
+	char page[32];
+
+	/* Not counted (iommufd sets no limit): the library maps a buffer at once. */
+	int64_t mappings = v->mappings >= 0 ? v->mappings : 1;
+
+	page_size_text(page, sizeof(page), v->opts.page_size);
+	printf("%-7s %-9s %10.3f ms %10.3f ms %10.3f ms %13" PRId64 " %15" PRIu64 "\n", page,
+	       v->role, median(v->map, b->rounds) * 1e3, median(v->unmap, b->rounds) * 1e3,
+	       median(v->total, b->rounds) * 1e3, mappings, GIB / v->opts.page_size);
+}
+
+static void print_results(struct bench *b)
+{
+	struct variant *base = &b->variants[0], *other = &b->variants[1];
+	double base_total, other_total;
+	char size[32];
+
+	format_size(size, sizeof(size), b->size);
+	printf("bench map: %s per buffer, %" PRIu64 " round(s) in alternating order, median times\n",
+	       size, b->rounds);
+	printf("map = fpgactl_dma_alloc() (allocate, zero, pin, MAP_DMA), unmap = fpgactl_dma_free()\n");
+	printf("%-7s %-9s %13s %13s %13s %13s %15s\n", "pages", "role", "map", "unmap",
+	       "map+unmap", "MAP_DMA calls", "IOMMU pages/GiB");
+	print_variant(b, base);
+	print_variant(b, other);
+	/* print_variant() sorted the arrays; the medians are stable. */
+	base_total = median(base->total, b->rounds);
+	other_total = median(other->total, b->rounds);
+	if (base_total > 0)
+		printf("ratio: 4 KiB pages take %.2fx the map+unmap time of 2 MiB pages (baseline)\n",
+		       other_total / base_total);
+}
+
+static int run_map_bench(struct bench *b)
+{
+	for (uint64_t round = 0; round < b->rounds; round++) {
+		for (int k = 0; k < 2; k++) {
+			/* Even rounds: baseline first; odd rounds: 4 KiB first. */
+			struct variant *v = &b->variants[round % 2 ? 1 - k : k];
+			int status = map_once(b, v, round);
+
+			if (status)
+				return status;
+		}
+	}
+	print_results(b);
+	return STATUS_OK;
+}
+
+static int alloc_samples(struct bench *b)
+{
+	for (int i = 0; i < 2; i++) {
+		struct variant *v = &b->variants[i];
+
+		v->map = calloc(b->rounds, sizeof(double));
+		v->unmap = calloc(b->rounds, sizeof(double));
+		v->total = calloc(b->rounds, sizeof(double));
+		if (!v->map || !v->unmap || !v->total)
+			return failure("bench", "%s", errno_text(ENOMEM));
+	}
+	return STATUS_OK;
+}
+
+static void free_samples(struct bench *b)
+{
+	for (int i = 0; i < 2; i++) {
+		free(b->variants[i].map);
+		free(b->variants[i].unmap);
+		free(b->variants[i].total);
+	}
+}
+
+static int parse_bench_args(const struct invocation *inv, struct bench *b,
+			    char bdf[FPGACTL_BDF_LEN])
+{
+	int status;
+
+	if (inv->depth || inv->batch || inv->count)
+		return usage_error("bench", "%s is an option of bench queue, not bench map",
+				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--count");
+	if (inv->device && is_model_name(inv->device))
+		return usage_error("bench", "'%s' is the software model, not a PCI device: bench "
+				   "map works on PCI devices only", inv->device);
+	status = require_device(inv, bdf);
+	if (!status)
+		status = parse_size_option(inv, DEFAULT_SIZE, MAX_SIZE, &b->size);
+	if (!status && b->size % FPGACTL_PAGE_2M)
+		return usage_error("bench", "size %" PRIu64 " is not a multiple of 2 MiB (both "
+				   "runs must map the same bytes)", b->size);
+	if (!status)
+		status = parse_rounds_option(inv, DEFAULT_ROUNDS, MAX_ROUNDS, &b->rounds);
+	return status;
+}
+
+static int run_bench(const struct invocation *inv)
+{
+	struct bench b = {
+		.variants = {
+			{ .opts = { .page_size = FPGACTL_PAGE_2M, .node = -1 },
+			  .role = "baseline", .mappings = -1 },
+			{ .opts = { .page_size = FPGACTL_PAGE_4K, .node = -1,
+				    .flags = FPGACTL_DMA_ALLOW_SMALL_PAGES },
+			  .role = "compared", .mappings = -1 },
+		},
+	};
+	char bdf[FPGACTL_BDF_LEN];
+	int status;
+
+	if (!strcmp(inv->argv[0], "queue"))
+		return run_bench_queue(inv);
+	if (strcmp(inv->argv[0], "map"))
+		return usage_error("bench", "unknown benchmark '%s' (available: map, queue)",
+				   inv->argv[0]);
+	status = parse_bench_args(inv, &b, bdf);
+	if (status)
+		return status;
+	b.bdf = bdf;
+	status = alloc_samples(&b);
+	if (!status) {
+		b.dev = open_device(inv, bdf);
+		status = b.dev ? run_map_bench(&b) : STATUS_FAILED;
+		fpgactl_device_close(b.dev);
+	}
+	free_samples(&b);
+	return status;
+}
+
+const struct command cmd_bench = {
+	.name = "bench",
+	.args = "map|queue",
+	.summary = "benchmark DMA mapping, or commands through the queues",
+	.details = "bench map maps and unmaps a buffer of --size bytes (default 1 GiB, a\n"
+		   "multiple of 2 MiB) for the PCI device -d, backed by 2 MiB hugepages (the\n"
+		   "baseline) and by 4 KiB pages, --rounds times each (default 3), in\n"
+		   "alternating order, and prints the median times, their ratio, the IOMMU\n"
+		   "mappings (MAP_DMA calls) per buffer and the IOMMU pages per GiB.  The\n"
+		   "times cover fpgactl_dma_alloc() (allocating, zeroing and pinning the\n"
+		   "memory, and the IOMMU mapping) and fpgactl_dma_free().\n"
+		   "\n"
+		   "bench queue sends --count NOPs (default 200000) through one queue of\n"
+		   "--depth entries (default 64, a power of two) of the soft-core -d\n"
+		   "(default 'model', the software model), keeping up to depth - 1 in\n"
+		   "flight, --batch per doorbell (default: 1, 8 and 32 in turn, those\n"
+		   "below the depth), after 1000 NOPs not timed.  Then the same with\n"
+		   "io_uring NOPs (the baseline) at the same depth and batch sizes.  One\n"
+		   "line per engine and batch size: NOPs per second, ns per NOP (run time\n"
+		   "/ count), latency from the batch's submission to the reap pass that\n"
+		   "saw the NOP (p50, p99, p99.9), tail and head doorbell writes per NOP,\n"
+		   "bad completions, and ratio = io_uring ns/op / fpgactl ns/op.\n"
+		   "\n"
+		   "Benchmarks, not tests: they judge no number.  They exit 1 only when\n"
+		   "they cannot run: a buffer cannot be mapped (no hugepages,\n"
+		   "RLIMIT_MEMLOCK too low, ...), the device does not answer for 2 s, or\n"
+		   "a NOP completes with an error.\n",
+	.options = OPT_DEVICE | OPT_SIZE | OPT_ROUNDS | OPT_DEPTH | OPT_BATCH | OPT_COUNT,
+	.model = true,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_bench,
+};
