@@ -3,6 +3,7 @@
  * nvme_rw: a user-space NVMe driver on libfpgactl's ring engine.
  *
  *	nvme_rw [-u] [-t US] BDF [KIB [LBA]]
+ *	nvme_rw -b QD[,QD...] [-T MS] [-t US] BDF
  *
  * Brings up an NVMe controller bound to vfio-pci, identifies it and
  * namespace 1, creates one polled I/O queue pair, writes KIB KiB (default
@@ -11,6 +12,14 @@
  * them byte for byte, deletes the I/O queues and shuts the controller down.
  *
  * THIS OVERWRITES THE NAMESPACE'S DATA.  Point it at a scratch device only.
+ *
+ * With -b it writes nothing: a read benchmark instead of the write, read
+ * and compare.  For each queue depth QD it keeps QD random 4 KiB reads in
+ * flight on the I/O queue for MS milliseconds (default 2000), replacing each
+ * completion with a new read, and prints the reads per second, the
+ * throughput and the mean latency.  Completions are polled with
+ * fpgactl_queue_wait(FPGACTL_WAIT_POLL); the new reads of one wait go to the
+ * controller with one doorbell write.
  *
  * Two options provoke the failures a driver must report, for tests:
  * -u sends the I/O even past the end of the namespace (the controller
@@ -124,6 +133,9 @@
 #define IO_TIMEOUT_US 5000000
 #define SHUTDOWN_TIMEOUT_MS 5000 /* when RTD3E says nothing */
 #define MAX_KIB (256u * 1024) /* 256 MiB per buffer at most */
+#define BENCH_IO 4096u /* bytes per benchmark read */
+#define BENCH_MS 2000 /* default benchmark time per queue depth */
+#define MAX_DEPTHS 8 /* queue depths per benchmark run */
 
 /**
  * struct nvme - one controller driven by this example
@@ -146,6 +158,9 @@
  * @max_xfer: largest transfer per command in bytes (MDTS); 0 no limit
  * @io_timeout_us: deadline of each I/O command
  * @unchecked: send I/O past the end of the namespace (-u)
+ * @bench_qd: queue depths of the read benchmark (-b); none: no benchmark
+ * @bench_depths: how many
+ * @bench_ms: time per queue depth (-T)
  */
 struct nvme {
 	struct fpgactl_device *dev;
@@ -161,6 +176,9 @@ struct nvme {
 	uint64_t max_xfer;
 	uint64_t io_timeout_us;
 	bool unchecked;
+	uint32_t bench_qd[MAX_DEPTHS];
+	unsigned int bench_depths;
+	uint64_t bench_ms;
 };
 
 /**
@@ -1347,6 +1365,158 @@ static int exercise(struct nvme *n, uint64_t bytes, uint64_t slba)
 	return ret;
 }
 
+/* ------------------------------------------------------------ benchmark */
+
+/** xorshift64() - a fast pseudo-random sequence for the read offsets. */
+static uint64_t xorshift64(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *state = x;
+}
+
+/**
+ * bench_prep() - reserve and fill one random 4 KiB read into slot @slot
+ * @n: controller
+ * @cmds: the slots' tracking structures
+ * @start: the slots' submission times
+ * @slot: slot index: also the 4 KiB page of @buf the data goes to
+ * @buf: data buffer, one page per slot
+ * @rnd: random state
+ *
+ * Return: 0, or -EBUSY when the ring has no free entry.
+ */
+static int bench_prep(struct nvme *n, struct nvme_cmd *cmds, uint64_t *start,
+		      unsigned int slot, struct fpgactl_dma_buf *buf, uint64_t *rnd)
+{
+	uint32_t nlb = BENCH_IO / n->lba_size;
+	uint64_t slba = xorshift64(rnd) % (n->nsze / nlb) * nlb;
+	struct fpgactl_sqe *sqe;
+
+	cmds[slot] = (struct nvme_cmd){ .what = "Read", .slba = slba, .nlb = nlb,
+					.timeout_us = n->io_timeout_us };
+	sqe = fpgactl_queue_get_sqe(n->io, &cmds[slot], n->io_timeout_us * 1000);
+	if (!sqe) {
+		fprintf(stderr, "nvme_rw: the I/O queue has no free entry\n");
+		return -EBUSY;
+	}
+	io_prep(sqe, NVM_READ, slba, nlb, buf->iova + (uint64_t)slot * BENCH_IO,
+		BENCH_IO);
+	start[slot] = now_ns();
+	return 0;
+}
+
+/**
+ * bench_depth() - random 4 KiB reads at queue depth @qd for n->bench_ms
+ * @n: controller
+ * @qd: reads kept in flight (below the queue's depth)
+ * @buf: data buffer, @qd pages at least
+ *
+ * Return: 0, or the first failure (reported).
+ */
+static int bench_depth(struct nvme *n, unsigned int qd, struct fpgactl_dma_buf *buf)
+{
+	static struct nvme_cmd cmds[IO_DEPTH];
+	static uint64_t start[IO_DEPTH];
+	struct fpgactl_queue_stats st0, st1;
+	uint64_t rnd = now_ns() | 1, t0 = now_ns(), stop, done = 0, lat = 0, ns;
+	unsigned int inflight = 0;
+	int ret = 0;
+
+	fpgactl_queue_get_stats(n->io, &st0);
+	stop = t0 + n->bench_ms * 1000000u;
+	for (unsigned int i = 0; i < qd && !ret; i++, inflight++)
+		ret = bench_prep(n, cmds, start, i, buf, &rnd);
+	fpgactl_queue_submit(n->io);
+	while (inflight && !ret) {
+		struct fpgactl_completion c[IO_DEPTH];
+		int got = fpgactl_queue_wait(n->io, NULL, FPGACTL_WAIT_POLL, 0,
+					     (int64_t)(n->io_timeout_us + 1000000) * 1000,
+					     c, IO_DEPTH);
+		uint64_t now = now_ns();
+
+		if (got <= 0) {
+			fprintf(stderr, "nvme_rw: benchmark: %s\n", got ? strerror(-got) :
+				"no completion and no timeout: the queue engine lost "
+				"commands");
+			ret = got ? got : -ETIMEDOUT;
+			break;
+		}
+		for (int i = 0; i < got && !ret; i++) {
+			struct nvme_cmd *cmd = c[i].ctx;
+			unsigned int slot;
+
+			if (!cmd) {
+				fprintf(stderr, "nvme_rw: the queue engine discarded a "
+					"completion that matched no command (%s)\n",
+					strerror(-c[i].error));
+				ret = c[i].error;
+				break;
+			}
+			cmd->c = c[i];
+			ret = check_cmds(cmd, 1);
+			slot = (unsigned int)(cmd - cmds);
+			lat += now - start[slot];
+			done++;
+			if (!ret && now < stop)
+				ret = bench_prep(n, cmds, start, slot, buf, &rnd);
+			else
+				inflight--;
+		}
+		fpgactl_queue_submit(n->io);
+	}
+	n->failed |= ret != 0;
+	if (ret)
+		return ret;
+	ns = now_ns() - t0;
+	fpgactl_queue_get_stats(n->io, &st1);
+	printf("bench: QD %u: %" PRIu64 " random 4 KiB reads in %.1f ms: %.0f IOPS, "
+	       "%.1f MB/s, mean latency %.1f us (polled; %" PRIu64 " SQ tail "
+	       "doorbells)\n", qd, done, (double)ns / 1e6, (double)done * 1e9 / (double)ns,
+	       (double)done * BENCH_IO * 1e3 / (double)ns,
+	       done ? (double)lat / 1e3 / (double)done : 0.0,
+	       st1.sq_doorbells - st0.sq_doorbells);
+	return 0;
+}
+
+/**
+ * bench() - the read benchmark (-b): each queue depth in turn
+ * @n: controller, I/O queue created
+ *
+ * Return: 0 or the first failure.
+ */
+static int bench(struct nvme *n)
+{
+	uint32_t depth = fpgactl_queue_depth(n->io), max = 0;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < n->bench_depths; i++)
+		max = n->bench_qd[i] > max ? n->bench_qd[i] : max;
+	if (max >= depth) {
+		fprintf(stderr, "nvme_rw: queue depth %u asked for; the I/O queue holds "
+			"%u commands at most\n", max, depth - 1);
+		return -EINVAL;
+	}
+	if (BENCH_IO % n->lba_size || n->nsze < BENCH_IO / n->lba_size) {
+		fprintf(stderr, "nvme_rw: namespace 1 (%" PRIu64 " blocks of %u bytes) "
+			"cannot take 4 KiB reads\n", n->nsze, n->lba_size);
+		return -ENOTSUP;
+	}
+	n->rbuf = dma_alloc(n, (size_t)max * BENCH_IO, "benchmark");
+	if (!n->rbuf)
+		return -ENOMEM;
+	printf("bench: random 4 KiB reads from namespace 1 (%" PRIu64 " KiB), %" PRIu64
+	       " ms per queue depth\n", n->nsze * n->lba_size >> 10, n->bench_ms);
+	for (unsigned int i = 0; i < n->bench_depths && !ret; i++)
+		ret = bench_depth(n, n->bench_qd[i], n->rbuf);
+	if (!ret)
+		print_stats(n->io);
+	return ret;
+}
+
 /* ------------------------------------------------------------- teardown */
 
 /**
@@ -1428,10 +1598,36 @@ static bool parse_u64(const char *s, uint64_t *val)
 }
 
 /**
+ * parse_depths() - the queue depths of -b: QD[,QD...]
+ * @s: text
+ * @n: receives them
+ *
+ * Return: true when @s is a list of 1 to MAX_DEPTHS depths, each from 1 to
+ * IO_DEPTH - 1.
+ */
+static bool parse_depths(const char *s, struct nvme *n)
+{
+	n->bench_depths = 0;
+	while (*s) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (n->bench_depths == MAX_DEPTHS || errno || end == s || !v ||
+		    v >= IO_DEPTH || (*end && *end != ','))
+			return false;
+		n->bench_qd[n->bench_depths++] = (uint32_t)v;
+		s = *end ? end + 1 : end;
+	}
+	return n->bench_depths > 0;
+}
+
+/**
  * parse_args() - options and arguments
  * @argc: as main's
  * @argv: as main's
- * @n: receives -u and -t
+ * @n: receives -u, -t, -b and -T
  * @kib: receives KIB
  * @slba: receives LBA
  *
@@ -1444,9 +1640,15 @@ static const char *parse_args(int argc, char **argv, struct nvme *n,
 	bool ok = true;
 
 	n->io_timeout_us = IO_TIMEOUT_US;
-	while ((opt = getopt(argc, argv, "ut:")) != -1) {
+	n->bench_ms = BENCH_MS;
+	while ((opt = getopt(argc, argv, "ut:b:T:")) != -1) {
 		if (opt == 'u')
 			n->unchecked = true;
+		else if (opt == 'b')
+			ok &= parse_depths(optarg, n);
+		else if (opt == 'T')
+			ok &= parse_u64(optarg, &n->bench_ms) && n->bench_ms &&
+			      n->bench_ms <= 3600000;
 		else if (opt != 't' || !parse_u64(optarg, &n->io_timeout_us) ||
 			 !n->io_timeout_us || n->io_timeout_us > 600000000)
 			ok = false;
@@ -1455,15 +1657,22 @@ static const char *parse_args(int argc, char **argv, struct nvme *n,
 	argv += optind;
 	*kib = 1024;
 	*slba = 0;
+	/* The benchmark takes the BDF alone, and no -u. */
+	if (n->bench_depths && (argc != 1 || n->unchecked))
+		ok = false;
 	if (ok && argc >= 1 && argc <= 3 && (argc < 2 || parse_u64(argv[1], kib)) &&
 	    (argc < 3 || parse_u64(argv[2], slba)) && *kib && *kib <= MAX_KIB)
 		return argv[0];
 	fprintf(stderr, "usage: nvme_rw [-u] [-t US] BDF [KIB [LBA]]\n"
+		"       nvme_rw -b QD[,QD...] [-T MS] [-t US] BDF\n"
 		"  writes KIB KiB (1 to %u, default 1024) from LBA (default 0)\n"
 		"  of namespace 1, reads them back and compares: DESTROYS DATA\n"
 		"  -u     send the I/O even past the end of the namespace\n"
-		"  -t US  deadline of each I/O command in microseconds (default %u)\n",
-		MAX_KIB, IO_TIMEOUT_US);
+		"  -t US  deadline of each I/O command in microseconds (default %u)\n"
+		"  -b QD  instead: random 4 KiB reads at each queue depth QD\n"
+		"         (1 to %u), nothing written\n"
+		"  -T MS  benchmark time per queue depth (default %u ms)\n",
+		MAX_KIB, IO_TIMEOUT_US, IO_DEPTH - 1, BENCH_MS);
 	return NULL;
 }
 
@@ -1493,7 +1702,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = create_io_queues(&n);
 	if (!ret)
-		ret = exercise(&n, kib * 1024, slba);
+		ret = n.bench_depths ? bench(&n) : exercise(&n, kib * 1024, slba);
 	err = teardown(&n, !n.failed);
 	ret = ret ? ret : err;
 	if (ret) {

@@ -32,6 +32,14 @@ void fpgactl_log(int level, const char *fmt, ...)
 #define log_info(...) fpgactl_log(FPGACTL_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) fpgactl_log(FPGACTL_LOG_DEBUG, __VA_ARGS__)
 
+/* ---- config.c ---------------------------------------------------------- */
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MASTER 0x0004
+
+/* Read the command register, in host byte order. */
+int config_read_command(struct fpgactl_device *dev, uint16_t *cmd);
+
 /* ---- paths.c: sysfs and /dev, redirectable for tests --------------------- */
 
 /* "$FPGACTL_SYSFS_ROOT" or "/sys", without a trailing slash. */
@@ -421,6 +429,30 @@ struct fpgactl_device *model_device_open(const char *spec,
 /* queue.c: the eventfd fpgactl_queue_set_eventfd() gave the queue, or -1. */
 struct fpgactl_queue;
 int queue_eventfd(const struct fpgactl_queue *q);
+
+/* ---- vfio_info.c: variable-size info ioctls ---------------------------- */
+
+/*
+ * Issue info ioctl @request with a buffer that starts as a copy of @tmpl
+ * (@size bytes, argsz first), growing it once when the kernel asks for more
+ * room.  Return the malloc'ed result, or NULL with *@err set (not logged).
+ */
+void *vfio_info_query(int fd, unsigned long request, const void *tmpl,
+		      size_t size, int *err);
+/*
+ * Capability @id in the chain starting at @cap_offset of @info (@argsz
+ * bytes, fixed header @hdr_size bytes), every offset checked; NULL if absent
+ * or the chain is malformed.
+ */
+const struct vfio_info_cap_header *vfio_info_find_cap(const void *info,
+						      size_t hdr_size,
+						      uint32_t argsz,
+						      uint32_t cap_offset,
+						      uint16_t id);
+/* Capability @h (@cap_size bytes plus @count elements) lies inside @info. */
+bool vfio_cap_fits(const void *info, uint32_t argsz,
+		   const struct vfio_info_cap_header *h, size_t cap_size,
+		   size_t elem_size, uint32_t count);
 
 /* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
 int xioctl(int fd, unsigned long request, void *arg);

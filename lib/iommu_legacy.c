@@ -230,47 +230,17 @@ static void legacy_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *de
 
 static struct vfio_iommu_type1_info *legacy_get_info(int fd, int *err)
 {
-	struct vfio_iommu_type1_info *info = NULL;
-	uint32_t argsz = sizeof(*info);
+	const struct vfio_iommu_type1_info tmpl = { 0 };
 
-	for (int tries = 0; tries < 2; tries++) {
-		void *p = realloc(info, argsz);
-
-		if (!p) {
-			*err = -ENOMEM;
-			break;
-		}
-		info = p;
-		memset(info, 0, argsz);
-		info->argsz = argsz;
-		*err = xioctl(fd, VFIO_IOMMU_GET_INFO, info);
-		if (*err)
-			break;
-		if (info->argsz <= argsz)
-			return info;
-		argsz = info->argsz;
-		*err = -EPROTO;
-	}
-	free(info);
-	return NULL;
+	return vfio_info_query(fd, VFIO_IOMMU_GET_INFO, &tmpl, sizeof(tmpl), err);
 }
 
 static const struct vfio_info_cap_header *
 legacy_find_cap(const struct vfio_iommu_type1_info *info, uint16_t id)
 {
-	uint32_t off = (info->flags & VFIO_IOMMU_INFO_CAPS) ? info->cap_offset : 0;
-
-	for (int hops = 0; off && hops < 64; hops++) {
-		const struct vfio_info_cap_header *h;
-
-		if (off < sizeof(*info) || off > info->argsz - sizeof(*h))
-			return NULL;
-		h = (const void *)((const uint8_t *)info + off);
-		if (h->id == id)
-			return h;
-		off = h->next;
-	}
-	return NULL;
+	return vfio_info_find_cap(info, sizeof(*info), info->argsz,
+				  (info->flags & VFIO_IOMMU_INFO_CAPS) ?
+				  info->cap_offset : 0, id);
 }
 
 static int legacy_copy_ranges(const struct vfio_iommu_type1_info *info,
@@ -282,11 +252,12 @@ static int legacy_copy_ranges(const struct vfio_iommu_type1_info *info,
 	uint32_t count = 1;
 
 	if (cap) {
-		size_t room = info->argsz - ((const uint8_t *)h - (const uint8_t *)info);
-
+		if (!vfio_cap_fits(info, info->argsz, h, sizeof(*cap),
+				   sizeof(cap->iova_ranges[0]), 0))
+			return -EPROTO;
 		count = cap->nr_iovas;
-		if (room < sizeof(*cap) ||
-		    (room - sizeof(*cap)) / sizeof(cap->iova_ranges[0]) < count)
+		if (!vfio_cap_fits(info, info->argsz, h, sizeof(*cap),
+				   sizeof(cap->iova_ranges[0]), count))
 			return -EPROTO;
 	}
 	*ranges = calloc(count ? count : 1, sizeof(**ranges));
@@ -318,6 +289,9 @@ static int legacy_dma_info(struct fpgactl_iommu *iommu, struct iova_range **rang
 	}
 	ret = legacy_copy_ranges(info, ranges, nr_ranges);
 	avail = (const void *)legacy_find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	if (avail && !vfio_cap_fits(info, info->argsz, &avail->header,
+				    sizeof(*avail), 1, 0))
+		avail = NULL;
 	*mappings_avail = avail ? (int64_t)avail->avail : -1;
 	free(info);
 	return ret;

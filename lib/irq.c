@@ -159,6 +159,22 @@ static int check_index(struct fpgactl_device *dev, uint32_t index)
 	return -EINVAL;
 }
 
+/*
+ * An MSI is a memory write of the device: with Bus Master Enable clear the
+ * device (or QEMU) drops it and the eventfd never fires.  Not an error, as
+ * the application may set it next, but worth a line when nothing arrives.
+ */
+static void note_bus_master(struct fpgactl_device *dev, uint32_t index)
+{
+	uint16_t cmd;
+
+	if (config_read_command(dev, &cmd) == 0 &&
+	    cmd != 0xffff && !(cmd & PCI_COMMAND_MASTER))
+		log_info("%s: %s enabled while Bus Master Enable is clear; the "
+			 "device cannot send an MSI until fpgactl_set_bus_master() "
+			 "sets it", dev->bdf, index_name(index));
+}
+
 static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t count)
 {
 	struct irq_state *st;
@@ -224,6 +240,8 @@ static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t co
 	st->fds[index] = fds;
 	st->nvec[index] = count;
 	log_debug("%s: %u %s vector(s) enabled", dev->bdf, count, index_name(index));
+	if (index == FPGACTL_IRQ_MSI || index == FPGACTL_IRQ_MSIX)
+		note_bus_master(dev, index);
 	return 0;
 }
 

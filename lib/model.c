@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -63,7 +64,14 @@ static int parse_num(const char *s, bool suffix, uint64_t max, uint64_t *out)
 	if (!*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Decimal, or hexadecimal after 0x: a leading 0 is not octal. */
+	const char *digits = s + ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 2 : 0);
+
+	if (!isxdigit((unsigned char)*digits))
+		return -EINVAL;
+	v = strtoull(digits, &end, digits == s ? 10 : 16);
+	if (end == digits)
+		return -EINVAL;
 	if (errno)
 		return -EINVAL;
 	if (suffix && *end) {

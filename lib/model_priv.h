@@ -92,8 +92,8 @@ struct model_queue {
  *
  * Shared with the application's threads: @config under @cfg_lock, @irq_fds
  * under @irq_lock, the reset handshake under @lock, @removed, @stop and
- * @stats through atomics.  Everything below "device thread only" belongs to
- * the device thread.
+ * @stats through atomics (@stats written by the device thread only).
+ * Everything below "device thread only" belongs to the device thread.
  */
 struct model {
 	struct fpgactl_device *dev;
@@ -140,7 +140,14 @@ void *model_thread(void *arg);
 /* model.c: config space reset (command register) by a function reset. */
 void model_config_reset(struct model *m);
 
-#define model_stat_add(m, field, n) \
-	__atomic_add_fetch(&(m)->stats.field, (n), __ATOMIC_RELAXED)
+/*
+ * The counters have one writer, the device thread: a load and a store, both
+ * atomic (readers never see a torn value), and no locked read-modify-write
+ * on the data path.
+ */
+#define model_stat_add(m, field, n)                                          \
+	__atomic_store_n(&(m)->stats.field,                                  \
+			 __atomic_load_n(&(m)->stats.field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
 
 #endif

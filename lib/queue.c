@@ -489,7 +489,7 @@ static unsigned int reap_cq(struct fpgactl_queue *q, struct fpgactl_completion *
 			break;
 		/* The rest of the entry only after its phase (the soft-core
 		 * writes the status last; NVMe the entry at once). */
-		fpgactl_rmb();
+		fpgactl_dma_rmb();
 		e = cqe_snapshot(cqe, status);
 		n += handle_cqe(q, &e, &out[n]);
 		consumed++;
@@ -499,7 +499,7 @@ static unsigned int reap_cq(struct fpgactl_queue *q, struct fpgactl_completion *
 	if (consumed) {
 		/* Our loads of the released entries must complete before the
 		 * device may overwrite them (loads may pass stores on arm64). */
-		fpgactl_mb();
+		fpgactl_dma_mb();
 		/* NVMe: CQ y Head Doorbell, once for the batch. */
 		fpgactl_mmio_write32(q->bar, q->cq_db, q->cq_head & q->mask);
 		q->stats.cq_doorbells++;

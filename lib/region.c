@@ -11,60 +11,27 @@
 
 #include "internal.h"
 
-/*
- * Ask for the region's info; when the kernel needs more room for the
- * capability chain it says so in argsz, and we ask again.
- */
 static struct vfio_region_info *region_info_query(struct fpgactl_device *dev,
 						  uint32_t index, int *err)
 {
-	struct vfio_region_info *info = NULL;
-	uint32_t argsz = sizeof(*info);
+	const struct vfio_region_info tmpl = { .index = index };
+	struct vfio_region_info *info =
+		vfio_info_query(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &tmpl,
+				sizeof(tmpl), err);
 
-	for (int tries = 0; tries < 2; tries++) {
-		struct vfio_region_info *p = realloc(info, argsz);
-
-		if (!p) {
-			*err = -ENOMEM;
-			break;
-		}
-		info = p;
-		memset(info, 0, argsz);
-		info->argsz = argsz;
-		info->index = index;
-		*err = xioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, info);
-		if (*err)
-			break;
-		if (info->argsz <= argsz)
-			return info;
-		argsz = info->argsz;
-	}
-	if (!*err)
-		*err = -EPROTO;
-	else if (!(*err == -EINVAL && index >= VFIO_PCI_VGA_REGION_INDEX))
+	/* vfio-pci refuses to describe a VGA region the device lacks. */
+	if (!info && !(*err == -EINVAL && index >= VFIO_PCI_VGA_REGION_INDEX))
 		log_err("%s: VFIO_DEVICE_GET_REGION_INFO(%u) failed: %s", dev->bdf,
 			index, strerror(-*err));
-	free(info);
-	return NULL;
+	return info;
 }
 
-/* Find capability @id in the chain, checking every offset against argsz. */
 static const struct vfio_info_cap_header *
 region_find_cap(const struct vfio_region_info *info, uint16_t id)
 {
-	uint32_t off = (info->flags & VFIO_REGION_INFO_FLAG_CAPS) ? info->cap_offset : 0;
-
-	for (int hops = 0; off && hops < 64; hops++) {
-		const struct vfio_info_cap_header *h;
-
-		if (off < sizeof(*info) || off > info->argsz - sizeof(*h))
-			return NULL;
-		h = (const void *)((const uint8_t *)info + off);
-		if (h->id == id)
-			return h;
-		off = h->next;
-	}
-	return NULL;
+	return vfio_info_find_cap(info, sizeof(*info), info->argsz,
+				  (info->flags & VFIO_REGION_INFO_FLAG_CAPS) ?
+				  info->cap_offset : 0, id);
 }
 
 /* Copy the sparse areas into @r, dropping any that leave the region. */
@@ -72,10 +39,12 @@ static int region_sparse_areas(struct region *r, const struct vfio_region_info *
 			       const struct vfio_info_cap_header *h)
 {
 	const struct vfio_region_info_cap_sparse_mmap *cap = (const void *)h;
-	size_t room = info->argsz - ((const uint8_t *)h - (const uint8_t *)info);
-	uint32_t n = cap->nr_areas;
+	uint32_t n;
 
-	if (room < sizeof(*cap) || (room - sizeof(*cap)) / sizeof(cap->areas[0]) < n)
+	if (!vfio_cap_fits(info, info->argsz, h, sizeof(*cap), sizeof(cap->areas[0]), 0))
+		return -EPROTO;
+	n = cap->nr_areas;
+	if (!vfio_cap_fits(info, info->argsz, h, sizeof(*cap), sizeof(cap->areas[0]), n))
 		return -EPROTO;
 	r->areas = calloc(n ? n : 1, sizeof(*r->areas));
 	if (!r->areas)
@@ -265,6 +234,18 @@ FPGACTL_EXPORT int fpgactl_region_get_info(struct fpgactl_device *dev, uint32_t 
 	return 0;
 }
 
+/* Why a BAR has no whole mapping, for the message of fpgactl_device_bar(). */
+static const char *bar_unmapped_reason(const struct region *r)
+{
+	if (!(r->info.flags & FPGACTL_REGION_MMAP))
+		return "the kernel does not allow mmap of it";
+	if (r->info.flags & FPGACTL_REGION_SPARSE)
+		return "the kernel allows mmap of sparse areas only";
+	if (!(r->info.flags & FPGACTL_REGION_MAPPED))
+		return "opened with FPGACTL_OPEN_NO_MMAP, or mmap failed";
+	return "mapped in parts only";
+}
+
 FPGACTL_EXPORT const struct fpgactl_bar *
 fpgactl_device_bar(struct fpgactl_device *dev, uint32_t bar, int *err)
 {
@@ -276,8 +257,7 @@ fpgactl_device_bar(struct fpgactl_device *dev, uint32_t bar, int *err)
 	} else if (!dev->bars[bar].base) {
 		log_err("%s: BAR%u is not mapped as a whole (%s); use "
 			"fpgactl_reg_read()/fpgactl_reg_write()", dev->bdf, bar,
-			dev->regions[bar].info.flags & FPGACTL_REGION_SPARSE ?
-			"sparse mmap areas only" : "the kernel does not allow mmap");
+			bar_unmapped_reason(&dev->regions[bar]));
 		ret = -ENOTSUP;
 	}
 	if (ret && err)

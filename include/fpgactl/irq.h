@@ -36,7 +36,10 @@ extern "C" {
  * closed); when @index is enabled already with another vector count it is
  * disabled and enabled again.  Enabling it again with the same count changes
  * nothing.  INTx is automasked by VFIO: after each interrupt, call
- * fpgactl_irq_unmask() once the device has been serviced.
+ * fpgactl_irq_unmask() once the device has been serviced.  MSI and MSI-X
+ * messages are memory writes of the device, dropped while Bus Master Enable
+ * is clear: set it with fpgactl_set_bus_master() (an info-level line is
+ * logged when it is clear at enable time).
  *
  * Return: 0; -EINVAL for a bad index or count (logged); -EOPNOTSUPP when the
  * device has no such interrupt; -EMFILE / -ENFILE when no eventfd can be

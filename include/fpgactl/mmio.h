@@ -29,19 +29,32 @@
 extern "C" {
 #endif
 
+/*
+ * fpgactl_wmb/rmb/mb order memory against MMIO (a doorbell after ring
+ * writes).  fpgactl_dma_rmb/mb order accesses to coherent DMA memory among
+ * themselves (a completion's fields after its phase tag; loads of consumed
+ * entries before the head doorbell releases them): free on x86, whose loads
+ * are not reordered with other loads nor stores with older loads.
+ */
 #if defined(__x86_64__) || defined(__i386__)
 /* sfence also orders write-combining stores, for BARs mapped WC. */
 #define fpgactl_wmb() __asm__ __volatile__("sfence" ::: "memory")
 #define fpgactl_rmb() __asm__ __volatile__("lfence" ::: "memory")
 #define fpgactl_mb() __asm__ __volatile__("mfence" ::: "memory")
+#define fpgactl_dma_rmb() __asm__ __volatile__("" ::: "memory")
+#define fpgactl_dma_mb() __asm__ __volatile__("" ::: "memory")
 #elif defined(__aarch64__)
 #define fpgactl_wmb() __asm__ __volatile__("dsb st" ::: "memory")
 #define fpgactl_rmb() __asm__ __volatile__("dsb ld" ::: "memory")
 #define fpgactl_mb() __asm__ __volatile__("dsb sy" ::: "memory")
+#define fpgactl_dma_rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define fpgactl_dma_mb() __asm__ __volatile__("dmb osh" ::: "memory")
 #else
 #define fpgactl_wmb() __sync_synchronize()
 #define fpgactl_rmb() __sync_synchronize()
 #define fpgactl_mb() __sync_synchronize()
+#define fpgactl_dma_rmb() __sync_synchronize()
+#define fpgactl_dma_mb() __sync_synchronize()
 #endif
 
 static inline uint8_t fpgactl_mmio_read8(const struct fpgactl_bar *bar,

@@ -202,7 +202,8 @@ class FakeTreeCase(unittest.TestCase):
 
 class GeneralTest(FakeTreeCase):
     COMMANDS = ["list", "bind", "unbind", "info", "peek", "poke", "dump",
-                "reset", "doctor", "dma-plan", "dma-test", "selftest", "bench", "help"]
+                "reset", "doctor", "dma-plan", "dma-test", "selftest", "load", "save",
+                "irq-wait", "bench", "help"]
 
     def setUp(self):
         super().setUp()
@@ -261,7 +262,8 @@ class GeneralTest(FakeTreeCase):
     def test_device_is_required(self):
         for args in (["info"], ["peek", "0"], ["poke", "0", "1"],
                      ["dump", "0", "16"], ["reset"], ["bind"], ["unbind"],
-                     ["dma-plan"], ["dma-test"], ["bench", "map"], ["selftest"]):
+                     ["dma-plan"], ["dma-test"], ["bench", "map"], ["selftest"],
+                     ["load", "file"], ["save", "file", "--size", "1"], ["irq-wait"]):
             with self.subTest(args=args):
                 self.assert_usage_error(args, "no device given")
 
@@ -1174,15 +1176,18 @@ class BenchTest(FakeTreeCase):
                 self.assert_ok(result)
                 self.assertTrue(result.stdout.startswith(
                     "usage: fpgactl [-v] bench [-d DEVICE] [--size BYTES] [--rounds N] "
-                    "[--depth N] [--batch N] [--count N] map|queue\n"), result.stdout)
+                    "[--depth N] [--batch N] [--count N] [--file PATH] "
+                    "map|queue|wakeup|stream\n"), result.stdout)
                 self.assertIn("baseline", result.stdout)
                 self.assertIn("'model:OPTIONS'", result.stdout)
                 self.assertEqual(result.stderr, "")
 
     def test_bad_input(self):
         cases = [
-            (["bench"], "bench: missing arguments (usage: fpgactl bench map|queue)"),
-            (["bench", "unmap"], "bench: unknown benchmark 'unmap' (available: map, queue)"),
+            (["bench"],
+             "bench: missing arguments (usage: fpgactl bench map|queue|wakeup|stream)"),
+            (["bench", "unmap"],
+             "bench: unknown benchmark 'unmap' (available: map, queue, wakeup, stream)"),
             (["bench", "map", "map"], "bench: unexpected argument 'map'"),
             (["bench", "map", "--size", "1000"],
              "size 1000 is not a multiple of 2 MiB (both runs must map the same bytes)"),
@@ -1195,6 +1200,10 @@ class BenchTest(FakeTreeCase):
              "bench: --depth is an option of bench queue, not bench map"),
             (["bench", "map", "--count", "10"],
              "bench: --count is an option of bench queue, not bench map"),
+            (["bench", "map", "--file", "/etc/hostname"],
+             "bench: --file is an option of bench stream, not bench map"),
+            (["bench", "queue", "--file", "/etc/hostname"],
+             "bench: --file is an option of bench stream, not bench queue"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
@@ -1235,8 +1244,10 @@ class BenchTest(FakeTreeCase):
 
 
 MODEL_NAME_MAX = 127        # characters of a device name (FPGACTL_DEVICE_NAME_MAX - 1)
-BENCH_COLUMNS = ["engine", "batch", "ops/s", "ns/op", "p50_ns", "p99_ns", "p99.9_ns",
-                 "sq_db/op", "cq_db/op", "bad", "ratio"]
+BENCH_COLUMNS = ["engine", "batch", "ops/s", "e2e_ns/op", "host_ns/op", "p50_ns", "p99_ns",
+                 "p99.9_ns", "sq_db/op", "cq_db/op", "bad"]
+BENCH_SUMMARY = ["batch", "fpgactl_e2e", "fpgactl_host", "inline_e2e", "io_uring",
+                 "io_uring/e2e", "io_uring/host", "io_uring/inline"]
 
 
 def long_model_name(length):
@@ -1368,47 +1379,68 @@ class BenchQueueTest(FakeTreeCase):
         header = [i for i, line in enumerate(lines) if line.startswith("engine ")]
         self.assertEqual(len(header), 1, result.stdout)
         self.assertEqual(lines[header[0]].split(), BENCH_COLUMNS)
-        rows = [dict(zip(BENCH_COLUMNS, line.split())) for line in lines[header[0] + 1:]]
+        # The engine table, a blank line, then the summary table.
+        blank = lines.index("", header[0])
+        rows = [dict(zip(BENCH_COLUMNS, line.split())) for line in lines[header[0] + 1:blank]]
         for row in rows:
             self.assertEqual(len(row), len(BENCH_COLUMNS), row)
+        self.assertEqual(lines[blank + 2].split(), BENCH_SUMMARY)
+        summary = [dict(zip(BENCH_SUMMARY, line.split())) for line in lines[blank + 3:]]
         uring = "io_uring unavailable" not in result.stderr
         for row in rows:
-            if row["engine"] == "fpgactl" or uring:
-                for key in ("ops/s", "ns/op"):
+            engine = row["engine"]
+            if engine != "io_uring" or uring:
+                for key in ("ops/s", "e2e_ns/op"):
                     self.assertGreater(float(row[key]), 0, row)
-                for key in ("p50_ns", "p99_ns", "p99.9_ns", "bad"):
+                self.assertEqual(row["bad"], "0")
+            if engine == "fpgactl" or (engine == "io_uring" and uring):
+                self.assertGreaterEqual(float(row["host_ns/op"]), 0, row)
+                for key in ("p50_ns", "p99_ns", "p99.9_ns"):
                     self.assertRegex(row[key], r"^\d+$", row)
                 self.assertLessEqual(int(row["p50_ns"]), int(row["p99_ns"]))
                 self.assertLessEqual(int(row["p99_ns"]), int(row["p99.9_ns"]))
-                self.assertEqual(row["bad"], "0")
-            if row["engine"] == "fpgactl":
+            if engine in ("fpgactl", "inline"):
                 self.assertRegex(row["sq_db/op"], r"^\d+\.\d{4}$")
                 self.assertRegex(row["cq_db/op"], r"^\d+\.\d{4}$")
-                self.assertEqual(row["ratio"], "-")
-            elif uring:
+            else:
                 self.assertEqual((row["sq_db/op"], row["cq_db/op"]), ("-", "-"))
-                self.assertGreater(float(row["ratio"]), 0)
+            if engine == "inline":
+                # Timed as a whole only: no host figure, no latency.
+                self.assertEqual((row["host_ns/op"], row["p50_ns"]), ("-", "-"))
+        self.assertEqual([r["batch"] for r in summary],
+                         [r["batch"] for r in rows if r["engine"] == "fpgactl"])
+        for row in summary:
+            self.assertEqual(len(row), len(BENCH_SUMMARY), row)
+            for key in ("fpgactl_e2e", "fpgactl_host", "inline_e2e"):
+                self.assertGreaterEqual(float(row[key]), 0, row)
+            for key in ("io_uring", "io_uring/e2e", "io_uring/host", "io_uring/inline"):
+                if uring:
+                    self.assertGreater(float(row[key]), 0, row)
+                else:
+                    self.assertEqual(row[key], "-")
         return result, rows
 
     def test_one_batch_size(self):
         result, rows = self.bench("--count", "2000", "--batch", "8")
         self.assertIn("2000 NOPs per run", result.stdout)
         self.assertEqual([(r["engine"], r["batch"]) for r in rows],
-                         [("fpgactl", "8"), ("io_uring", "8")])
-        # One tail doorbell per batch of 8: a count, not a timing.
+                         [("fpgactl", "8"), ("inline", "8"), ("io_uring", "8")])
+        # One tail doorbell per batch of 8: a count, not a timing.  The
+        # inline engine reaps each batch in one pass: one head doorbell too.
         self.assertEqual(rows[0]["sq_db/op"], "0.1250")
+        self.assertEqual((rows[1]["sq_db/op"], rows[1]["cq_db/op"]), ("0.1250", "0.1250"))
 
     def test_default_batch_sizes(self):
         _, rows = self.bench("--count", "2000", "-d", "model")
         self.assertEqual([(r["engine"], r["batch"]) for r in rows],
-                         [("fpgactl", "1"), ("io_uring", "1"), ("fpgactl", "8"),
-                          ("io_uring", "8"), ("fpgactl", "32"), ("io_uring", "32")])
+                         [(e, b) for b in ("1", "8", "32")
+                          for e in ("fpgactl", "inline", "io_uring")])
         self.assertEqual(rows[0]["sq_db/op"], "1.0000")
 
     def test_small_depth_keeps_the_batches_that_fit(self):
         result, rows = self.bench("--count", "500", "--depth", "8")
         self.assertIn("depth 8 (up to 7 in flight)", result.stdout)
-        self.assertEqual([r["batch"] for r in rows], ["1", "1"])
+        self.assertEqual([r["batch"] for r in rows], ["1", "1", "1"])
 
     def test_stalled_device(self):
         result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "100")
@@ -1433,6 +1465,331 @@ class BenchQueueTest(FakeTreeCase):
         for args, message in cases:
             with self.subTest(args=args):
                 self.assert_usage_error(["bench", "queue", *args], message)
+
+
+LMEM_SIZE = 1 << 20         # the model's local memory by default (docs/model.md)
+MB_S = r"\d+\.\d MB/s"
+
+
+class LoadSaveTest(FakeTreeCase):
+    """load and save on the model (docs/cli.md).  Each command opens a new
+    model, so local memory does not outlive one invocation: load checks
+    itself with --verify, save of a fresh model gives zeros."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+
+    def data_file(self, name, size):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(os.urandom(size))
+        return path
+
+    def test_load_verify(self):
+        path = self.data_file("random.bin", 300 * 1024)
+        result = self.fpgactl("-d", "model", "load", path, "--verify")
+        self.assert_ok(result)
+        self.assertNotIn("\r", result.stdout)  # no progress bar off a terminal
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 2, result.stdout)
+        self.assertRegex(lines[0], rf"^load: 307200 bytes from '{re.escape(path)}' into local "
+                                   rf"memory 0x0\.\.0x4afff in \d+\.\d{{3}} ms, {MB_S} "
+                                   r"\(file read with (O_DIRECT|buffered I/O); 1 WRITE "
+                                   r"command, 1 doorbell\)$")
+        self.assertEqual(lines[1], "verify: 307200 bytes read back with READ commands and "
+                                   f"through BAR2: identical to '{path}'")
+        self.assertEqual(result.stderr, "")
+
+    def test_load_in_pieces_at_an_odd_offset(self):
+        # 2.5 MiB + 5 bytes: two buffers of 2 MiB and a partial last block;
+        # commands of 64 KiB, so several per buffer.
+        size = 5 * (1 << 19) + 5
+        path = self.data_file("odd.bin", size)
+        result = self.fpgactl("-d", "model:lmem=4M,max_xfer=64K", "load", path,
+                              "--offset", "0x1003", "--verify")
+        self.assert_ok(result)
+        self.assertIn(f"load: {size} bytes from '{path}' into local memory "
+                      f"0x1003..{0x1003 + size - 1:#x} in ", result.stdout)
+        self.assertIn(f"; {(size + 0xffff) // 0x10000} WRITE commands, ", result.stdout)
+        self.assertIn(f"verify: {size} bytes read back with READ commands and through BAR2: "
+                      "identical", result.stdout)
+
+    def test_load_fills_local_memory_to_the_end(self):
+        path = self.data_file("full.bin", 64 * 1024 - 16)
+        result = self.fpgactl("-d", "model:lmem=64K", "load", path, "--offset", "16",
+                              "--verify")
+        self.assert_ok(result)
+        self.assertIn("into local memory 0x10..0xffff in ", result.stdout)
+
+    def test_save_of_a_fresh_model_is_zeros(self):
+        out = os.path.join(self.tmp, "saved.bin")
+        with open(out, "wb") as f:       # longer than what is saved: truncated
+            f.write(b"\xff" * (1 << 20))
+        result = self.fpgactl("-d", "model", "save", out, "--size", "300001",
+                              "--offset", "0x100")
+        self.assert_ok(result)
+        self.assertNotIn("\r", result.stdout)
+        self.assertRegex(result.stdout,
+                         rf"^save: 300001 bytes to '{re.escape(out)}' from local memory "
+                         rf"0x100\.\.0x494e0 in \d+\.\d{{3}} ms, {MB_S} \(file written with "
+                         r"(O_DIRECT|buffered I/O); 1 READ command, 1 doorbell\)\n$")
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), bytes(300001))
+
+    def test_save_in_pieces(self):
+        out = os.path.join(self.tmp, "big.bin")
+        size = LMEM_SIZE * 3 - 7
+        result = self.fpgactl("-d", "model:lmem=4M", "save", out, "--size", str(size))
+        self.assert_ok(result)
+        self.assertEqual(os.path.getsize(out), size)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), bytes(size))
+
+    def test_stalled_device(self):
+        path = self.data_file("small.bin", 4096)
+        result = self.fpgactl("-d", "model:fault=stall", "load", path)
+        self.assert_failed(result, r"load: model:fault=stall: no completion for 2 s")
+        out = os.path.join(self.tmp, "out.bin")
+        result = self.fpgactl("-d", "model:fault=stall", "save", out, "--size", "4096")
+        self.assert_failed(result, r"save: model:fault=stall: no completion for 2 s")
+
+    def test_bad_input(self):
+        small = self.data_file("small.bin", 1000)
+        big = self.data_file("big.bin", LMEM_SIZE + 1)
+        empty = self.data_file("empty.bin", 0)
+        missing = os.path.join(self.tmp, "missing.bin")
+        out = os.path.join(self.tmp, "out.bin")
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        cases = [
+            (["load", missing], f"load: cannot read '{missing}': No such file or directory"),
+            (["load", self.tmp], f"load: '{self.tmp}' is a directory"),
+            (["load", fifo], f"load: '{fifo}' is not a regular file"),
+            (["load", empty], f"load: '{empty}' is empty: nothing to load"),
+            (["load", big], f"load: '{big}' ({LMEM_SIZE + 1} bytes) does not fit in local "
+                            f"memory at offset 0x0 (LMEM_SIZE {LMEM_SIZE} bytes)"),
+            (["load", small, "--offset", str(LMEM_SIZE - 999)],
+             f"load: '{small}' (1000 bytes) does not fit in local memory at offset 0xffc19"),
+            (["load", small, "--offset", hex(LMEM_SIZE)],
+             f"load: offset 0x100000 is outside local memory (LMEM_SIZE {LMEM_SIZE} bytes)"),
+            (["load", small, "--offset", "x"], "load: offset 'x' is not a number"),
+            (["load", small, "--offset", "0x100000000"], "load: offset '0x100000000' is too large"),
+            (["load", small, "--size", "10"], "load: unknown option '--size'"),
+            (["load"], "load: missing arguments (usage: fpgactl load FILE)"),
+            (["load", small, small], f"load: unexpected argument '{small}'"),
+            (["save", out], "save: --size is required (bytes to save)"),
+            (["save", out, "--size", "0"], "save: size must be at least 1"),
+            (["save", out, "--size", "-1"], "save: size '-1' is negative"),
+            (["save", out, "--size", str(LMEM_SIZE + 1)],
+             f"save: {LMEM_SIZE + 1} bytes at offset 0x0 run past the end of local memory "
+             f"(LMEM_SIZE {LMEM_SIZE} bytes)"),
+            (["save", out, "--size", "16", "--offset", str(LMEM_SIZE - 8)],
+             "save: 16 bytes at offset 0xffff8 run past the end of local memory"),
+            (["save", self.tmp, "--size", "16"], f"save: '{self.tmp}' is a directory"),
+            (["save", fifo, "--size", "16"],
+             f"save: '{fifo}' is a FIFO: save writes regular files and devices"),
+            (["save", os.path.join(missing, "x"), "--size", "16"],
+             f"save: cannot create '{missing}/x': directory '{missing}': No such file or "
+             "directory"),
+            (["save", out, "--size", "16", "--verify"], "save: unknown option '--verify'"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["-d", "model", *args], message)
+                self.assertFalse(os.path.exists(out))
+        # A PCI device that is not the soft-core: refused before anything is written.
+        for args in (["load", small], ["save", out, "--size", "16"]):
+            with self.subTest(args=args):
+                self.assert_usage_error(
+                    ["-d", READY, *args], f"{args[0]}: {READY} is not the soft-core of "
+                    "docs/softcore.md (ID reads 0x00000000, not 0x5c0fc0de)")
+                self.assertFalse(os.path.exists(out))
+
+
+IRQ_LINE = r"^interrupt (\d+): MSI-X vector (\d+), \d+\.\d us after the NOP's doorbell$"
+
+
+class IrqWaitTest(FakeTreeCase):
+    """irq-wait: on the model, whose NOPs raise MSI-X; on the mock kernel,
+    which cannot raise an interrupt from another process, bad input and
+    timeouts only."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+
+    def test_model(self):
+        result = self.fpgactl("-d", "model", "irq-wait", "--count", "3")
+        self.assert_ok(result)
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[0], "irq-wait: MSI-X vector 0 of model, eventfd watched by an "
+                                   "io_uring event engine; trigger: a NOP on queue 0 "
+                                   "(soft-core interrupts on)")
+        for i, line in enumerate(lines[1:4], 1):
+            m = re.match(IRQ_LINE, line)
+            self.assertTrue(m, line)
+            self.assertEqual(m.groups(), (str(i), "0"))
+        self.assertRegex(lines[4], r"^irq-wait: 3 of 3 interrupts on MSI-X vector 0; latency "
+                                   r"min \d+\.\d us, median \d+\.\d us, max \d+\.\d us$")
+        self.assertEqual(len(lines), 5)
+        self.assertEqual(result.stderr, "")
+
+    def test_model_other_vector(self):
+        result = self.fpgactl("-d", "model:queues=8", "irq-wait", "--type", "msix",
+                              "--vector", "7")
+        self.assert_ok(result)
+        self.assertRegex(result.stdout.splitlines()[1], IRQ_LINE.replace(r"(\d+), \d", r"(7), \d"))
+
+    def test_model_stalled(self):
+        result = self.fpgactl("-d", "model:fault=stall", "irq-wait", "--timeout-ms", "100")
+        self.assert_failed(result, r"irq-wait: model:fault=stall: 0 of 1 interrupt arrived")
+        self.assertIn("interrupt 1: none within 100 ms\n", result.stdout)
+        self.assertTrue(result.stdout.endswith("irq-wait: 0 of 1 interrupt on MSI-X vector 0\n"))
+
+    def test_mock_times_out(self):
+        # The trigger is written (the mock's BAR0 is a file), no interrupt comes.
+        before = self.read_region(READY, 7, 4, 2)   # PCI command register
+        result = self.fpgactl("-d", READY, "irq-wait", "--type", "msi", "--trigger",
+                              "0x60=0xabcd", "--timeout-ms", "50")
+        self.assert_failed(result, rf"irq-wait: {READY}: 0 of 1 interrupt arrived")
+        self.assertIn("trigger: BAR0 0x60 = 0x0000abcd", result.stdout)
+        self.assertEqual(self.read_region(READY, 0, 0x60, 4), (0xabcd).to_bytes(4, "little"))
+        # Bus mastering (MSI is a memory write) is switched off again.
+        self.assertEqual(self.read_region(READY, 7, 4, 2), before)
+
+    def test_bad_input(self):
+        cases = [
+            (["--type", "msx"], "irq-wait: type 'msx' is not msix, msi or intx"),
+            (["--type", "intx", "--vector", "1"], "irq-wait: INTx has one vector: --vector must be 0"),
+            (["--vector", "2048"], "irq-wait: vector '2048' is too large (max 2047)"),
+            (["--count", "0"], "irq-wait: count must be at least 1"),
+            (["--timeout-ms", "0"], "irq-wait: timeout-ms must be at least 1"),
+            (["--timeout-ms", "1s"], "irq-wait: timeout-ms '1s' is not a number"),
+            (["--trigger", "0x60"], "irq-wait: trigger '0x60' is not OFFSET=VALUE"),
+            (["--trigger", "=1"], "irq-wait: trigger '=1' is not OFFSET=VALUE"),
+            (["--trigger", "0x62=1"], "irq-wait: trigger offset 0x62 is not aligned to 4 bytes"),
+            (["--trigger", "0x60=0x100000000"],
+             "irq-wait: trigger value '0x100000000' is too large (max 0xffffffff)"),
+            (["--ack", "0x64=x"], "irq-wait: ack value 'x' is not a number"),
+            (["--width", "8"], "irq-wait: unknown option '--width'"),
+            (["now"], "irq-wait: unexpected argument 'now'"),
+        ]
+        for device in ("model", READY):
+            for args, message in cases:
+                with self.subTest(device=device, args=args):
+                    self.assert_usage_error(["-d", device, "irq-wait", *args], message)
+        # What only the open device can tell, still before anything is touched.
+        device_cases = [
+            ("model", ["--type", "msi"],
+             "irq-wait: model has no MSI interrupt (INTx: 0, MSI: 0, MSI-X: 4)"),
+            ("model", ["--type", "intx"], "irq-wait: model has no INTx interrupt"),
+            ("model", ["--vector", "4"], "irq-wait: model has no interrupt vector 4"),
+            ("model", ["--trigger", "0x10000=1"],
+             "irq-wait: trigger offset 0x10000 is outside BAR0 (size 0x10000)"),
+            (READY, ["--type", "msi", "--vector", "1"],
+             f"irq-wait: {READY} has no MSI vector 1 (INTx: 1, MSI: 1, MSI-X: 8)"),
+            (READY, ["--vector", "8"], f"irq-wait: {READY} has no interrupt vector 8"),
+            (READY, ["--ack", "0x1000=1"],
+             "irq-wait: ack offset 0x1000 is outside BAR0 (size 0x1000)"),
+        ]
+        for device, args, message in device_cases:
+            with self.subTest(device=device, args=args):
+                self.assert_usage_error(["-d", device, "irq-wait", *args], message)
+
+
+class BenchWakeupStreamTest(FakeTreeCase):
+    """bench wakeup and bench stream on the model: they run and print their
+    rows; no number is judged."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree()
+
+    def test_wakeup(self):
+        result = self.fpgactl("bench", "wakeup", "--count", "200")
+        self.assert_ok(result)
+        self.assertNotIn("\r", result.stdout)
+        lines = result.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("bench wakeup: model:idle=0, 1 queue, interrupts "
+                                            "on (MSI-X vector 0); 200 NOPs per method"),
+                        lines[0])
+        header = [i for i, line in enumerate(lines) if line.startswith("method ")]
+        self.assertEqual(len(header), 1, result.stdout)
+        self.assertEqual(lines[header[0]].split(),
+                         ["method", "p50_ns", "p99_ns", "p50_ratio", "p99_ratio"])
+        rows = lines[header[0] + 1:header[0] + 4]
+        names = ["fpgactl_queue_wait(INTERRUPT)", "read() on the eventfd *",
+                 "epoll_wait() on the eventfd"]
+        for name, row in zip(names, rows):
+            self.assertTrue(row.startswith(name), row)
+            fields = row[len(name):].split()
+            self.assertEqual(len(fields), 4, row)
+            self.assertLessEqual(int(fields[0]), int(fields[1]), row)
+            self.assertRegex(fields[2], r"^\d+\.\d\d$")
+        self.assertEqual(rows[1].split()[-2:], ["1.00", "1.00"])
+        self.assertTrue(lines[-1].startswith("* baseline"))
+
+    def test_stream(self):
+        data = os.path.join(self.tmp, "data.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(3 * 65536 + 100))
+        for args, size in ((["--file", data, "--rounds", "2"], "196708 bytes"),
+                           (["--size", str(1 << 20), "--rounds", "1", "-d", "model"], "1 MiB")):
+            with self.subTest(args=args):
+                result = self.fpgactl("bench", "stream", *args)
+                self.assert_ok(result)
+                lines = result.stdout.splitlines()
+                self.assertTrue(lines[0].startswith(f"bench stream: {size} from "), lines[0])
+                header = [i for i, line in enumerate(lines) if line.startswith("chunk ")]
+                self.assertEqual(len(header), 1, result.stdout)
+                self.assertEqual(lines[header[0]].split(),
+                                 ["chunk", "method", "MB/s", "min", "max", "ratio"])
+                rows = [line.split() for line in lines[header[0] + 1:header[0] + 5]]
+                self.assertEqual([r[:3] for r in rows],
+                                 [["4", "KiB", "read+memcpy"], ["4", "KiB", "io_uring"],
+                                  ["128", "KiB", "read+memcpy"], ["128", "KiB", "io_uring"]])
+                for r in rows:
+                    self.assertEqual(len(r), 7, r)
+                    mbs, low, high = (float(x) for x in r[3:6])
+                    self.assertGreater(low, 0, r)
+                    self.assertLessEqual(low, mbs, r)
+                    self.assertLessEqual(mbs, high, r)
+                self.assertEqual((rows[0][6], rows[2][6]), ("-", "-"))
+                self.assertRegex(rows[1][6], r"^\d+\.\d\d$")
+                self.assertRegex(rows[3][6], r"^\d+\.\d\d$")
+        # The temporary file is gone.
+        self.assertFalse([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")])
+
+    def test_stream_temporary_file_in_tmpdir(self):
+        result = self.fpgactl("bench", "stream", "--size", "65536", "--rounds", "1",
+                              env={"TMPDIR": self.tmp})
+        self.assert_ok(result)
+        self.assertIn(f"64 KiB from {self.tmp}/fpgactl-bench-stream-", result.stdout)
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")], [])
+
+    def test_bad_input(self):
+        missing = os.path.join(self.tmp, "missing")
+        small = os.path.join(self.tmp, "small")
+        with open(small, "wb") as f:
+            f.write(b"x" * 100)
+        cases = [
+            (["wakeup", "--count", "0"], "bench: count must be at least 1"),
+            (["wakeup", "--size", "10"], "bench: --size is not an option of bench wakeup"),
+            (["wakeup", "--file", small], "bench: --file is not an option of bench wakeup"),
+            (["wakeup", "-d", "03:00"], "bench: '03:00' is not a PCI address"),
+            (["stream", "--count", "10"], "bench: --count is not an option of bench stream"),
+            (["stream", "--size", "0"], "bench: size must be at least 1"),
+            (["stream", "--rounds", "0"], "bench: rounds must be at least 1"),
+            (["stream", "--file", missing],
+             f"bench: cannot read '{missing}': No such file or directory"),
+            (["stream", "--file", self.tmp], f"bench: '{self.tmp}' is not a regular file"),
+            (["stream", "--file", small, "--size", "101"],
+             f"bench: '{small}' has 100 bytes, fewer than --size 101"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(["bench", *args], message)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@
 #   @@VMTEST <nonce> K <a kernel log line logged while the test ran>
 #   @@VMTEST <nonce> END <test> ok|fail|skip <exit status> <seconds> [reason]
 #   @@VMTEST <nonce> DONE
+# and, written by a test itself while it runs (host in testlib.sh; vm.py
+# answers on ttyS2):
+#   @@VMTEST <nonce> HOST <seq> <request>
 # A test's output is collected in a file and sent only once it has ended, so
 # its lines are never interleaved with anything.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin LD_LIBRARY_PATH=/lib HOME=/root

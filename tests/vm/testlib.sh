@@ -137,13 +137,29 @@ vfio_bind_sysfs() {
 	note "$1 bound to vfio-pci (through sysfs)"
 }
 
-# need_command COMMAND: skip the test while the fpgactl in the guest has no
-# such command (fpgactl COMMAND --help fails), so that a test can land
-# before the command it tests.  Remove the call once the command exists:
-# from then on a missing command must fail the test, not skip it.
-need_command() {
-	fpgactl "$1" --help >/dev/null 2>&1 ||
-		skip "fpgactl has no '$1' command yet (fpgactl $1 --help: exit status $?)"
+# wait_path gone|present PATH SECONDS: poll every 0.1 s until PATH is gone
+# (or present); return 1 when it is not so after SECONDS.
+wait_path() {
+	_tries=$(($3 * 10))
+	while :; do
+		if [ "$1" = gone ]; then [ ! -e "$2" ] && return 0
+		else [ -e "$2" ] && return 0; fi
+		_tries=$((_tries - 1))
+		[ $_tries -ge 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# need_program NAME: skip the test when the program NAME (one of
+# tests/vm/progs/, or an example) is not in the guest, i.e. was not given
+# to vm.py; in CI (VMTEST_CI, set by vm.py when CI=true) fail instead, so
+# that a build that stops handing it over cannot go unnoticed.
+need_program() {
+	command -v "$1" >/dev/null && return 0
+	ci=$(. /etc/vmtest.conf && echo "${VMTEST_CI:-}")
+	why="$1 is not in the guest: give build/tests/vm/progs/$1 (or build/examples/$1) to vm.py, as tests/vm/meson.build does"
+	[ -n "$ci" ] && fail "$why (CI: not skipped)"
+	skip "$why"
 }
 
 # hugepages NODE|all WHAT: a 2 MiB hugepage count of a NUMA node or of the
@@ -255,4 +271,76 @@ json_value() {
 # text_value LABEL: the value after "LABEL:" in the last run's stdout.
 text_value() {
 	printf '%s\n' "$out" | sed -n "s/^$1: *//p" | head -n 1
+}
+
+# report TEXT: a line vm.py shows even when the test passes (REPORT: ...),
+# for figures such as a benchmark's.
+report() {
+	echo "REPORT: $*"
+}
+
+# host REQUEST...: ask vm.py, on the host, to do something to the VM, and
+# wait (up to $HOST_TIMEOUT seconds, default 30) for its answer.  The
+# request goes out on the results port (ttyS1) as "HOST <seq> REQUEST", the
+# answer comes back on ttyS2 as "ACK <seq> ok|error TEXT" (see Host in
+# vm.py for the requests: device_del ID, device_add DRIVER[,KEY=VALUE...],
+# wait_deleted ID SECONDS).  Sets $host_answer to TEXT; returns 0 for ok,
+# 1 for an error or no answer in time.
+host_seq=0
+host() {
+	host_seq=$((host_seq + 1))
+	nonce=$(. /etc/vmtest.conf && echo "$VMTEST_NONCE")
+	# Open ttyS2 before asking, so that the answer cannot be missed (tried
+	# on a plain command first: a failed exec redirection ends the shell).
+	if ! { true <>/dev/ttyS2; } 2>/dev/null; then
+		host_answer="cannot open /dev/ttyS2 (does vm.py give the VM a third serial port?)"
+		echo "host $*: $host_answer"
+		return 1
+	fi
+	exec 8<>/dev/ttyS2
+	stty raw -echo <&8
+	echo "host request $host_seq: $*"
+	echo "@@VMTEST $nonce HOST $host_seq $*" >/dev/ttyS1
+	host_end=$(($(cut -d. -f1 /proc/uptime) + ${HOST_TIMEOUT:-30}))
+	host_answer="no answer within ${HOST_TIMEOUT:-30} s"
+	host_rc=1
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$host_end" ]; do
+		IFS= read -r -t 1 line <&8 || continue
+		line=$(printf '%s' "$line" | tr -d '\r')
+		case $line in
+		"@@VMTEST $nonce ACK $host_seq ok "*)
+			host_answer=${line#"@@VMTEST $nonce ACK $host_seq ok "}
+			host_rc=0
+			break
+			;;
+		"@@VMTEST $nonce ACK $host_seq error "*)
+			host_answer=${line#"@@VMTEST $nonce ACK $host_seq error "}
+			break
+			;;
+		esac
+	done
+	exec 8<&-
+	echo "  host answer: $([ $host_rc = 0 ] && echo ok || echo error): $host_answer"
+	return $host_rc
+}
+
+# load_modules GROUP: load a group of guest kernel modules that init.sh
+# does not load at boot (setup.sh keeps them; /lib/modules/GROUP.order
+# lists them in load order), skipping those loaded already.  "nvme": the
+# kernel's NVMe driver.  Module parameters for a module of the group may
+# follow: load_modules nvme "nvme poll_queues=1".
+load_modules() {
+	group=$1
+	shift
+	[ -f "/lib/modules/$group.order" ] || fail "no module group $group in /lib/modules"
+	for m in $(cat "/lib/modules/$group.order"); do
+		name=${m%.ko}
+		[ -d "/sys/module/$(echo "$name" | tr - _)" ] && continue
+		params=""
+		for p in "$@"; do
+			[ "${p%% *}" = "$name" ] && params=${p#* }
+		done
+		insmod "/lib/modules/$m" $params || fail "insmod $m $params failed"
+	done
+	note "modules of group $group loaded: $(tr '\n' ' ' <"/lib/modules/$group.order")"
 }

@@ -10,6 +10,8 @@ MACHINES).  The kernel is Debian's 6.1 kernel, fetched by setup.sh into a
 cache directory; the root file system is an initramfs built here: a static
 busybox, the VFIO modules, the binaries named on the command line with the
 shared libraries they need, the machine's guest tests, and init.sh as /init.
+A guest test can also ask vm.py to act on its VM from outside (hot-unplug a
+device through QMP): see Host.
 
     tests/vm/vm.py [options] BINARY...
 
@@ -24,7 +26,10 @@ import argparse
 import lzma
 import os
 import re
+import json
 import secrets
+import select
+import socket
 import shutil
 import signal
 import stat
@@ -47,6 +52,8 @@ EXIT_NO_VM = 2
 EXIT_SKIP = 77
 
 MARKER = "@@VMTEST"
+# A guest test's output lines that vm.py shows even when the test passes.
+REPORT_PREFIX = "REPORT: "
 
 
 def log(msg):
@@ -117,17 +124,26 @@ def find_tests(only):
 # ---------------------------------------------------------------- setup
 
 
+# Groups of modules the guest tests load on demand ("load_modules GROUP" in
+# testlib.sh); setup.sh keeps each in the kernel's modules/GROUP.order.
+MODULE_GROUPS = ("nvme",)
+
+
 def kernel_dir(cache):
-    """The cached kernel directory, or None when setup.sh has not run."""
+    """The cached kernel directory, or None when setup.sh has not run (or
+    ran before a module group of MODULE_GROUPS existed)."""
     try:
         with open(os.path.join(cache, "current")) as f:
             release = f.read().strip()
     except OSError:
         return None
     d = os.path.join(cache, "kernel", release)
-    if os.path.exists(os.path.join(d, "complete")):
-        return d
-    return None
+    if not os.path.exists(os.path.join(d, "complete")):
+        return None
+    for g in MODULE_GROUPS:
+        if not os.path.exists(os.path.join(d, "modules", g + ".order")):
+            return None
+    return d
 
 
 def host_ready():
@@ -345,6 +361,15 @@ def build_initramfs(path, kdir, binaries, tests, conf):
                   mode=0o644)
     cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
               mode=0o644)
+    for g in MODULE_GROUPS:
+        with open(os.path.join(kdir, "modules", g + ".order")) as f:
+            group = f.read().split()
+        for m in group:
+            if m not in modules:
+                cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
+                          mode=0o644)
+        cpio.file("lib/modules/%s.order" % g,
+                  data=("\n".join(group) + "\n").encode(), mode=0o644)
     for b in binaries:
         cpio.file("bin/" + os.path.basename(b), b)
         for guest, host in shared_libraries(b):
@@ -408,6 +433,15 @@ def numa_devices(work, memory):
     ] + nvme_args(work)
 
 
+def hotplug_devices(work, memory):
+    # edu behind a PCIe root port, so that it can be unplugged (a device on
+    # q35's root bus cannot): root port 0000:00:01.0, edu 0000:01:00.0.
+    # The guest tests name them by their QEMU ids in host requests
+    # ("host device_del hotedu"); no NVMe.
+    return ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1",
+            "-device", "edu,id=hotedu,bus=rp1"]
+
+
 MACHINES = {
     "default": {
         "about": "1 vCPU, 1 GiB, 16 hugepages; edu and NVMe on the root bus",
@@ -420,6 +454,12 @@ MACHINES = {
                  "root bus",
         "memory": 1024, "smp": 2, "hugepages": "0:16 1:16",
         "devices": numa_devices,
+    },
+    "hotplug": {
+        "about": "1 vCPU, 1 GiB, 16 hugepages; edu (QEMU id hotedu) behind a "
+                 "PCIe root port (id rp1), unpluggable; no NVMe",
+        "memory": 1024, "smp": 1, "hugepages": "16",
+        "devices": hotplug_devices,
     },
     "bench": {
         "about": "1 vCPU, 3 GiB, 640 hugepages (1.25 GiB); devices as default",
@@ -458,6 +498,12 @@ def qemu_command(args, kdir, work, machine):
         "-serial", "chardev:con",
         "-chardev", "file,id=res,path=%s" % os.path.join(work, "results.log"),
         "-serial", "chardev:res",
+        # ttyS2: vm.py's answers to the guest's host requests (Host below).
+        "-chardev", "socket,id=ctl,path=%s,server=on,wait=off"
+        % os.path.join(work, CTL_SOCKET),
+        "-serial", "chardev:ctl",
+        # The QMP monitor through which vm.py carries those requests out.
+        "-qmp", "unix:%s,server=on,wait=off" % os.path.join(work, QMP_SOCKET),
     ]
 
 
@@ -479,6 +525,195 @@ def kill_qemu(proc):
     proc.wait()
 
 
+# ---------------------------------------------------------------- host requests
+
+QMP_SOCKET = "qmp.sock"
+CTL_SOCKET = "ctl.sock"
+
+
+class QMPError(Exception):
+    """QMP failed, or QEMU refused a command (the message is QEMU's)."""
+
+
+class QMP:
+    """A client of QEMU's QMP monitor: JSON objects, one a line."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    self.sock.close()
+                    raise QMPError("cannot connect to QMP at %s: %s" % (path, e))
+                time.sleep(0.05)
+        self.buf = b""
+        self.events = []
+        if self._read(timeout) is None:
+            raise QMPError("no QMP greeting within %d s" % timeout)
+        self.command("qmp_capabilities")
+
+    def close(self):
+        self.sock.close()
+
+    def _read(self, timeout):
+        """The next message, or None when none came within @timeout s."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = max(0.0, deadline - time.monotonic())
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return None
+            data = self.sock.recv(65536)
+            if not data:
+                raise QMPError("QEMU closed the QMP connection")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def poll_events(self):
+        """Collect the events that have come, without waiting."""
+        while True:
+            msg = self._read(0)
+            if msg is None:
+                return
+            if "event" in msg:
+                self.events.append(msg)
+
+    def command(self, name, args=None, timeout=10):
+        """Run a command; its "return" value, or QMPError."""
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read(max(0.0, deadline - time.monotonic()))
+            if reply is None:
+                raise QMPError("no answer to %s within %d s" % (name, timeout))
+            if "event" in reply:
+                self.events.append(reply)
+            elif "error" in reply:
+                raise QMPError(reply["error"].get("desc", str(reply["error"])))
+            elif "return" in reply:
+                return reply["return"]
+
+
+class Host:
+    """Carries out what a guest test asks of the host (host in testlib.sh).
+
+    The guest writes "@@VMTEST <nonce> HOST <seq> <request>" on the results
+    port; the answer goes to the guest's ttyS2 (a socket chardev) as
+    "@@VMTEST <nonce> ACK <seq> ok|error <text>".  The requests, carried
+    out through QMP:
+        device_del ID                  unplug a device (QEMU id)
+        device_add DRIVER[,KEY=VALUE]  plug one in (string properties)
+        wait_deleted ID SECONDS        answered once QEMU has reported
+                                       DEVICE_DELETED for ID (at once if it
+                                       has already), or with an error
+    """
+
+    def __init__(self, work, nonce, label):
+        self.work = work
+        self.nonce = nonce
+        self.label = label
+        self.qmp = None
+        self.ctl = None
+        self.waits = []  # [seq, device id, deadline]
+
+    def close(self):
+        for s in (self.qmp, self.ctl):
+            if s is not None:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def _qmp(self):
+        if self.qmp is None:
+            self.qmp = QMP(os.path.join(self.work, QMP_SOCKET))
+        return self.qmp
+
+    def _answer(self, seq, status, text):
+        log("%shost request %s: %s %s" % (self.label, seq, status, text))
+        line = "%s %s ACK %s %s %s\n" % (MARKER, self.nonce, seq, status, text)
+        try:
+            if self.ctl is None:
+                self.ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.ctl.connect(os.path.join(self.work, CTL_SOCKET))
+            self.ctl.sendall(line.encode())
+        except OSError as e:
+            log("%scannot answer host request %s on the guest's ttyS2: %s"
+                % (self.label, seq, e))
+
+    def request(self, rest):
+        seq, _, req = rest.partition(" ")
+        log("%shost request %s: %s" % (self.label, seq, req))
+        words = req.split()
+        try:
+            text = self._do(seq, words)
+        except (QMPError, OSError, ValueError) as e:
+            self._answer(seq, "error", str(e) or type(e).__name__)
+            return
+        if text is not None:
+            self._answer(seq, "ok", text)
+
+    def _do(self, seq, words):
+        """Carry out a request: the answer's text, or None when the answer
+        comes later (from poll)."""
+        if len(words) == 2 and words[0] == "device_del":
+            self._qmp().command("device_del", {"id": words[1]})
+            return "device_del %s accepted" % words[1]
+        if len(words) == 2 and words[0] == "device_add":
+            driver, *props = words[1].split(",")
+            args = {"driver": driver}
+            for p in props:
+                key, eq, value = p.partition("=")
+                if not eq:
+                    raise ValueError("device_add: %r is not KEY=VALUE" % p)
+                args[key] = value
+            self._qmp().command("device_add", args)
+            return "device_add %s done" % words[1]
+        if (len(words) == 3 and words[0] == "wait_deleted"
+                and words[2].isdigit()):
+            self._qmp()
+            self.waits.append([seq, words[1],
+                               time.monotonic() + int(words[2])])
+            self.poll()
+            return None
+        raise ValueError("unknown host request %r (device_del ID, "
+                         "device_add DRIVER[,KEY=VALUE...], "
+                         "wait_deleted ID SECONDS)" % " ".join(words))
+
+    def poll(self):
+        """Answer the waits whose event has come or whose time is up."""
+        if not self.waits:
+            return
+        try:
+            self.qmp.poll_events()
+        except QMPError as e:
+            for seq, dev, _ in self.waits:
+                self._answer(seq, "error", str(e))
+            self.waits = []
+            return
+        deleted = {e.get("data", {}).get("device")
+                   for e in self.qmp.events if e.get("event") == "DEVICE_DELETED"}
+        now = time.monotonic()
+        for w in list(self.waits):
+            seq, dev, deadline = w
+            if dev in deleted:
+                self._answer(seq, "ok", "DEVICE_DELETED %s" % dev)
+            elif now > deadline:
+                self._answer(seq, "error", "no DEVICE_DELETED for %s in time"
+                             % dev)
+            else:
+                continue
+            self.waits.remove(w)
+
+
 class Terminated(Exception):
     """vm.py got SIGTERM or SIGHUP (e.g. meson's timeout)."""
 
@@ -493,7 +728,8 @@ def on_signal(signum, frame):
 class Report:
     """Turns protocol lines into TAP as they arrive."""
 
-    def __init__(self, tests, numbers, nonce, verbose, label):
+    def __init__(self, tests, numbers, nonce, verbose, label, host=None):
+        self.host = host
         self.tests = tests
         self.label = label
         self.nonce = nonce
@@ -540,6 +776,8 @@ class Report:
         elif kind == "K":
             (self.kmsg if self.current else self.setup_lines).append(
                 "kernel: " + rest)
+        elif kind == "HOST" and self.host:
+            self.host.request(rest)
         elif kind == "END":
             self.end(rest)
         elif kind == "DONE":
@@ -567,6 +805,13 @@ class Report:
                 diag_lines(self.kmsg)
         if self.verbose and status != "fail":
             diag_lines(self.lines)
+        elif status != "fail":
+            # Figures a test reports (report in testlib.sh), e.g. a
+            # benchmark's: shown for a passing test too.
+            for line in self.lines:
+                if line.startswith(REPORT_PREFIX):
+                    diag("  " + line)
+                    log("%s%s: %s" % (self.label, name, line))
         sys.stdout.flush()
         log("%s%s: %s (%s s)" % (self.label, name, status, secs))
         self.results[name] = status
@@ -611,6 +856,8 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
         "VMTEST_TESTS": " ".join(tests),
         "VMTEST_TIMEOUT": str(args.test_timeout),
         "VMTEST_HUGEPAGES": MACHINES[machine]["hugepages"],
+        # need_program (testlib.sh) fails rather than skips in CI.
+        "VMTEST_CI": "1" if in_ci() else "",
     }
     initrd = os.path.join(work, "initramfs.cpio")
     build_initramfs(initrd, kdir, args.binaries, tests, conf)
@@ -619,11 +866,16 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
     for name in ("console.log", "results.log"):
         open(os.path.join(work, name), "wb").close()
     accel, cmd = qemu_command(args, kdir, work, machine)
-    log("%sbooting machine %s, kernel %s, with %s (%d test%s; timeout %d s; "
+    try:
+        load = "host load %.2f; " % os.getloadavg()[0]
+    except OSError:
+        load = ""
+    log("%sbooting machine %s, kernel %s, with %s (%d test%s; %stimeout %d s; "
         "work dir %s)"
         % (label, machine, os.path.basename(kdir), accel, len(tests),
-           "" if len(tests) == 1 else "s", args.timeout, work))
-    report = Report(tests, numbers, nonce, args.verbose, label)
+           "" if len(tests) == 1 else "s", load, args.timeout, work))
+    host = Host(work, nonce, label)
+    report = Report(tests, numbers, nonce, args.verbose, label, host)
     qemu_log = open(os.path.join(work, "qemu.log"), "wb")
     # QEMU stays in our process group, so that a harness that kills the
     # group kills it too; PR_SET_PDEATHSIG covers vm.py being killed alone.
@@ -642,6 +894,7 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
             for stream in streams:
                 for line in stream.lines(final=exited):
                     report.line(line)
+            host.poll()
             if args.console:
                 console_pos = echo_console(console_path, console_pos)
             if exited:
@@ -651,6 +904,7 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
                 break
             time.sleep(0.1)
     finally:
+        host.close()
         kill_qemu(proc)
         qemu_log.close()
     elapsed = time.monotonic() - report.start
@@ -755,7 +1009,8 @@ def parse_args():
         "and report TAP on stdout.")
     p.add_argument("binaries", nargs="*", metavar="BINARY",
                    help="programs to put in the guest's /bin (with their "
-                   "shared libraries), e.g. build/tools/fpgactl")
+                   "shared libraries), e.g. build/tools/fpgactl; a directory "
+                   "gives its executable files (build/tests/vm/progs)")
     p.add_argument("-t", "--test", dest="only", action="append", default=[],
                    metavar="NAME", help="run only this guest test (file name "
                    "without .sh, with or without its number); repeatable; "
@@ -833,9 +1088,19 @@ def main():
         for name, m in MACHINES.items():
             print("machine %-8s %s" % (name, m["about"]))
         return 0
+    binaries = []
     for b in args.binaries:
-        if not os.access(b, os.X_OK):
+        if os.path.isdir(b):
+            # A directory (build/tests/vm/progs): its executable files.
+            binaries += sorted(
+                os.path.join(b, f) for f in os.listdir(b)
+                if os.path.isfile(os.path.join(b, f))
+                and os.access(os.path.join(b, f), os.X_OK))
+        elif os.path.isfile(b) and os.access(b, os.X_OK):
+            binaries.append(b)
+        else:
             raise SystemExit("vm.py: %s is not an executable file" % b)
+    args.binaries = binaries
     order = [t for _, ts in runs for t in ts]
     numbers = {t: i + 1 for i, t in enumerate(order)}
     try:

@@ -197,6 +197,8 @@ static int parse_bench_args(const struct invocation *inv, struct bench *b,
 	if (inv->depth || inv->batch || inv->count)
 		return usage_error("bench", "%s is an option of bench queue, not bench map",
 				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--count");
+	if (inv->file)
+		return usage_error("bench", "--file is an option of bench stream, not bench map");
 	if (inv->device && is_model_name(inv->device))
 		return usage_error("bench", "'%s' is the software model, not a PCI device: bench "
 				   "map works on PCI devices only", inv->device);
@@ -225,11 +227,19 @@ static int run_bench(const struct invocation *inv)
 	char bdf[FPGACTL_BDF_LEN];
 	int status;
 
-	if (!strcmp(inv->argv[0], "queue"))
+	if (!strcmp(inv->argv[0], "queue")) {
+		if (inv->file)
+			return usage_error("bench", "--file is an option of bench stream, not "
+					   "bench queue");
 		return run_bench_queue(inv);
+	}
+	if (!strcmp(inv->argv[0], "wakeup"))
+		return run_bench_wakeup(inv);
+	if (!strcmp(inv->argv[0], "stream"))
+		return run_bench_stream(inv);
 	if (strcmp(inv->argv[0], "map"))
-		return usage_error("bench", "unknown benchmark '%s' (available: map, queue)",
-				   inv->argv[0]);
+		return usage_error("bench", "unknown benchmark '%s' (available: map, queue, "
+				   "wakeup, stream)", inv->argv[0]);
 	status = parse_bench_args(inv, &b, bdf);
 	if (status)
 		return status;
@@ -246,8 +256,8 @@ static int run_bench(const struct invocation *inv)
 
 const struct command cmd_bench = {
 	.name = "bench",
-	.args = "map|queue",
-	.summary = "benchmark DMA mapping, or commands through the queues",
+	.args = "map|queue|wakeup|stream",
+	.summary = "benchmark DMA mapping, queues, interrupt wake-ups, file streaming",
 	.details = "bench map maps and unmaps a buffer of --size bytes (default 1 GiB, a\n"
 		   "multiple of 2 MiB) for the PCI device -d, backed by 2 MiB hugepages (the\n"
 		   "baseline) and by 4 KiB pages, --rounds times each (default 3), in\n"
@@ -260,18 +270,36 @@ const struct command cmd_bench = {
 		   "--depth entries (default 64, a power of two) of the soft-core -d\n"
 		   "(default 'model', the software model), keeping up to depth - 1 in\n"
 		   "flight, --batch per doorbell (default: 1, 8 and 32 in turn, those\n"
-		   "below the depth), after 1000 NOPs not timed.  Then the same with\n"
-		   "io_uring NOPs (the baseline) at the same depth and batch sizes.  One\n"
-		   "line per engine and batch size: NOPs per second, ns per NOP (run time\n"
-		   "/ count), latency from the batch's submission to the reap pass that\n"
-		   "saw the NOP (p50, p99, p99.9), tail and head doorbell writes per NOP,\n"
-		   "bad completions, and ratio = io_uring ns/op / fpgactl ns/op.\n"
+		   "below the depth), after 1000 NOPs not timed.  Then the same library\n"
+		   "calls against a perfect device the bench plays in its own thread\n"
+		   "(inline: the library's own cost), then io_uring NOPs (the baseline).\n"
+		   "One line per engine and batch size: NOPs per second, e2e ns per NOP\n"
+		   "(run time / count), host ns per NOP (time inside the calls; reaps\n"
+		   "that found nothing not counted), latency from the start of the\n"
+		   "batch to the reap pass that saw the NOP (p50, p99, p99.9), tail and\n"
+		   "head doorbell writes per NOP, bad completions; then per batch size\n"
+		   "io_uring's ns/op divided by the library's e2e, host and inline.\n"
+		   "\n"
+		   "bench wakeup measures, on the soft-core -d (default 'model') with\n"
+		   "interrupts on, --count NOPs (default 10000) per method, one at a time:\n"
+		   "from the doorbell to the completion in hand, sleeping in\n"
+		   "fpgactl_queue_wait(INTERRUPT) (io_uring event engine), in a blocking\n"
+		   "read() of the queue's eventfd (the baseline) or in epoll_wait(), the\n"
+		   "three taking turns.  p50, p99 and their ratio to read()'s.\n"
+		   "\n"
+		   "bench stream reads --size bytes (default 64 MiB) of --file (default: a\n"
+		   "temporary file in $TMPDIR or /var/tmp) into a DMA buffer of -d (default\n"
+		   "'model') with fpgactl_stream_file_to_buf() (io_uring fixed buffers,\n"
+		   "O_DIRECT) and with read() + memcpy() (the baseline), in chunks of 4 KiB\n"
+		   "and 128 KiB, --rounds times (default 5) in alternating order, the\n"
+		   "file's page cache dropped before each run: median MB/s and the ratio.\n"
 		   "\n"
 		   "Benchmarks, not tests: they judge no number.  They exit 1 only when\n"
 		   "they cannot run: a buffer cannot be mapped (no hugepages,\n"
 		   "RLIMIT_MEMLOCK too low, ...), the device does not answer for 2 s, or\n"
 		   "a NOP completes with an error.\n",
-	.options = OPT_DEVICE | OPT_SIZE | OPT_ROUNDS | OPT_DEPTH | OPT_BATCH | OPT_COUNT,
+	.options = OPT_DEVICE | OPT_SIZE | OPT_ROUNDS | OPT_DEPTH | OPT_BATCH | OPT_COUNT |
+		   OPT_FILE,
 	.model = true,
 	.min_args = 1,
 	.max_args = 1,

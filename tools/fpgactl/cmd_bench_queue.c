@@ -12,10 +12,33 @@
  *
  * Both engines run the same loop: keep up to depth - 1 commands in flight,
  * submit them in batches (one doorbell or one io_uring_enter() per batch),
- * reap whatever has completed.  The clock is read once per batch submitted
- * and once per reap pass that found completions, never per command: a
- * command's latency is from its batch's submission to the pass that reaped
- * it.
+ * reap whatever has completed.  Two figures per run:
+ *
+ * - e2e: the run's time / commands, the throughput of host and device
+ *   together, bounded by the slower of the two (with the model, its device
+ *   thread);
+ * - host: the time spent inside the library's calls / commands: the clock
+ *   is read before and after each submit block (the prep calls and the
+ *   submit of one batch) and around each reap call, and only the reaps
+ *   that returned completions are counted: a reap that finds nothing is
+ *   waiting for the device, not work.  One clock read's cost is subtracted
+ *   per block counted.
+ *
+ * A third engine, "inline", runs the library's calls against a perfect
+ * device that the bench plays itself, in the same thread, between a
+ * batch's submit and its reap: it completes every entry of the batch at
+ * once.  No clock is read inside its run, so its e2e is the library's
+ * calls plus a few stores per command, with no device thread competing for
+ * the rings' cache lines and no timing overhead: an upper bound of the
+ * library's own cost.  It uses a queue pair of a private model whose device
+ * thread never enables it (the doorbells land in plain memory), and finds
+ * the completion ring through public calls only (see inline_open()).
+ *
+ * The clock is the TSC where there is one (x86), converted to nanoseconds
+ * against CLOCK_MONOTONIC over each run, else CLOCK_MONOTONIC itself; it
+ * is read per batch and per reap call, never per command.  A command's
+ * latency is from the start of its batch (before the first prep call) to
+ * the reap pass that saw it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +49,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <fpgactl.h>
 
@@ -42,12 +68,20 @@
 #define WARMUP_COUNT 1000	/* NOPs run, not timed, before each timed run */
 #define STALL_NS 2000000000ull	/* no completion for this long: give up */
 #define PROGRESS_STEPS 50	/* progress updates per run, on a terminal */
+#define CALIBRATE_NS 10000000ull /* clock calibration at start-up: 10 ms */
+/*
+ * The inline engine's device: a queue pair its thread never enables, and a
+ * thread that polls 100 times a second (the other models' threads and the
+ * bench keep the CPUs), and is joined within 10 ms at close.
+ */
+#define INLINE_MODEL MODEL_NAME ":queues=1,spin=0,idle=10000"
 
 static const unsigned int default_batches[] = { 1, 8, 32 };
 
 /*
- * Latency histogram: exact below 2 * HIST_SUB ns, then HIST_SUB buckets per
- * power of two, so a percentile is within 1 / HIST_SUB (3 %).
+ * Latency histogram, in clock ticks: exact below 2 * HIST_SUB ticks, then
+ * HIST_SUB buckets per power of two, so a percentile is within 1 / HIST_SUB
+ * (3 %).
  */
 #define HIST_SUB_BITS 5
 #define HIST_SUB (1u << HIST_SUB_BITS)
@@ -55,19 +89,29 @@ static const unsigned int default_batches[] = { 1, 8, 32 };
 
 /**
  * struct run_result - one timed run of one engine at one batch size
- * @ns: from the first submission to the last reap pass
+ * @ns: from the first submission to the last reap pass (e2e)
+ * @tick_ns: nanoseconds per clock tick over this run
+ * @host_ticks: ticks inside the library's (or liburing's) calls: submit
+ *	blocks and the reap calls that returned completions, clock reads
+ *	included
+ * @blocks: timed blocks in @host_ticks (one clock read to subtract each)
  * @count: commands completed successfully
  * @bad: completions that were not a successful NOP (must be 0)
- * @sq_doorbells: tail doorbell writes during the run (fpgactl engine)
- * @cq_doorbells: head doorbell writes during the run (fpgactl engine)
- * @hist: latency histogram
+ * @sq_doorbells: tail doorbell writes during the run (fpgactl engines)
+ * @cq_doorbells: head doorbell writes during the run (fpgactl engines)
+ * @latency: @hist was filled (not by the inline engine)
+ * @hist: latency histogram, in ticks
  */
 struct run_result {
-	uint64_t ns;
+	double ns;
+	double tick_ns;
+	uint64_t host_ticks;
+	uint64_t blocks;
 	uint64_t count;
 	uint64_t bad;
 	uint64_t sq_doorbells;
 	uint64_t cq_doorbells;
+	bool latency;
 	uint64_t hist[HIST_BUCKETS];
 };
 
@@ -77,8 +121,17 @@ struct run_result {
  * always free, even if the device completes out of order.
  */
 struct batch_slot {
-	uint64_t submitted_ns;
-	unsigned int pending; /* commands not reaped yet */
+	uint64_t submitted;	/* ticks, before its first prep call */
+	unsigned int pending;	/* commands not reaped yet */
+};
+
+/* What one batch size measured, for the summary table; < 0: not run. */
+struct summary {
+	unsigned int batch;
+	double e2e;
+	double host;
+	double inline_e2e;
+	double uring;
 };
 
 /**
@@ -93,6 +146,17 @@ struct batch_slot {
  * @q: the one queue pair
  * @ring: the io_uring baseline's ring
  * @ring_err: 0 when @ring is set up, else why not (-errno)
+ * @idev: the inline engine's private model
+ * @iq: its queue pair, never enabled on @idev
+ * @inline_err: 0 when the inline engine is set up, else why not (-errno)
+ * @isq: @iq's submission ring, as the perfect device reads it
+ * @icq: @iq's completion ring, as the perfect device writes it
+ * @isq_head: next entry the perfect device fetches
+ * @icq_tail: next completion slot it writes
+ * @iphase: phase tag of that slot's next completion
+ * @tick_ns: nanoseconds per clock tick, from the start-up calibration
+ * @clock_ticks: what one clock read costs, in ticks
+ * @stall_ticks: STALL_NS in ticks
  * @slots: @depth batch slots: at most depth - 1 batches are in flight
  * @progress: print a progress line (stdout is a terminal)
  * @engine: name of the engine running, for the progress line
@@ -109,6 +173,17 @@ struct qbench {
 	struct fpgactl_queue *q;
 	struct io_uring ring;
 	int ring_err;
+	struct fpgactl_device *idev;
+	struct fpgactl_queue *iq;
+	int inline_err;
+	const struct fpgactl_sqe *isq;
+	struct fpgactl_cqe *icq;
+	uint32_t isq_head;
+	uint32_t icq_tail;
+	uint16_t iphase;
+	double tick_ns;
+	double clock_ticks;
+	uint64_t stall_ticks;
 	struct batch_slot *slots;
 	bool progress;
 	const char *engine;
@@ -121,6 +196,73 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The bench's clock: the TSC where there is one (no system call, no vDSO
+ * page, about half the cost of clock_gettime() on a VM), converted to ns
+ * against CLOCK_MONOTONIC; CLOCK_MONOTONIC itself elsewhere.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define CLOCK_NAME "TSC (rdtsc)"
+static inline uint64_t ticks(void)
+{
+	return __rdtsc();
+}
+#else
+#define CLOCK_NAME "CLOCK_MONOTONIC"
+static inline uint64_t ticks(void)
+{
+	return now_ns();
+}
+#endif
+
+/* Both clocks at the start of a run, to convert its ticks to ns. */
+struct run_clock {
+	uint64_t ns;
+	uint64_t t;
+};
+
+static void run_begin(struct run_clock *c)
+{
+	c->ns = now_ns();
+	c->t = ticks();
+}
+
+/* The run ended with its last reap pass at @last ticks. */
+static void run_end(const struct run_clock *c, uint64_t last, struct run_result *r)
+{
+	uint64_t t = ticks(), ns = now_ns();
+
+	r->tick_ns = t > c->t && ns > c->ns ? (double)(ns - c->ns) / (double)(t - c->t) : 1.0;
+	r->ns = (double)(last - c->t) * r->tick_ns;
+}
+
+/*
+ * Nanoseconds per tick, over CALIBRATE_NS, and what a clock read costs in
+ * ticks, which each timed block pays once between its two readings: the
+ * mean of back-to-back reads, in the fastest of TRIALS tries (a try that
+ * was preempted or shared its CPU counts for nothing).
+ */
+static void calibrate(struct qbench *b)
+{
+	enum { TRIALS = 100, READS = 1000 };
+	uint64_t ns0 = now_ns(), t0 = ticks(), ns1, t1, best = UINT64_MAX;
+
+	do
+		ns1 = now_ns();
+	while (ns1 - ns0 < CALIBRATE_NS);
+	t1 = ticks();
+	b->tick_ns = t1 > t0 ? (double)(ns1 - ns0) / (double)(t1 - t0) : 1.0;
+	b->stall_ticks = (uint64_t)((double)STALL_NS / b->tick_ns);
+	for (int k = 0; k < TRIALS; k++) {
+		t0 = ticks();
+		for (int i = 0; i < READS; i++)
+			(void)ticks();
+		t1 = ticks() - t0;
+		best = t1 < best ? t1 : best;
+	}
+	b->clock_ticks = (double)best / (READS + 1);
 }
 
 static unsigned int hist_bucket(uint64_t v)
@@ -184,12 +326,12 @@ static struct batch_slot *take_slot(struct qbench *b, uint64_t *seq, unsigned in
 	return slot;
 }
 
-/* Record a command reaped by the pass at @now. */
+/* Record a command reaped by the pass at @now (ticks). */
 static void account(struct run_result *r, uint64_t now, struct batch_slot *slot)
 {
 	slot->pending--;
 	if (r)
-		r->hist[hist_bucket(now - slot->submitted_ns)]++;
+		r->hist[hist_bucket(now - slot->submitted)]++;
 }
 
 /*
@@ -202,12 +344,15 @@ static int run_fpgactl(struct qbench *b, unsigned int batch, uint64_t count,
 	const unsigned int limit = b->depth - 1;
 	struct fpgactl_completion c[MAX_DEPTH];
 	struct fpgactl_queue_stats before, after;
+	struct run_clock clk;
 	uint64_t submitted = 0, completed = 0, bad = 0, seq = 0, idle = 0;
-	uint64_t start, last, step = count / PROGRESS_STEPS + 1, next_progress = step;
+	uint64_t host = 0, blocks = 0, t0, last;
+	uint64_t step = count / PROGRESS_STEPS + 1, next_progress = step;
 	unsigned int in_flight = 0, got;
 
 	fpgactl_queue_get_stats(b->q, &before);
-	start = last = now_ns();
+	run_begin(&clk);
+	last = clk.t;
 	while (completed < count) {
 		while (submitted < count) {
 			unsigned int n = count - submitted < batch ? (unsigned int)(count - submitted)
@@ -217,25 +362,34 @@ static int run_fpgactl(struct qbench *b, unsigned int batch, uint64_t count,
 			if (in_flight + n > limit)
 				break;
 			slot = take_slot(b, &seq, n);
+			/* Host block: the prep calls and the submit of one batch. */
+			t0 = ticks();
 			for (unsigned int i = 0; i < n; i++)
 				if (fpgactl_sc_prep_nop(b->q, slot, 0))
 					return failure("bench", "%s: the queue refused a NOP with "
 						       "%u in flight", b->device, in_flight + i);
-			slot->submitted_ns = now_ns();
 			fpgactl_queue_submit(b->q);
+			slot->submitted = t0;
+			host += ticks() - t0;
+			blocks++;
 			submitted += n;
 			in_flight += n;
 		}
+		t0 = ticks();
 		got = fpgactl_queue_reap(b->q, c, limit);
 
 		if (!got) {
-			if (++idle % 4096 == 0 && now_ns() - last > STALL_NS)
+			/* Waiting for the device: not host work, not counted. */
+			if (++idle % 4096 == 0 && t0 - last > b->stall_ticks)
 				return failure("bench", "%s: no completion for %llu s with %u NOPs "
 					       "in flight: the device is not answering", b->device,
 					       STALL_NS / 1000000000ull, in_flight);
 			continue;
 		}
-		last = now_ns();
+		/* Host block: a reap that returned completions. */
+		last = ticks();
+		host += last - t0;
+		blocks++;
 		for (unsigned int i = 0; i < got; i++) {
 			if (!c[i].ctx) /* matched no command: counted by the queue */
 				continue;
@@ -256,7 +410,10 @@ static int run_fpgactl(struct qbench *b, unsigned int batch, uint64_t count,
 	if (!r)
 		return STATUS_OK;
 	fpgactl_queue_get_stats(b->q, &after);
-	r->ns = last - start;
+	run_end(&clk, last, r);
+	r->host_ticks = host;
+	r->blocks = blocks;
+	r->latency = true;
 	r->count = completed - bad;
 	/* Completions that matched no command are the queue's bad_completions. */
 	r->bad = bad + (after.bad_completions - before.bad_completions);
@@ -265,18 +422,107 @@ static int run_fpgactl(struct qbench *b, unsigned int batch, uint64_t count,
 	return STATUS_OK;
 }
 
-/* The io_uring engine: the same loop with IORING_OP_NOP. */
+/*
+ * The perfect device of the inline engine: fetch the @n entries just
+ * submitted and complete them at once, in order, each with the phase of its
+ * slot and its status written last, as the soft-core does.  The host reaps
+ * them all before the next batch, so no unreleased entry is overwritten.
+ */
+static void inline_device(struct qbench *b, unsigned int n)
+{
+	const uint32_t mask = b->depth - 1;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t cid = __atomic_load_n(&b->isq[b->isq_head].cid, __ATOMIC_RELAXED);
+		struct fpgactl_cqe *cqe = &b->icq[b->icq_tail];
+
+		b->isq_head = (b->isq_head + 1) & mask;
+		cqe->result = 0;
+		cqe->rsvd = 0;
+		cqe->sq_head = (uint16_t)b->isq_head;
+		cqe->sq_id = 0;
+		cqe->cid = cid;
+		__atomic_store_n(&cqe->status, (uint16_t)(FPGACTL_SC_SUCCESS << 1 | b->iphase),
+				 __ATOMIC_RELEASE);
+		b->icq_tail = (b->icq_tail + 1) & mask;
+		if (!b->icq_tail)
+			b->iphase ^= 1;
+	}
+}
+
+/*
+ * The inline engine: the fpgactl engine's calls, one batch at a time, with
+ * inline_device() between the submit and the reap, and no clock read but
+ * at the start and the end: its e2e is the library's calls plus the perfect
+ * device's stores, nothing else (no progress line either: the run takes
+ * milliseconds).  Every command completes at once, so there is no latency
+ * and no waiting: a reap that does not return the whole batch is a failure.
+ */
+static int run_inline(struct qbench *b, unsigned int batch, uint64_t count,
+		      struct run_result *r)
+{
+	const unsigned int limit = b->depth - 1;
+	struct fpgactl_completion c[MAX_DEPTH];
+	struct fpgactl_queue_stats before, after;
+	struct run_clock clk;
+	uint64_t done = 0, bad = 0;
+
+	fpgactl_queue_get_stats(b->iq, &before);
+	run_begin(&clk);
+	while (done < count) {
+		unsigned int n = count - done < batch ? (unsigned int)(count - done) : batch, got;
+
+		for (unsigned int i = 0; i < n; i++)
+			if (fpgactl_sc_prep_nop(b->iq, b, 0))
+				return failure("bench", "inline: the queue refused a NOP with %u in "
+					       "flight", i);
+		fpgactl_queue_submit(b->iq);
+		inline_device(b, n);
+		got = fpgactl_queue_reap(b->iq, c, limit);
+		if (got != n)
+			return failure("bench", "inline: %u completions reaped for a batch of %u "
+				       "completed at once", got, n);
+		for (unsigned int i = 0; i < got; i++)
+			if (c[i].ctx != b || c[i].error || c[i].status)
+				bad++;
+		done += n;
+	}
+	if (!r)
+		return STATUS_OK;
+	run_end(&clk, ticks(), r);
+	fpgactl_queue_get_stats(b->iq, &after);
+	r->host_ticks = 0;
+	r->blocks = 0;
+	r->count = done - bad;
+	r->bad = bad + (after.bad_completions - before.bad_completions);
+	r->sq_doorbells = after.sq_doorbells - before.sq_doorbells;
+	r->cq_doorbells = after.cq_doorbells - before.cq_doorbells;
+	return STATUS_OK;
+}
+
+/*
+ * The io_uring engine: the same loop with IORING_OP_NOP.  Its reap block is
+ * what fpgactl_queue_reap() does for the caller: find the completions,
+ * hand out each one's context and result, release them (cq_advance).
+ */
 static int run_uring(struct qbench *b, unsigned int batch, uint64_t count,
 		     struct run_result *r)
 {
 	const unsigned int limit = b->depth - 1;
 	struct io_uring_cqe *cqes[MAX_DEPTH];
+	struct {
+		struct batch_slot *slot;
+		int res;
+	} out[MAX_DEPTH];
+	struct run_clock clk;
 	uint64_t submitted = 0, completed = 0, bad = 0, seq = 0;
-	uint64_t start, last, step = count / PROGRESS_STEPS + 1, next_progress = step;
+	uint64_t host = 0, blocks = 0, t0, last;
+	uint64_t step = count / PROGRESS_STEPS + 1, next_progress = step;
 	unsigned int in_flight = 0, got;
 	int ret;
 
-	start = last = now_ns();
+	run_begin(&clk);
+	last = clk.t;
 	while (completed < count) {
 		while (submitted < count) {
 			unsigned int n = count - submitted < batch ? (unsigned int)(count - submitted)
@@ -286,6 +532,7 @@ static int run_uring(struct qbench *b, unsigned int batch, uint64_t count,
 			if (in_flight + n > limit)
 				break;
 			slot = take_slot(b, &seq, n);
+			t0 = ticks();
 			for (unsigned int i = 0; i < n; i++) {
 				struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 
@@ -295,14 +542,17 @@ static int run_uring(struct qbench *b, unsigned int batch, uint64_t count,
 				io_uring_prep_nop(sqe);
 				io_uring_sqe_set_data(sqe, slot);
 			}
-			slot->submitted_ns = now_ns();
 			ret = io_uring_submit(&b->ring);
+			slot->submitted = t0;
+			host += ticks() - t0;
+			blocks++;
 			if (ret != (int)n)
 				return failure("bench", "io_uring_submit: %s",
 					       ret < 0 ? errno_text(ret) : "short submission");
 			submitted += n;
 			in_flight += n;
 		}
+		t0 = ticks();
 		got = io_uring_peek_batch_cqe(&b->ring, cqes, limit);
 
 		if (!got) {
@@ -313,18 +563,22 @@ static int run_uring(struct qbench *b, unsigned int batch, uint64_t count,
 				return failure("bench", "io_uring_wait_cqe: %s", errno_text(ret));
 			continue;
 		}
-		last = now_ns();
 		for (unsigned int i = 0; i < got; i++) {
-			struct batch_slot *slot = io_uring_cqe_get_data(cqes[i]);
-
-			if (cqes[i]->res) {
-				bad++;
-				slot->pending--;
-			} else {
-				account(r, last, slot);
-			}
+			out[i].slot = io_uring_cqe_get_data(cqes[i]);
+			out[i].res = cqes[i]->res;
 		}
 		io_uring_cq_advance(&b->ring, got);
+		last = ticks();
+		host += last - t0;
+		blocks++;
+		for (unsigned int i = 0; i < got; i++) {
+			if (out[i].res) {
+				bad++;
+				out[i].slot->pending--;
+			} else {
+				account(r, last, out[i].slot);
+			}
+		}
 		completed += got;
 		in_flight -= got;
 		if (r && b->progress && completed >= next_progress) {
@@ -333,7 +587,10 @@ static int run_uring(struct qbench *b, unsigned int batch, uint64_t count,
 		}
 	}
 	if (r) {
-		r->ns = last - start;
+		run_end(&clk, last, r);
+		r->host_ticks = host;
+		r->blocks = blocks;
+		r->latency = true;
 		r->count = completed - bad;
 		r->bad = bad;
 	}
@@ -360,20 +617,17 @@ static int measure(struct qbench *b, const char *engine, engine_fn fn, unsigned 
 	return status;
 }
 
-static double ns_per_op(const struct run_result *r, uint64_t count)
+static double e2e_ns_per_op(const struct qbench *b, const struct run_result *r)
 {
-	return (double)r->ns / (double)count;
+	return r->ns / (double)b->count;
 }
 
-/* What one clock read costs: both engines pay it per batch and per reap pass. */
-static double clock_cost_ns(void)
+/* Time inside the calls, one clock read less per timed block, per NOP. */
+static double host_ns_per_op(const struct qbench *b, const struct run_result *r)
 {
-	enum { READS = 100000 };
-	uint64_t start = now_ns();
+	double t = (double)r->host_ticks - (double)r->blocks * b->clock_ticks;
 
-	for (int i = 0; i < READS; i++)
-		now_ns();
-	return (double)(now_ns() - start) / READS;
+	return t > 0 ? t * r->tick_ns / (double)b->count : 0;
 }
 
 static void print_header(const struct qbench *b)
@@ -382,83 +636,148 @@ static void print_header(const struct qbench *b)
 	       "%" PRIu64 " NOPs per run after %" PRIu64 " not timed\n",
 	       b->device, b->depth, b->depth - 1, b->count,
 	       b->count < WARMUP_COUNT ? b->count : (uint64_t)WARMUP_COUNT);
-	printf("clock: clock_gettime(CLOCK_MONOTONIC) costs %.1f ns, read once per batch "
-	       "submitted and once per reap pass, in both engines\n", clock_cost_ns());
-	printf("ns/op = run time / NOPs; latency = from a batch's submission to the reap pass "
-	       "that saw the NOP (percentiles within 3%%)\n");
-	printf("ratio = io_uring ns/op / fpgactl ns/op at the same batch size\n");
-	printf("%-8s %5s %11s %9s %8s %8s %9s %8s %8s %5s %6s\n", "engine", "batch", "ops/s",
-	       "ns/op", "p50_ns", "p99_ns", "p99.9_ns", "sq_db/op", "cq_db/op", "bad", "ratio");
+	printf("clock: %s, %.1f ns per read, converted against CLOCK_MONOTONIC over each run; "
+	       "read around each submit block and each reap call, never per NOP\n",
+	       CLOCK_NAME, b->clock_ticks * b->tick_ns);
+	printf("e2e_ns/op  = run time (first submission to last reap pass) / NOPs: throughput "
+	       "of host and device together, bounded by the slower\n");
+	printf("host_ns/op = time inside the calls / NOPs: prep + submit of each batch, and "
+	       "the reap calls that returned completions (a reap that\n"
+	       "             finds nothing is waiting for the device, not counted); one "
+	       "clock read subtracted per block\n");
+	printf("inline     = the fpgactl calls against a perfect device the bench plays in "
+	       "the same thread between submit and reap, no clock\n"
+	       "             read inside the run: e2e_ns/op = the library's calls + the "
+	       "perfect device's stores, no device thread\n");
+	printf("latency    = from the start of a NOP's batch (before its first prep call) to "
+	       "the reap pass that saw the NOP (percentiles within 3%%)\n");
+	printf("%-8s %5s %11s %9s %10s %8s %8s %9s %8s %8s %5s\n", "engine", "batch", "ops/s",
+	       "e2e_ns/op", "host_ns/op", "p50_ns", "p99_ns", "p99.9_ns", "sq_db/op", "cq_db/op",
+	       "bad");
 }
 
 static void print_latency(const struct run_result *r)
 {
-	printf(" %8" PRIu64 " %8" PRIu64 " %9" PRIu64, percentile(r, 0.50),
-	       percentile(r, 0.99), percentile(r, 0.999));
+	printf(" %8.0f %8.0f %9.0f", (double)percentile(r, 0.50) * r->tick_ns,
+	       (double)percentile(r, 0.99) * r->tick_ns, (double)percentile(r, 0.999) * r->tick_ns);
 }
 
-static void print_fpgactl_row(const struct qbench *b, unsigned int batch,
-			      const struct run_result *r)
+static void print_row(const struct qbench *b, const char *engine, unsigned int batch,
+		      const struct run_result *r, bool doorbells)
 {
-	double ns = ns_per_op(r, b->count);
+	double e2e = e2e_ns_per_op(b, r);
 
-	printf("%-8s %5u %11.0f %9.1f", "fpgactl", batch, 1e9 / ns, ns);
-	print_latency(r);
-	printf(" %8.4f %8.4f %5" PRIu64 " %6s\n", (double)r->sq_doorbells / (double)b->count,
-	       (double)r->cq_doorbells / (double)b->count, r->bad, "-");
+	printf("%-8s %5u %11.0f %9.1f", engine, batch, 1e9 / e2e, e2e);
+	if (r->blocks)
+		printf(" %10.1f", host_ns_per_op(b, r));
+	else
+		printf(" %10s", "-");
+	if (r->latency)
+		print_latency(r);
+	else
+		printf(" %8s %8s %9s", "-", "-", "-");
+	if (doorbells)
+		printf(" %8.4f %8.4f", (double)r->sq_doorbells / (double)b->count,
+		       (double)r->cq_doorbells / (double)b->count);
+	else
+		printf(" %8s %8s", "-", "-");
+	printf(" %5" PRIu64 "\n", r->bad);
 	fflush(stdout);
 }
 
-static void print_uring_row(const struct qbench *b, unsigned int batch,
-			    const struct run_result *r, const struct run_result *base)
+static void print_missing(const char *engine, unsigned int batch)
 {
-	double ns = ns_per_op(r, b->count);
-
-	printf("%-8s %5u %11.0f %9.1f", "io_uring", batch, 1e9 / ns, ns);
-	print_latency(r);
-	printf(" %8s %8s %5" PRIu64 " %6.2f\n", "-", "-", r->bad,
-	       ns / ns_per_op(base, b->count));
-	fflush(stdout);
-}
-
-static void print_uring_missing(unsigned int batch)
-{
-	printf("%-8s %5u %11s %9s %8s %8s %9s %8s %8s %5s %6s\n", "io_uring", batch, "-", "-",
+	printf("%-8s %5u %11s %9s %10s %8s %8s %9s %8s %8s %5s\n", engine, batch, "-", "-",
 	       "-", "-", "-", "-", "-", "-", "-");
+	fflush(stdout);
+}
+
+/* "%*.Nf" of @v, or "-" when it was not measured (< 0). */
+static void print_figure(int width, int prec, double v)
+{
+	if (v < 0)
+		printf(" %*s", width, "-");
+	else
+		printf(" %*.*f", width, prec, v);
+}
+
+/* @a / @b, or "not measured" (-1). */
+static double ratio(double a, double b)
+{
+	return a < 0 || b <= 0 ? -1 : a / b;
+}
+
+static void print_summary(const struct summary *s, unsigned int n)
+{
+	printf("\nper NOP, ns; io_uring/X = io_uring's e2e ns/op / X (above 1: X costs less "
+	       "than an io_uring NOP)\n");
+	printf("%5s %11s %12s %10s %9s %12s %13s %15s\n", "batch", "fpgactl_e2e",
+	       "fpgactl_host", "inline_e2e", "io_uring", "io_uring/e2e", "io_uring/host",
+	       "io_uring/inline");
+	for (unsigned int i = 0; i < n; i++) {
+		printf("%5u", s[i].batch);
+		print_figure(11, 1, s[i].e2e);
+		print_figure(12, 1, s[i].host);
+		print_figure(10, 1, s[i].inline_e2e);
+		print_figure(9, 1, s[i].uring);
+		print_figure(12, 2, ratio(s[i].uring, s[i].e2e));
+		print_figure(13, 2, ratio(s[i].uring, s[i].host));
+		print_figure(15, 2, ratio(s[i].uring, s[i].inline_e2e));
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
 static int run_all(struct qbench *b)
 {
-	struct run_result *sc = calloc(1, sizeof(*sc)), *ur = calloc(1, sizeof(*ur));
+	struct run_result *r = calloc(1, sizeof(*r));
+	struct summary sum[ARRAY_SIZE(default_batches)];
 	uint64_t bad = 0;
-	int status = sc && ur ? STATUS_OK : failure("bench", "%s", errno_text(ENOMEM));
+	unsigned int done = 0;
+	int status = r ? STATUS_OK : failure("bench", "%s", errno_text(ENOMEM));
 
 	if (!status)
 		print_header(b);
 	for (unsigned int i = 0; !status && i < b->nr_batches; i++) {
 		unsigned int batch = b->batches[i];
+		struct summary *s = &sum[done];
 
-		status = measure(b, "fpgactl", run_fpgactl, batch, sc);
+		*s = (struct summary){ .batch = batch, .inline_e2e = -1, .uring = -1 };
+		status = measure(b, "fpgactl", run_fpgactl, batch, r);
 		if (status)
 			break;
-		print_fpgactl_row(b, batch, sc);
-		bad += sc->bad;
-		if (b->ring_err) {
-			print_uring_missing(batch);
-			continue;
+		print_row(b, "fpgactl", batch, r, true);
+		s->e2e = e2e_ns_per_op(b, r);
+		s->host = host_ns_per_op(b, r);
+		bad += r->bad;
+		if (b->inline_err) {
+			print_missing("inline", batch);
+		} else {
+			status = measure(b, "inline", run_inline, batch, r);
+			if (status)
+				break;
+			print_row(b, "inline", batch, r, true);
+			s->inline_e2e = e2e_ns_per_op(b, r);
+			bad += r->bad;
 		}
-		status = measure(b, "io_uring", run_uring, batch, ur);
-		if (status)
-			break;
-		print_uring_row(b, batch, ur, sc);
-		bad += ur->bad;
+		if (b->ring_err) {
+			print_missing("io_uring", batch);
+		} else {
+			status = measure(b, "io_uring", run_uring, batch, r);
+			if (status)
+				break;
+			print_row(b, "io_uring", batch, r, false);
+			s->uring = e2e_ns_per_op(b, r);
+			bad += r->bad;
+		}
+		done++;
 	}
+	if (!status)
+		print_summary(sum, done);
 	if (!status && bad)
 		status = failure("bench", "%" PRIu64 " bad completions: a NOP did not complete "
 				 "successfully, so these numbers do not measure NOPs", bad);
-	free(sc);
-	free(ur);
+	free(r);
 	return status;
 }
 
@@ -507,6 +826,71 @@ static int parse_queue_args(const struct invocation *inv, struct qbench *b)
 	return STATUS_OK;
 }
 
+/* No inline engine, and why (on stderr): its rows show "-". */
+static int inline_unavailable(struct qbench *b, const char *why, int err)
+{
+	fprintf(stderr, "fpgactl: bench: inline engine unavailable (%s%s%s): no inline "
+		"figures\n", why, err ? ": " : "", err ? errno_text(err) : "");
+	b->inline_err = err ? err : -EFAULT;
+	return b->inline_err;
+}
+
+/*
+ * The inline engine's queue: queue pair 0 of a private model whose device
+ * thread never enables it (so the doorbells land in plain memory and
+ * nothing but inline_device() touches the rings), with the rings found
+ * through public calls only.  The first entry reserved on a fresh queue is
+ * slot 0 of the SQ, which fpgactl_dma_iova() confirms (its IOVA is the SQ's);
+ * when both rings share one buffer, the CQ lies cq_iova - sq_iova bytes
+ * further, which fpgactl_dma_iova() confirms too (in one IOMMU context an
+ * IOVA names one memory).  One NOP through the perfect device then checks
+ * the whole round trip.  Return 0, or -errno after a line on stderr.
+ */
+static int inline_open(struct qbench *b)
+{
+	const struct fpgactl_queue_cfg cfg = {
+		.qid = 0, .depth = b->depth, .bar = 0, .db_offset = FPGACTL_SC_DOORBELLS,
+		.db_stride = 4,
+	};
+	struct fpgactl_completion c;
+	struct fpgactl_iommu *iommu;
+	struct fpgactl_sqe *sqe;
+	uint64_t sq_iova, cq_iova, iova = 0;
+	uintptr_t cq;
+	int err = 0;
+
+	b->idev = fpgactl_device_open(INLINE_MODEL, NULL, &err);
+	if (!b->idev)
+		return inline_unavailable(b, "cannot open " INLINE_MODEL, err);
+	b->iq = fpgactl_queue_create(b->idev, &cfg, &err);
+	if (!b->iq)
+		return inline_unavailable(b, "cannot create its queue", err);
+	iommu = fpgactl_device_iommu(b->idev);
+	sq_iova = fpgactl_queue_sq_iova(b->iq);
+	cq_iova = fpgactl_queue_cq_iova(b->iq);
+	sqe = fpgactl_queue_get_sqe(b->iq, b, 0);
+	if (!sqe || fpgactl_dma_iova(iommu, sqe, (size_t)b->depth * sizeof(*sqe), &iova) ||
+	    iova != sq_iova)
+		return inline_unavailable(b, "the submission ring is not where expected", 0);
+	sqe->opc = FPGACTL_SC_OP_NOP;
+	cq = (uintptr_t)sqe + (uintptr_t)(cq_iova - sq_iova);
+	if (fpgactl_dma_iova(iommu, (const void *)cq,
+			     (size_t)b->depth * sizeof(struct fpgactl_cqe), &iova) ||
+	    iova != cq_iova)
+		return inline_unavailable(b, "the completion ring is not in the submission "
+					  "ring's buffer", 0);
+	b->isq = sqe;
+	b->icq = (struct fpgactl_cqe *)cq;
+	b->iphase = 1;
+	fpgactl_queue_submit(b->iq);
+	inline_device(b, 1);
+	if (fpgactl_queue_reap(b->iq, &c, 1) != 1 || c.ctx != b || c.error || c.status)
+		return inline_unavailable(b, "a NOP through the perfect device did not come "
+					  "back", 0);
+	b->inline_err = 0;
+	return 0;
+}
+
 static int open_engines(struct qbench *b, const struct invocation *inv)
 {
 	const struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = b->depth };
@@ -527,6 +911,8 @@ static int open_engines(struct qbench *b, const struct invocation *inv)
 	if (b->ring_err)
 		fprintf(stderr, "fpgactl: bench: io_uring unavailable (%s): no baseline\n",
 			errno_text(b->ring_err));
+	inline_open(b);
+	calibrate(b);
 	return STATUS_OK;
 }
 
@@ -538,6 +924,7 @@ int run_bench_queue(const struct invocation *inv)
 	if (!b)
 		return failure("bench", "%s", errno_text(ENOMEM));
 	b->ring_err = -ENODEV;
+	b->inline_err = -ENODEV;
 	status = parse_queue_args(inv, b);
 	if (!status)
 		status = open_engines(b, inv);
@@ -549,6 +936,8 @@ int run_bench_queue(const struct invocation *inv)
 		io_uring_queue_exit(&b->ring);
 	fpgactl_sc_close(b->sc);
 	fpgactl_device_close(b->dev);
+	fpgactl_queue_destroy(b->iq);
+	fpgactl_device_close(b->idev);
 	free(b->slots);
 	free(b);
 	return status;

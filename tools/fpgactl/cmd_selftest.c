@@ -40,6 +40,7 @@ struct selftest {
 	uintptr_t seq;			/* context of the last command */
 	unsigned int error_statuses;	/* completions with a non-zero status */
 	bool stuck;			/* a command got no completion */
+	char note[160];			/* said after the next check's line */
 	unsigned int passed, failed;
 };
 
@@ -55,6 +56,10 @@ static void check(struct selftest *t, bool ok, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	if (*t->note) {
+		printf("     %s\n", t->note);
+		*t->note = '\0';
+	}
 	if (ok)
 		t->passed++;
 	else
@@ -103,8 +108,9 @@ static int run(struct selftest *t, int prep_ret, struct fpgactl_completion *c)
 		return -1;
 	err = fpgactl_sc_wait(t->q, (void *)t->seq, TIMEOUT_NS, c);
 	if (err) {
-		printf("     no completion within %llu s: the device is not answering; the "
-		       "commands after this one are not sent\n", TIMEOUT_NS / 1000000000ull);
+		snprintf(t->note, sizeof(t->note), "no completion within %llu s: the device "
+			 "is not answering; the commands after this one are not sent",
+			 TIMEOUT_NS / 1000000000ull);
 		t->stuck = true;
 		return -1;
 	}
@@ -197,9 +203,9 @@ static void test_nop_batches(struct selftest *t)
 			}
 		}
 		if (done < n) {
-			printf("     %u of %u NOPs completed within %llu s: the device is not "
-			       "answering; the commands after this one are not sent\n", done, n,
-			       TIMEOUT_NS / 1000000000ull);
+			snprintf(t->note, sizeof(t->note), "%u of %u NOPs completed within %llu s: "
+				 "the device is not answering; the commands after these are not "
+				 "sent", done, n, TIMEOUT_NS / 1000000000ull);
 			t->stuck = true;
 		}
 	}

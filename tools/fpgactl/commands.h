@@ -24,6 +24,14 @@
 #define OPT_DEPTH (1u << 11)      /* --depth N */
 #define OPT_BATCH (1u << 12)      /* --batch N */
 #define OPT_COUNT (1u << 13)      /* --count N */
+#define OPT_OFFSET (1u << 14)     /* --offset N */
+#define OPT_VERIFY (1u << 15)     /* --verify */
+#define OPT_FILE (1u << 16)       /* --file PATH */
+#define OPT_IRQ_TYPE (1u << 17)   /* --type msix|msi|intx */
+#define OPT_VECTOR (1u << 18)     /* --vector N */
+#define OPT_TRIGGER (1u << 19)    /* --trigger OFFSET=VALUE */
+#define OPT_ACK (1u << 20)        /* --ack OFFSET=VALUE */
+#define OPT_TIMEOUT (1u << 21)    /* --timeout-ms N */
 
 struct command;
 
@@ -44,6 +52,14 @@ struct command;
  * @depth: the --depth argument as typed, or NULL
  * @batch: the --batch argument as typed, or NULL
  * @count: the --count argument as typed, or NULL
+ * @offset: the --offset argument as typed, or NULL
+ * @verify: --verify was given
+ * @file: the --file argument as typed, or NULL
+ * @irq_type: the --type argument as typed, or NULL
+ * @vector: the --vector argument as typed, or NULL
+ * @trigger: the --trigger argument as typed, or NULL
+ * @ack: the --ack argument as typed, or NULL
+ * @timeout_ms: the --timeout-ms argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -63,6 +79,14 @@ struct invocation {
 	const char *depth;
 	const char *batch;
 	const char *count;
+	const char *offset;
+	bool verify;
+	const char *file;
+	const char *irq_type;
+	const char *vector;
+	const char *trigger;
+	const char *ack;
+	const char *timeout_ms;
 	int argc;
 	char **argv;
 };
@@ -104,5 +128,8 @@ extern const struct command cmd_dma_plan;
 extern const struct command cmd_dma_test;
 extern const struct command cmd_bench;
 extern const struct command cmd_selftest;
+extern const struct command cmd_load;
+extern const struct command cmd_save;
+extern const struct command cmd_irq_wait;
 
 #endif

@@ -33,7 +33,8 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
 	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
-	&cmd_dma_test, &cmd_selftest, &cmd_bench, &cmd_help,
+	&cmd_dma_test, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
+	&cmd_bench, &cmd_help,
 };
 
 /* Option values without a short form. */
@@ -49,6 +50,14 @@ enum {
 	OPT_VAL_DEPTH,
 	OPT_VAL_BATCH,
 	OPT_VAL_COUNT,
+	OPT_VAL_OFFSET,
+	OPT_VAL_VERIFY,
+	OPT_VAL_FILE,
+	OPT_VAL_IRQ_TYPE,
+	OPT_VAL_VECTOR,
+	OPT_VAL_TRIGGER,
+	OPT_VAL_ACK,
+	OPT_VAL_TIMEOUT,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -69,6 +78,14 @@ static const struct option command_long_options[] = {
 	{ "depth", required_argument, NULL, OPT_VAL_DEPTH },
 	{ "batch", required_argument, NULL, OPT_VAL_BATCH },
 	{ "count", required_argument, NULL, OPT_VAL_COUNT },
+	{ "offset", required_argument, NULL, OPT_VAL_OFFSET },
+	{ "verify", no_argument, NULL, OPT_VAL_VERIFY },
+	{ "file", required_argument, NULL, OPT_VAL_FILE },
+	{ "type", required_argument, NULL, OPT_VAL_IRQ_TYPE },
+	{ "vector", required_argument, NULL, OPT_VAL_VECTOR },
+	{ "trigger", required_argument, NULL, OPT_VAL_TRIGGER },
+	{ "ack", required_argument, NULL, OPT_VAL_ACK },
+	{ "timeout-ms", required_argument, NULL, OPT_VAL_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -106,7 +123,22 @@ static const struct option_doc option_docs[] = {
 	  "      --small-pages    fall back to 4 KiB pages when no hugepage is free\n" },
 	{ OPT_DEPTH, "[--depth N]", "      --depth N        entries per ring, a power of two\n" },
 	{ OPT_BATCH, "[--batch N]", "      --batch N        commands per submission\n" },
-	{ OPT_COUNT, "[--count N]", "      --count N        commands per run\n" },
+	{ OPT_COUNT, "[--count N]", "      --count N        commands (interrupts, samples) per run\n" },
+	{ OPT_OFFSET, "[--offset N]",
+	  "      --offset N       offset in the device's local memory (default 0)\n" },
+	{ OPT_VERIFY, "[--verify]",
+	  "      --verify         read the data back (READ commands and BAR2) and compare\n" },
+	{ OPT_FILE, "[--file PATH]",
+	  "      --file PATH      file to read (default: a temporary file)\n" },
+	{ OPT_IRQ_TYPE, "[--type msix|msi|intx]",
+	  "      --type TYPE      interrupt type: msix, msi or intx\n" },
+	{ OPT_VECTOR, "[--vector N]", "      --vector N       vector number (default 0)\n" },
+	{ OPT_TRIGGER, "[--trigger OFFSET=VALUE]",
+	  "      --trigger OFFSET=VALUE  32-bit BAR0 write that makes the device interrupt\n" },
+	{ OPT_ACK, "[--ack OFFSET=VALUE]",
+	  "      --ack OFFSET=VALUE      32-bit BAR0 write after each interrupt\n" },
+	{ OPT_TIMEOUT, "[--timeout-ms N]",
+	  "      --timeout-ms N   longest wait per interrupt (default 1000)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -147,6 +179,22 @@ static unsigned int option_mask(int opt)
 		return OPT_BATCH;
 	case OPT_VAL_COUNT:
 		return OPT_COUNT;
+	case OPT_VAL_OFFSET:
+		return OPT_OFFSET;
+	case OPT_VAL_VERIFY:
+		return OPT_VERIFY;
+	case OPT_VAL_FILE:
+		return OPT_FILE;
+	case OPT_VAL_IRQ_TYPE:
+		return OPT_IRQ_TYPE;
+	case OPT_VAL_VECTOR:
+		return OPT_VECTOR;
+	case OPT_VAL_TRIGGER:
+		return OPT_TRIGGER;
+	case OPT_VAL_ACK:
+		return OPT_ACK;
+	case OPT_VAL_TIMEOUT:
+		return OPT_TIMEOUT;
 	default:
 		return 0;
 	}
@@ -177,7 +225,8 @@ static void print_main_usage(FILE *out)
 	      "  -d, --device DEVICE  PCI address of the device, dddd:bb:dd.f or bb:dd.f;\n"
 	      "                       'model[:OPTIONS]', the software model of the\n"
 	      "                       soft-core, for info, peek, poke, dump, reset,\n"
-	      "                       selftest and bench queue\n"
+	      "                       selftest, load, save, irq-wait and bench\n"
+	      "                       queue|wakeup|stream\n"
 	      "  -v, --verbose        also print the library's informational messages\n"
 	      "  -h, --help           print this help\n"
 	      "  -V, --version        print the versions of fpgactl and libfpgactl\n"
@@ -329,6 +378,30 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_COUNT:
 		state->inv.count = optarg;
+		break;
+	case OPT_VAL_OFFSET:
+		state->inv.offset = optarg;
+		break;
+	case OPT_VAL_VERIFY:
+		state->inv.verify = true;
+		break;
+	case OPT_VAL_FILE:
+		state->inv.file = optarg;
+		break;
+	case OPT_VAL_IRQ_TYPE:
+		state->inv.irq_type = optarg;
+		break;
+	case OPT_VAL_VECTOR:
+		state->inv.vector = optarg;
+		break;
+	case OPT_VAL_TRIGGER:
+		state->inv.trigger = optarg;
+		break;
+	case OPT_VAL_ACK:
+		state->inv.ack = optarg;
+		break;
+	case OPT_VAL_TIMEOUT:
+		state->inv.timeout_ms = optarg;
 		break;
 	}
 }

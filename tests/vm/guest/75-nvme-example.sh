@@ -43,11 +43,11 @@ expect_run() {
 
 run_watch_hugepages nvme_rw "$nvme"
 expect_run 1024
-# Two queue pairs, the Identify page, the write and the read buffer: up to
-# 5 hugepages, some of them held for only a few ms, so the 50 ms sampling
-# of run_watch_hugepages sees at least one and at most five.
-expect_le "$((free - 5))" "$hp_min_all" "fewest free 2 MiB hugepages while nvme_rw ran (5 buffers at most)"
-expect_le "$hp_min_all" "$((free - 1))" "fewest free 2 MiB hugepages while nvme_rw ran (1 buffer at least)"
+# The Identify page, the write and the read buffer take up to 3 hugepages
+# (the queue rings use 4 KiB pages), each held for a few ms only: the 50 ms
+# sampling of run_watch_hugepages may miss them, so only the upper bound
+# and their return afterwards are checked.
+expect_le "$((free - 3))" "$hp_min_all" "fewest free 2 MiB hugepages while nvme_rw ran (3 buffers at most)"
 expect_eq "$(hugepages all free_hugepages)" "$free" "free 2 MiB hugepages after nvme_rw"
 
 # A transfer that is not a whole number of commands, at the end of the disk.

@@ -3,7 +3,6 @@
 # the usable IOVA range ends at or below 0xfffffff; the counts (free
 # hugepages, IOMMU mappings allowed) agree with sysfs.  Nothing is allocated.
 . /lib/vmtest.sh
-need_command dma-plan
 
 edu=$(need_device $EDU_ID) || exit 1
 vfio_bind_sysfs "$edu"

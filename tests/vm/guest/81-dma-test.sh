@@ -6,7 +6,6 @@
 # ordinary 4 KiB pages.  The hugepage counters show the buffer while it
 # exists, and that it is given back.
 . /lib/vmtest.sh
-need_command dma-test
 
 edu=$(need_device $EDU_ID) || exit 1
 vfio_bind_sysfs "$edu"

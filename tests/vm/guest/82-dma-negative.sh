@@ -3,7 +3,6 @@
 # ("untouched"), and the guest kernel logs a DMAR fault naming edu and that
 # IOVA.  edu and its IOMMU context work normally afterwards.
 . /lib/vmtest.sh
-need_command dma-test
 
 edu=$(need_device $EDU_ID) || exit 1
 vfio_bind_sysfs "$edu"

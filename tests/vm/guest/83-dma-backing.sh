@@ -5,8 +5,6 @@
 # --small-pages falls back to 4 KiB pages.  Restores the mount and the
 # hugepages at the end, whatever happens.
 . /lib/vmtest.sh
-need_command dma-plan
-need_command dma-test
 
 edu=$(need_device $EDU_ID) || exit 1
 vfio_bind_sysfs "$edu"

@@ -4,8 +4,6 @@
 # the per-node counters), unless --node says otherwise; doctor reports the
 # hugepages per node and exits 0.
 . /lib/vmtest.sh
-need_command dma-plan
-need_command dma-test
 
 edu=$(need_device $EDU_ID) || exit 1
 vfio_bind_sysfs "$edu"

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fpgactl bench stream: file -> DMA buffer throughput, two ways, same run:
+ *
+ *   io_uring: fpgactl_stream_file_to_buf(): the DMA buffer registered with
+ *	io_uring as a fixed buffer, READ_FIXED requests straight into it,
+ *	O_DIRECT where the file system allows it: no copy in user space;
+ *   read+memcpy: the baseline: read() of one chunk into a bounce buffer,
+ *	then memcpy() into the DMA buffer, buffered I/O.
+ *
+ * each at chunk sizes of 4 KiB and 128 KiB (fpgactl_stream_set_chunk_size()
+ * and the read() size), the four runs of a round in alternating order, the
+ * file's page cache dropped before every run, the buffer's content checked
+ * after every run.  The DMA buffer belongs to -d (default: the model), so no
+ * hardware is needed.
+ *
+ * A benchmark, not a test: it judges no number.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <fpgactl.h>
+
+#include "bench.h"
+#include "device_arg.h"
+#include "dma_args.h"
+#include "sc_util.h"
+#include "util.h"
+
+#define CMD "bench"
+#define DEFAULT_DEVICE MODEL_NAME
+#define DEFAULT_SIZE ((uint64_t)64 << 20)
+#define MAX_SIZE ((uint64_t)64 << 30)
+#define DEFAULT_ROUNDS 5
+#define MAX_ROUNDS 100
+#define STREAM_DEPTH 32
+#define MAX_CHUNK ((size_t)128 << 10)
+#define GEN_BLOCK ((size_t)1 << 20)	/* bytes per write() making the temporary file */
+
+static const size_t chunks[] = { (size_t)4 << 10, (size_t)128 << 10 };
+
+enum engine { E_READ, E_URING, NR_ENGINES };
+
+static const char *const engine_names[NR_ENGINES] = {
+	[E_READ] = "read+memcpy",
+	[E_URING] = "io_uring",
+};
+
+#define NR_VARIANTS (ARRAY_SIZE(chunks) * NR_ENGINES)
+
+/**
+ * struct sbench - one bench stream invocation
+ * @device: device name
+ * @size: bytes per run
+ * @rounds: runs of each variant
+ * @path: the file read
+ * @dev: the device whose DMA buffer is filled
+ * @buf: that buffer
+ * @st: the stream, @buf registered
+ * @bounce: read()'s buffer, MAX_CHUNK bytes
+ * @reference: hash of the file's first @size bytes
+ * @mbs: MB/s per variant (chunk * NR_ENGINES + engine) and round
+ * @max_cached: most pages of the file found in the page cache after a drop
+ * @drop_caches: the file system kept the pages: drop_caches was used (root)
+ * @progress: progress bar, in runs
+ */
+struct sbench {
+	char device[FPGACTL_DEVICE_NAME_MAX];
+	uint64_t size;
+	uint64_t rounds;
+	const char *path;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *buf;
+	struct fpgactl_stream *st;
+	uint8_t *bounce;
+	uint64_t reference;
+	double *mbs[NR_VARIANTS];
+	uint64_t max_cached;
+	bool drop_caches;
+	struct progress progress;
+};
+
+/* The temporary file, removed at exit and on SIGINT / SIGTERM. */
+static char temp_path[PATH_MAX];
+
+static void remove_temp(void)
+{
+	if (*temp_path)
+		unlink(temp_path);
+	*temp_path = '\0';
+}
+
+static void on_signal(int sig)
+{
+	if (*temp_path)
+		unlink(temp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- arguments ----------------------------------------------------------------------- */
+
+static int parse_args(const struct invocation *inv, struct sbench *b)
+{
+	struct stat sb;
+	int status;
+
+	if (inv->depth || inv->batch || inv->count)
+		return usage_error(CMD, "%s is not an option of bench stream",
+				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--count");
+	status = parse_device_or_model(CMD, inv->device ? inv->device : DEFAULT_DEVICE,
+				       b->device, sizeof(b->device));
+	if (!status)
+		status = parse_size_option(inv, DEFAULT_SIZE, MAX_SIZE, &b->size);
+	if (!status)
+		status = parse_rounds_option(inv, DEFAULT_ROUNDS, MAX_ROUNDS, &b->rounds);
+	if (status || !inv->file)
+		return status;
+	b->path = inv->file;
+	if (stat(b->path, &sb) || access(b->path, R_OK))
+		return usage_error(CMD, "cannot read '%s': %s", b->path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return usage_error(CMD, "'%s' is not a regular file", b->path);
+	if (!sb.st_size)
+		return usage_error(CMD, "'%s' is empty", b->path);
+	if (!inv->size)
+		b->size = (uint64_t)sb.st_size < MAX_SIZE ? (uint64_t)sb.st_size : MAX_SIZE;
+	else if ((uint64_t)sb.st_size < b->size)
+		return usage_error(CMD, "'%s' has %jd bytes, fewer than --size %" PRIu64,
+				   b->path, (intmax_t)sb.st_size, b->size);
+	return STATUS_OK;
+}
+
+/* ---- the file -------------------------------------------------------------------------- */
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A temporary file of @size pseudo-random bytes in $TMPDIR or /var/tmp. */
+static int make_temp_file(struct sbench *b)
+{
+	const char *dir = getenv("TMPDIR");
+	uint64_t seed = 0x9e3779b97f4a7c15ull, left = b->size;
+	uint64_t *block = malloc(GEN_BLOCK);
+	int fd, err = 0;
+
+	if (!dir || !*dir)
+		dir = "/var/tmp"; /* on disk: /tmp may be tmpfs, which keeps no page cache apart */
+	snprintf(temp_path, sizeof(temp_path), "%s/fpgactl-bench-stream-XXXXXX", dir);
+	fd = block ? mkstemp(temp_path) : -1;
+	if (fd < 0) {
+		err = block ? errno : ENOMEM;
+		*temp_path = '\0';
+		free(block);
+		return failure(CMD, "cannot create a temporary file in %s: %s", dir,
+			       strerror(err));
+	}
+	atexit(remove_temp);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (left && !err) {
+		size_t n = left < GEN_BLOCK ? (size_t)left : GEN_BLOCK;
+
+		for (size_t i = 0; i < GEN_BLOCK / sizeof(*block); i++)
+			block[i] = xorshift(&seed);
+		if (write(fd, block, n) != (ssize_t)n)
+			err = errno ? errno : EIO;
+		left -= n;
+	}
+	if (!err && fsync(fd))
+		err = errno;
+	close(fd);
+	free(block);
+	if (err)
+		return failure(CMD, "writing %s: %s", temp_path, strerror(err));
+	b->path = temp_path;
+	return STATUS_OK;
+}
+
+/* Pages of the file's first @size bytes in the page cache. */
+static uint64_t cached_pages(const struct sbench *b, int fd)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (b->size + page - 1) / page;
+	unsigned char *vec = malloc(pages);
+	void *map = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
+	uint64_t n = 0;
+
+	if (vec && map != MAP_FAILED && !mincore(map, b->size, vec))
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	if (map != MAP_FAILED)
+		munmap(map, b->size);
+	free(vec);
+	return n;
+}
+
+/*
+ * Drop the file's pages from the page cache: posix_fadvise(DONTNEED) (clean
+ * pages go), checked with mincore(); as root, when pages stayed, the whole
+ * page cache (/proc/sys/vm/drop_caches).
+ */
+static void drop_cache(struct sbench *b)
+{
+	int fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	uint64_t left;
+
+	if (fd < 0)
+		return;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	left = cached_pages(b, fd);
+	if (left && geteuid() == 0) {
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+		if (dc >= 0) {
+			if (write(dc, "1", 1) == 1)
+				b->drop_caches = true;
+			close(dc);
+			left = cached_pages(b, fd);
+		}
+	}
+	if (left > b->max_cached)
+		b->max_cached = left;
+	close(fd);
+}
+
+/* A hash of the buffer's first @size bytes, to check each run's result. */
+static uint64_t hash(const uint8_t *p, uint64_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ull, w;
+	uint64_t i = 0;
+
+	for (; i + 8 <= size; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+	}
+	for (; i < size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* ---- the runs -------------------------------------------------------------------------- */
+
+static int run_read(struct sbench *b, size_t chunk)
+{
+	uint8_t *dst = b->buf->vaddr;
+	uint64_t off = 0;
+	int fd = open(b->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return failure(CMD, "cannot open %s: %s", b->path, strerror(errno));
+	while (off < b->size) {
+		size_t want = b->size - off < chunk ? (size_t)(b->size - off) : chunk;
+		ssize_t n = read(fd, b->bounce, want);
+
+		if (n <= 0) {
+			int err = n ? errno : EIO;
+
+			close(fd);
+			return failure(CMD, "reading %s at offset %" PRIu64 ": %s", b->path, off,
+				       n ? strerror(err) : "unexpected end of file");
+		}
+		memcpy(dst + off, b->bounce, (size_t)n);
+		off += (uint64_t)n;
+	}
+	close(fd);
+	return STATUS_OK;
+}
+
+static int run_uring(struct sbench *b, size_t chunk)
+{
+	ssize_t n;
+
+	if (fpgactl_stream_set_chunk_size(b->st, chunk))
+		return failure(CMD, "chunk size %zu refused", chunk);
+	n = fpgactl_stream_file_to_buf(b->st, b->path, b->buf, 0, (size_t)b->size, NULL, NULL);
+	if (n < 0)
+		return failure(CMD, "fpgactl_stream_file_to_buf(%s): %s", b->path,
+			       errno_text((int)n));
+	if ((uint64_t)n != b->size)
+		return failure(CMD, "fpgactl_stream_file_to_buf(%s) read %zd bytes of %" PRIu64,
+			       b->path, n, b->size);
+	return STATUS_OK;
+}
+
+/* One timed run of variant @v in round @round. */
+static int run_variant(struct sbench *b, unsigned int v, uint64_t round)
+{
+	size_t chunk = chunks[v / NR_ENGINES];
+	enum engine e = (enum engine)(v % NR_ENGINES);
+	uint64_t start, ns;
+	int status;
+
+	memset(b->buf->vaddr, 0xa5, (size_t)b->size); /* a stale result cannot pass */
+	drop_cache(b);
+	start = mono_ns();
+	status = e == E_URING ? run_uring(b, chunk) : run_read(b, chunk);
+	ns = mono_ns() - start;
+	if (status)
+		return status;
+	if (hash(b->buf->vaddr, b->size) != b->reference)
+		return failure(CMD, "%s with %zu KiB chunks: the buffer does not hold the file's "
+			       "data", engine_names[e], chunk >> 10);
+	b->mbs[v][round] = (double)b->size / 1e6 / ((double)ns / 1e9);
+	return STATUS_OK;
+}
+
+static int compare_doubles(const void *x, const void *y)
+{
+	double a = *(const double *)x, c = *(const double *)y;
+
+	return (a > c) - (a < c);
+}
+
+static double median(double *v, uint64_t n)
+{
+	qsort(v, n, sizeof(*v), compare_doubles);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *fs_name(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf))
+		return "unknown file system";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53:
+		return "ext4";
+	case 0x58465342:
+		return "xfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x794c7630:
+		return "overlayfs";
+	case 0x6969:
+		return "nfs";
+	case 0x65735546:
+		return "fuse";
+	default:
+		return "other file system";
+	}
+}
+
+static void print_results(struct sbench *b, bool temporary)
+{
+	struct fpgactl_stream_stats stats;
+	char size[32], page[32];
+	double med[NR_VARIANTS];
+
+	fpgactl_stream_get_stats(b->st, &stats);
+	for (unsigned int v = 0; v < NR_VARIANTS; v++)
+		med[v] = median(b->mbs[v], b->rounds); /* sorts */
+	format_size(size, sizeof(size), b->size);
+	page_size_text(page, sizeof(page), b->buf->page_size);
+	printf("bench stream: %s from %s (%s%s) into a DMA buffer of %s (%s pages), %" PRIu64
+	       " round(s) in alternating order, median MB/s\n", size, b->path,
+	       temporary ? "temporary, " : "", fs_name(b->path), b->device, page, b->rounds);
+	printf("io_uring = fpgactl_stream_file_to_buf(): READ_FIXED into the registered DMA "
+	       "buffer, %d in flight, %s\n", STREAM_DEPTH,
+	       stats.direct_bytes == stats.bytes ? "O_DIRECT" :
+	       stats.direct_bytes ? "partly O_DIRECT" : "buffered (no O_DIRECT here)");
+	printf("read+memcpy = read() of one chunk into a bounce buffer, then memcpy() into "
+	       "the DMA buffer, buffered I/O (the baseline)\n");
+	printf("page cache: the file's pages dropped before every run (posix_fadvise "
+	       "DONTNEED%s); at most %" PRIu64 " page(s) still cached after a drop\n",
+	       b->drop_caches ? ", then /proc/sys/vm/drop_caches" : "", b->max_cached);
+	printf("%-8s %-12s %10s %10s %10s %6s\n", "chunk", "method", "MB/s", "min", "max",
+	       "ratio");
+	for (unsigned int c = 0; c < ARRAY_SIZE(chunks); c++) {
+		char text[32];
+		double base = med[c * NR_ENGINES + E_READ];
+
+		format_size(text, sizeof(text), chunks[c]);
+		for (unsigned int e = 0; e < NR_ENGINES; e++) {
+			unsigned int v = c * NR_ENGINES + e;
+			double mbs = med[v];
+
+			printf("%-8s %-12s %10.1f %10.1f %10.1f ", text, engine_names[e], mbs,
+			       b->mbs[v][0], b->mbs[v][b->rounds - 1]);
+			if (e == E_READ)
+				printf("%6s\n", "-");
+			else
+				printf("%6.2f\n", base > 0 ? mbs / base : 0.0);
+		}
+	}
+	printf("MB/s = median of the rounds (min, max: the spread); ratio = io_uring MB/s / "
+	       "read+memcpy MB/s at the same chunk size: above 1, io_uring is faster\n");
+}
+
+static int set_up(const struct invocation *inv, struct sbench *b)
+{
+	int err = 0, status;
+
+	b->dev = open_device(inv, b->device);
+	if (!b->dev)
+		return STATUS_FAILED;
+	b->buf = dma_alloc_quiet(b->dev, (size_t)b->size, 1, &err);
+	if (!b->buf)
+		return failure(CMD, "%s: DMA buffer of %" PRIu64 " bytes: %s", b->device, b->size,
+			       errno_text(err));
+	b->st = fpgactl_stream_create(STREAM_DEPTH, &b->buf, 1, &err);
+	if (!b->st)
+		return failure(CMD, "io_uring stream: %s", errno_text(err));
+	b->bounce = aligned_alloc(4096, MAX_CHUNK);
+	for (unsigned int v = 0; v < NR_VARIANTS; v++) {
+		b->mbs[v] = calloc(b->rounds, sizeof(double));
+		if (!b->mbs[v])
+			return failure(CMD, "%s", errno_text(ENOMEM));
+	}
+	if (!b->bounce)
+		return failure(CMD, "%s", errno_text(ENOMEM));
+	if (!b->path) {
+		status = make_temp_file(b);
+		if (status)
+			return status;
+	}
+	/* The reference, and a check of the file's length. */
+	status = run_read(b, MAX_CHUNK);
+	if (status)
+		return status;
+	b->reference = hash(b->buf->vaddr, b->size);
+	return STATUS_OK;
+}
+
+static void tear_down(struct sbench *b)
+{
+	fpgactl_stream_destroy(b->st);
+	fpgactl_dma_free(b->buf);
+	fpgactl_device_close(b->dev);
+	free(b->bounce);
+	for (unsigned int v = 0; v < NR_VARIANTS; v++)
+		free(b->mbs[v]);
+	remove_temp();
+}
+
+int run_bench_stream(const struct invocation *inv)
+{
+	struct sbench b = { 0 };
+	bool temporary = !inv->file;
+	uint64_t done = 0;
+	int status = parse_args(inv, &b);
+
+	if (status)
+		return status;
+	status = set_up(inv, &b);
+	if (!status)
+		progress_start(&b.progress, "stream", b.rounds * NR_VARIANTS, false);
+	for (uint64_t r = 0; r < b.rounds && !status; r++) {
+		for (unsigned int k = 0; k < NR_VARIANTS && !status; k++) {
+			/* Even rounds in order, odd rounds backwards. */
+			unsigned int v = r % 2 ? (unsigned int)NR_VARIANTS - 1 - k : k;
+
+			status = run_variant(&b, v, r);
+			progress_update(&b.progress, ++done);
+		}
+	}
+	progress_end(&b.progress);
+	if (!status)
+		print_results(&b, temporary);
+	tear_down(&b);
+	return status;
+}
