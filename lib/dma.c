@@ -109,8 +109,14 @@ static int track_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 	if (!p)
 		return -ENOMEM;
 	iommu->maps = p;
-	if (!iommu->table && !(iommu->table = dma_table_create()))
-		return -ENOMEM;
+	if (!iommu->table) {
+		struct dma_table *t = dma_table_create();
+
+		if (!t)
+			return -ENOMEM;
+		/* Lookups read it without the lock (fpgactl_dma_iova()). */
+		__atomic_store_n(&iommu->table, t, __ATOMIC_RELEASE);
+	}
 	int ret = dma_table_insert(iommu->table, m);
 
 	if (!ret)
@@ -120,7 +126,6 @@ static int track_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 
 static void untrack_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 {
-	dma_table_remove(iommu->table, m);
 	for (size_t i = 0; i < iommu->nr_maps; i++) {
 		if (iommu->maps[i] == m) {
 			iommu->maps[i] = iommu->maps[--iommu->nr_maps];
@@ -274,10 +279,15 @@ FPGACTL_EXPORT void fpgactl_dma_free(struct fpgactl_dma_buf *buf)
 	b = to_priv(buf);
 	iommu = b->iommu;
 	pthread_mutex_lock(&iommu->lock);
-	untrack_mapping(iommu, &b->map);
+	dma_table_remove(iommu->table, &b->map);
 	ret = iommu->backend->unmap(iommu, b->map.iova, b->map.size);
-	if (!ret)
+	/* Still mapped on failure: it stays in iommu->maps, so that its IOVA
+	 * range is never handed out again, even when the allocator's ranges
+	 * are rebuilt for another device. */
+	if (!ret) {
+		untrack_mapping(iommu, &b->map);
 		iova_free(&iommu->iova, b->map.iova, b->map.size);
+	}
 	pthread_mutex_unlock(&iommu->lock);
 	if (ret) {
 		/* The device may still reach this memory: never reuse it. */

@@ -354,6 +354,9 @@ struct fpgactl_device {
 	/* irq.c: eventfds of the enabled IRQ indexes; NULL until the first
 	 * fpgactl_irq_enable(), freed by fpgactl_irq_disable_all(). */
 	struct irq_state *irq;
+	/* irq.c: bumped whenever eventfds of the device are closed, so that a
+	 * waiter can tell a reused fd number from the file it watched. */
+	uint32_t irq_gen;
 };
 
 /* region.c: query every region and map the BARs (when @map); unmap them. */
@@ -429,6 +432,28 @@ struct fpgactl_device *model_device_open(const char *spec,
 /* queue.c: the eventfd fpgactl_queue_set_eventfd() gave the queue, or -1. */
 struct fpgactl_queue;
 int queue_eventfd(const struct fpgactl_queue *q);
+
+/*
+ * queue.c: changes whenever the file behind queue_eventfd() may have
+ * changed under the same number: fpgactl_queue_set_eventfd() was called, or
+ * the device's eventfds were closed (interrupts disabled or enabled again).
+ */
+uint64_t queue_eventfd_gen(const struct fpgactl_queue *q);
+
+/**
+ * struct queue_watch - the eventfd fpgactl_queue_wait() watches for a queue
+ * @ev: the event engine it is watched in; NULL before the first wait
+ * @fd: the fd number watched
+ * @gen: queue_eventfd_gen() when it was watched
+ */
+struct queue_watch {
+	struct fpgactl_events *ev;
+	int fd;
+	uint64_t gen;
+};
+
+/* queue.c: the queue's watch record, owned by queue_wait.c. */
+struct queue_watch *queue_watch(struct fpgactl_queue *q);
 
 /* ---- vfio_info.c: variable-size info ioctls ---------------------------- */
 

@@ -131,6 +131,7 @@ static int legacy_remap_all(struct fpgactl_iommu *iommu);
 static int legacy_add_group(struct fpgactl_iommu *iommu, int number)
 {
 	struct legacy_state *st = &iommu->legacy;
+	bool in_container = false;
 	char rel[32];
 	int fd, ret;
 
@@ -144,6 +145,7 @@ static int legacy_add_group(struct fpgactl_iommu *iommu, int number)
 		if (ret)
 			log_err("cannot add group %d to the container: %s", number,
 				strerror(-ret));
+		in_container = !ret;
 	}
 	if (!ret && !st->iommu_type_set) {
 		ret = xioctl(st->container_fd, VFIO_SET_IOMMU,
@@ -166,6 +168,12 @@ static int legacy_add_group(struct fpgactl_iommu *iommu, int number)
 		}
 		ret = -ENOMEM;
 	}
+	/* Undo: the group leaves the container, and when it was the only one
+	 * the container loses its IOMMU, so the next group sets it again. */
+	if (in_container)
+		xioctl(fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	if (!st->nr_groups)
+		st->iommu_type_set = false;
 	close(fd);
 	return ret;
 }

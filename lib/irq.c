@@ -143,6 +143,7 @@ static int disable_locked(struct fpgactl_device *dev, uint32_t index)
 	ret = dev->ops->set_irqs(dev, index, 0, 0, NULL);
 	/* Ours go either way: the kernel holds its own references. */
 	close_fds(st->fds[index], st->nvec[index]);
+	__atomic_add_fetch(&dev->irq_gen, 1, __ATOMIC_RELEASE);
 	free(st->fds[index]);
 	st->fds[index] = NULL;
 	st->nvec[index] = 0;

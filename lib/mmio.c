@@ -140,7 +140,8 @@ FPGACTL_EXPORT int fpgactl_reg_poll(struct fpgactl_device *dev, uint32_t bar,
 				    uint64_t mask, uint64_t value,
 				    uint64_t timeout_us, uint64_t *last)
 {
-	uint64_t deadline = now_us() + timeout_us, v = 0;
+	uint64_t now = now_us(), v = 0;
+	uint64_t deadline = timeout_us > UINT64_MAX - now ? UINT64_MAX : now + timeout_us;
 	int ret;
 
 	for (unsigned int round = 0;; round++) {

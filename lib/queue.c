@@ -59,11 +59,14 @@ enum cid_state {
  * struct cid_slot - what the host knows about one command id
  * @ctx: the caller's context
  * @deadline: CLOCK_MONOTONIC nanoseconds; 0 for none
+ * @sq_pos: free-running SQ index of its entry, to tell a submitted command
+ *	from one only reserved by fpgactl_queue_get_sqe()
  * @state: enum cid_state
  */
 struct cid_slot {
 	void *ctx;
 	uint64_t deadline;
+	uint32_t sq_pos;
 	uint8_t state;
 };
 
@@ -124,6 +127,8 @@ struct fpgactl_queue {
 	struct fpgactl_device *dev;
 	uint16_t qid;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
+	uint32_t efd_gen;	/* bumped by fpgactl_queue_set_eventfd() */
+	struct queue_watch watch;
 };
 
 static uint64_t now_ns(void)
@@ -266,6 +271,7 @@ fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg 
 		q->dev = dev;
 		q->qid = cfg->qid;
 		q->efd = -1;
+		q->watch.fd = -1;
 		q->bar = bar;
 		q->sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
 		q->cq_db = q->sq_db + cfg->db_stride;
@@ -346,6 +352,7 @@ fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 	if (timeout_ns)
 		set_deadline(q, s, timeout_ns);
 	q->nr_active++;
+	s->sq_pos = q->sq_tail;
 	sqe = &q->sq[q->sq_tail++ & q->mask];
 	*sqe = (struct fpgactl_sqe){ .cid = cid };
 	return sqe;
@@ -373,8 +380,9 @@ static int bad_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
 		   const char *why)
 {
 	log_err("%s: queue %u: completion at CQ slot %u discarded: %s (cid %u, "
-		"SQ head %u, status 0x%04x)", q->dev->bdf, q->qid,
-		q->cq_head & q->mask, why, cqe->cid, cqe->sq_head, cqe->status);
+		"SQ id %u, SQ head %u, status 0x%04x)", q->dev->bdf, q->qid,
+		q->cq_head & q->mask, why, cqe->cid, cqe->sq_id, cqe->sq_head,
+		cqe->status);
 	q->stats.bad_completions++;
 	return -EPROTO;
 }
@@ -393,29 +401,39 @@ static int sq_head_advance(const struct fpgactl_queue *q, uint16_t sq_head)
 	return (int)moved;
 }
 
+/* The states in which the device still owes a completion for the id. */
+#define CID_DEVICE_OWES (1u << CID_IN_FLIGHT | 1u << CID_TIMED_OUT | \
+			 1u << CID_ABORTING | 1u << CID_ABORTED)
+
 /*
  * Validate one entry (a private snapshot, so the device cannot change it
- * between check and use).  Return 0 when it names a command the host knows,
- * or the error to report.
+ * between check and use).  Return how far it moves the SQ head when it names
+ * a command the host knows, or the error to report.
  */
 static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
 {
-	uint8_t state;
+	const struct cid_slot *s;
+	int moved;
 
 	if (cqe->status == CQE_ALL_ONES) {
 		bad_cqe(q, cqe, "all ones: the device may be gone");
 		return -ENODEV;
 	}
+	if (cqe->sq_id != q->qid)
+		return bad_cqe(q, cqe, "SQ id is not this queue's");
 	if (cqe->cid >= q->nr_cids)
 		return bad_cqe(q, cqe, "command id out of range");
-	state = q->slots[cqe->cid].state;
-	if (state != CID_IN_FLIGHT && state != CID_TIMED_OUT &&
-	    state != CID_ABORTING && state != CID_ABORTED)
+	s = &q->slots[cqe->cid];
+	if (!(CID_DEVICE_OWES & 1u << s->state))
 		return bad_cqe(q, cqe, "command id not in flight");
-	if (sq_head_advance(q, cqe->sq_head) < 0)
+	/* Reserved but not submitted: the device cannot have seen it. */
+	if ((int32_t)(q->sq_doorbell - s->sq_pos) <= 0)
+		return bad_cqe(q, cqe, "command id not submitted yet");
+	moved = sq_head_advance(q, cqe->sq_head);
+	if (moved < 0)
 		return bad_cqe(q, cqe, "SQ head out of range or moving "
 			       "backwards");
-	return 0;
+	return moved;
 }
 
 /*
@@ -440,14 +458,14 @@ static unsigned int handle_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe
 {
 	uint16_t cid = cqe->cid;
 	struct cid_slot *s;
-	int err = check_cqe(q, cqe);
+	int moved = check_cqe(q, cqe);
 
-	if (err) {
-		*c = (struct fpgactl_completion){ .error = err };
+	if (moved < 0) {
+		*c = (struct fpgactl_completion){ .error = moved };
 		return 1;
 	}
 	/* NVMe: SQ Head Pointer, the flow control of the SQ. */
-	q->sq_head += (uint32_t)sq_head_advance(q, cqe->sq_head);
+	q->sq_head += (uint32_t)moved;
 	s = &q->slots[cid];
 	if (s->state != CID_IN_FLIGHT) {
 		late_completion(q, cid);
@@ -639,12 +657,24 @@ FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)
 		return -EINVAL;
 	}
 	q->efd = efd;
+	q->efd_gen++;
 	return 0;
 }
 
 int queue_eventfd(const struct fpgactl_queue *q)
 {
 	return q->efd;
+}
+
+uint64_t queue_eventfd_gen(const struct fpgactl_queue *q)
+{
+	return (uint64_t)q->efd_gen << 32 |
+	       __atomic_load_n(&q->dev->irq_gen, __ATOMIC_ACQUIRE);
+}
+
+struct queue_watch *queue_watch(struct fpgactl_queue *q)
+{
+	return &q->watch;
 }
 
 FPGACTL_EXPORT void fpgactl_queue_get_stats(const struct fpgactl_queue *q,

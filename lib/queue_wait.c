@@ -4,8 +4,9 @@
  * (fpgactl_queue_reap(), fpgactl_queue_in_flight()) and the event engine:
  * busy polling, sleeping on the queue's interrupt eventfd, or both in turn.
  *
- * The queue's eventfd is kept here, in a small table keyed by the queue's
- * address, since the queue's own structure is the ring engine's.
+ * The interrupt modes watch the queue's eventfd in the caller's engine on
+ * first use and keep it watched; see watch_queue_eventfd() for a number
+ * that comes back as another file.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,6 +38,29 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/*
+ * Watch the queue's eventfd in @ev.  The engine holds the file it was given,
+ * under its fd number: when the file behind the number may have changed
+ * since (the interrupts were enabled again, which closes the eventfds and
+ * usually hands out the same numbers, or fpgactl_queue_set_eventfd() was
+ * called), the old watch is dropped first, or the wait would sleep on a
+ * file no interrupt reaches any more.
+ */
+static int watch_queue_eventfd(struct fpgactl_queue *q, struct fpgactl_events *ev, int efd)
+{
+	struct queue_watch *w = queue_watch(q);
+	uint64_t gen = queue_eventfd_gen(q);
+	int ret;
+
+	if (w->ev == ev && w->fd >= 0 && w->gen != gen)
+		fpgactl_events_unwatch(ev, w->fd);
+	ret = fpgactl_events_watch(ev, efd, (uint64_t)(uintptr_t)q);
+	if (ret && ret != -EEXIST)
+		return ret;
+	*w = (struct queue_watch){ .ev = ev, .fd = efd, .gen = gen };
+	return 0;
+}
+
 /* Sleep on the queue's eventfd until something is reaped or the deadline. */
 static int wait_interrupt(struct fpgactl_queue *q, struct fpgactl_events *ev,
 			  uint64_t deadline, struct fpgactl_completion *out,
@@ -51,8 +75,8 @@ static int wait_interrupt(struct fpgactl_queue *q, struct fpgactl_events *ev,
 			"fpgactl_queue_set_eventfd(), or use FPGACTL_WAIT_POLL");
 		return -EINVAL;
 	}
-	ret = fpgactl_events_watch(ev, efd, (uint64_t)(uintptr_t)q);
-	if (ret && ret != -EEXIST)
+	ret = watch_queue_eventfd(q, ev, efd);
+	if (ret)
 		return ret;
 	for (;;) {
 		uint64_t t = now_ns(), slice;

@@ -12,10 +12,22 @@
 
 #define READY_TIMEOUT_US 500000
 #define QUEUE_TIMEOUT_US 100000
+/* The queue register blocks end where the guarded registers begin. */
+#define MAX_QUEUES ((FPGACTL_SC_GUARDED(0) - FPGACTL_SC_QUEUE(0)) / \
+		    (FPGACTL_SC_QUEUE(1) - FPGACTL_SC_QUEUE(0)))
 
+/**
+ * struct fpgactl_sc - a soft-core brought up
+ * @dev: its device
+ * @info: what its registers say
+ * @identified: ID and VERSION matched: its registers may be written
+ * @nr_queues: queue pairs asked for
+ * @queues: those created so far
+ */
 struct fpgactl_sc {
 	struct fpgactl_device *dev;
 	struct fpgactl_sc_info info;
+	bool identified;
 	unsigned int nr_queues;
 	struct fpgactl_queue **queues;
 };
@@ -88,6 +100,13 @@ static int sc_read_caps(struct fpgactl_sc *sc)
 	sc->info.max_depth = (cap & 0xffff) + 1;
 	sc->info.nr_queues = (cap >> 16) & 0xff;
 	sc->info.db_stride = 4u << ((cap >> 24) & 0xf);
+	if (sc->info.nr_queues > MAX_QUEUES) {
+		/* Their set-up registers would overlap the guarded ones. */
+		log_err("%s: soft-core CAP 0x%08x claims %u queue pairs; the register "
+			"map has room for %u: a broken or foreign device", sc->dev->bdf,
+			cap, sc->info.nr_queues, MAX_QUEUES);
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -165,14 +184,17 @@ static int sc_bring_up(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 	uint32_t ctrl = FPGACTL_SC_CTRL_EN | (o->interrupts ? FPGACTL_SC_CTRL_IE : 0);
 	int ret = sc_identify(sc);
 
-	if (!ret)
-		ret = sc_write(sc, FPGACTL_SC_CTRL, 0);
-	if (!ret)
-		ret = sc_wait_ready(sc, false);
+	/* Nothing is written until the device and the options are known good. */
 	if (!ret)
 		ret = sc_read_caps(sc);
 	if (!ret)
 		ret = sc_check_opts(sc, o);
+	if (ret)
+		return ret;
+	sc->identified = true;
+	ret = sc_write(sc, FPGACTL_SC_CTRL, 0);
+	if (!ret)
+		ret = sc_wait_ready(sc, false);
 	if (!ret)
 		ret = sc_write(sc, FPGACTL_SC_CTRL, ctrl);
 	if (!ret)
@@ -186,9 +208,16 @@ FPGACTL_EXPORT struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 						  const struct fpgactl_sc_opts *opts,
 						  int *err)
 {
-	struct fpgactl_sc *sc = calloc(1, sizeof(*sc));
+	struct fpgactl_sc *sc;
 	int ret = -ENOMEM;
 
+	if (!dev || !opts) {
+		log_err("fpgactl_sc_open(): needs a device and options");
+		if (err)
+			*err = -EINVAL;
+		return NULL;
+	}
+	sc = calloc(1, sizeof(*sc));
 	if (sc) {
 		sc->dev = dev;
 		sc->nr_queues = opts->nr_queues;
@@ -208,12 +237,15 @@ FPGACTL_EXPORT void fpgactl_sc_close(struct fpgactl_sc *sc)
 {
 	if (!sc)
 		return;
-	/* Stop the device before its rings go away. */
+	/* Stop the device before its rings go away; a device that failed
+	 * identification is not ours to write to. */
 	for (unsigned int i = 0; sc->queues && i < sc->nr_queues; i++)
 		if (sc->queues[i])
 			sc_write(sc, FPGACTL_SC_QUEUE(i) + FPGACTL_SC_Q_CTRL, 0);
-	sc_write(sc, FPGACTL_SC_CTRL, 0);
-	sc_wait_ready(sc, false);
+	if (sc->identified) {
+		sc_write(sc, FPGACTL_SC_CTRL, 0);
+		sc_wait_ready(sc, false);
+	}
 	for (unsigned int i = 0; sc->queues && i < sc->nr_queues; i++)
 		fpgactl_queue_destroy(sc->queues[i]);
 	free(sc->queues);
@@ -273,7 +305,8 @@ static uint64_t now_ns(void)
 FPGACTL_EXPORT int fpgactl_sc_wait(struct fpgactl_queue *q, void *ctx,
 				   uint64_t timeout_ns, struct fpgactl_completion *out)
 {
-	uint64_t deadline = now_ns() + timeout_ns;
+	uint64_t now = now_ns();
+	uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 	struct fpgactl_completion c[16];
 
 	fpgactl_queue_submit(q);

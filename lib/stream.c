@@ -523,9 +523,12 @@ static int file_size(int fd, const char *path, uint64_t *size)
 {
 	struct stat sb;
 
+	int ret;
+
 	if (fstat(fd, &sb)) {
-		log_err("stream: fstat %s: %s", path, strerror(errno));
-		return -errno;
+		ret = -errno;
+		log_err("stream: fstat %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	if (S_ISREG(sb.st_mode)) {
 		*size = (uint64_t)sb.st_size;
@@ -533,8 +536,9 @@ static int file_size(int fd, const char *path, uint64_t *size)
 	}
 	if (S_ISBLK(sb.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size)) {
-			log_err("stream: BLKGETSIZE64 %s: %s", path, strerror(errno));
-			return -errno;
+			ret = -errno;
+			log_err("stream: BLKGETSIZE64 %s: %s", path, strerror(-ret));
+			return ret;
 		}
 		return 0;
 	}

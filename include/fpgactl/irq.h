@@ -35,7 +35,10 @@ extern "C" {
  * of INTx/MSI/MSI-X is enabled it is disabled first (its eventfds are
  * closed); when @index is enabled already with another vector count it is
  * disabled and enabled again.  Enabling it again with the same count changes
- * nothing.  INTx is automasked by VFIO: after each interrupt, call
+ * nothing.  New eventfds often get the numbers of the closed ones: an event
+ * engine that watched an old one holds a file no interrupt reaches, so
+ * fpgactl_events_unwatch() the old numbers first (fpgactl_queue_wait() does
+ * this by itself for the eventfd of a queue).  INTx is automasked by VFIO: after each interrupt, call
  * fpgactl_irq_unmask() once the device has been serviced.  MSI and MSI-X
  * messages are memory writes of the device, dropped while Bus Master Enable
  * is clear: set it with fpgactl_set_bus_master() (an info-level line is

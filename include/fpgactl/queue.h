@@ -191,17 +191,17 @@ struct fpgactl_completion {
  * @max: its size
  *
  * Consumes new completion entries (found by their phase tag), validates
- * each before use (command id below twice the depth and in flight, SQ head
- * below the depth and not moving backwards, status not all ones), then fails
- * commands whose
- * deadline has passed.  The CQ head doorbell is written once, at the end,
+ * each before use (status not all ones, SQ id the queue's, command id below
+ * twice the depth, in flight and submitted, SQ head below the depth and not
+ * moving backwards), then fails commands whose deadline has passed.  The CQ head doorbell is written once, at the end,
  * when entries were consumed.  Invalid entries are counted in the
  * statistics, logged, and reported with @ctx NULL and -EPROTO.
  *
  * Command ids are recycled oldest-first from a table twice the depth, so a
  * duplicated completion is caught rather than taken for a newer command
  * (an id just freed is handed out again only after at least depth + 1
- * other commands).  A completion for a command already reported as timed
+ * other commands, fewer by the ids held back after a timeout or abort until
+ * their late completion or a queue reset).  A completion for a command already reported as timed
  * out or aborted is consumed and counted as late, not reported.
  *
  * Return: the number of entries written to @out.

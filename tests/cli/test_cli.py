@@ -1246,8 +1246,13 @@ class BenchTest(FakeTreeCase):
 MODEL_NAME_MAX = 127        # characters of a device name (FPGACTL_DEVICE_NAME_MAX - 1)
 BENCH_COLUMNS = ["engine", "batch", "ops/s", "e2e_ns/op", "host_ns/op", "p50_ns", "p99_ns",
                  "p99.9_ns", "sq_db/op", "cq_db/op", "bad"]
-BENCH_SUMMARY = ["batch", "fpgactl_e2e", "fpgactl_host", "inline_e2e", "io_uring",
-                 "io_uring/e2e", "io_uring/host", "io_uring/inline"]
+BENCH_SUMMARY = ["batch", "fpgactl_e2e", "fpgactl_host", "inline_e2e", "io_uring_e2e",
+                 "io_uring_host", "uring_inline", "io_uring/e2e", "io_uring/host",
+                 "uring_inline/inline"]
+BENCH_ENGINES = ["fpgactl", "io_uring", "inline", "uring_inline"]
+URING_ENGINES = ("io_uring", "uring_inline")
+# Engines timed as a whole only: no host figure, no latency.
+WHOLE_RUN_ENGINES = ("inline", "uring_inline")
 
 
 def long_model_name(length):
@@ -1384,63 +1389,78 @@ class BenchQueueTest(FakeTreeCase):
         rows = [dict(zip(BENCH_COLUMNS, line.split())) for line in lines[header[0] + 1:blank]]
         for row in rows:
             self.assertEqual(len(row), len(BENCH_COLUMNS), row)
-        self.assertEqual(lines[blank + 2].split(), BENCH_SUMMARY)
-        summary = [dict(zip(BENCH_SUMMARY, line.split())) for line in lines[blank + 3:]]
+        top = [i for i, line in enumerate(lines) if line.startswith("batch ")]
+        self.assertEqual(len(top), 1, result.stdout)
+        self.assertEqual(lines[top[0]].split(), BENCH_SUMMARY)
+        summary = [dict(zip(BENCH_SUMMARY, line.split())) for line in lines[top[0] + 1:]]
         uring = "io_uring unavailable" not in result.stderr
         for row in rows:
             engine = row["engine"]
-            if engine != "io_uring" or uring:
-                for key in ("ops/s", "e2e_ns/op"):
-                    self.assertGreater(float(row[key]), 0, row)
-                self.assertEqual(row["bad"], "0")
-            if engine == "fpgactl" or (engine == "io_uring" and uring):
-                self.assertGreaterEqual(float(row["host_ns/op"]), 0, row)
+            self.assertIn(engine, BENCH_ENGINES, row)
+            if engine in URING_ENGINES and not uring:
+                self.assertEqual(set(row.values()) - {engine, row["batch"]}, {"-"}, row)
+                continue
+            for key in ("ops/s", "e2e_ns/op"):
+                self.assertGreater(float(row[key]), 0, row)
+            self.assertEqual(row["bad"], "0")
+            if engine in WHOLE_RUN_ENGINES:
+                self.assertEqual((row["host_ns/op"], row["p50_ns"]), ("-", "-"), row)
+            else:
+                self.assertGreater(float(row["host_ns/op"]), 0, row)
                 for key in ("p50_ns", "p99_ns", "p99.9_ns"):
                     self.assertRegex(row[key], r"^\d+$", row)
                 self.assertLessEqual(int(row["p50_ns"]), int(row["p99_ns"]))
                 self.assertLessEqual(int(row["p99_ns"]), int(row["p99.9_ns"]))
-            if engine in ("fpgactl", "inline"):
+            if engine in URING_ENGINES:
+                self.assertEqual((row["sq_db/op"], row["cq_db/op"]), ("-", "-"))
+            else:
                 self.assertRegex(row["sq_db/op"], r"^\d+\.\d{4}$")
                 self.assertRegex(row["cq_db/op"], r"^\d+\.\d{4}$")
-            else:
-                self.assertEqual((row["sq_db/op"], row["cq_db/op"]), ("-", "-"))
-            if engine == "inline":
-                # Timed as a whole only: no host figure, no latency.
-                self.assertEqual((row["host_ns/op"], row["p50_ns"]), ("-", "-"))
         self.assertEqual([r["batch"] for r in summary],
                          [r["batch"] for r in rows if r["engine"] == "fpgactl"])
+        by_engine = {(r["engine"], r["batch"]): r for r in rows}
         for row in summary:
             self.assertEqual(len(row), len(BENCH_SUMMARY), row)
-            for key in ("fpgactl_e2e", "fpgactl_host", "inline_e2e"):
-                self.assertGreaterEqual(float(row[key]), 0, row)
-            for key in ("io_uring", "io_uring/e2e", "io_uring/host", "io_uring/inline"):
-                if uring:
-                    self.assertGreater(float(row[key]), 0, row)
-                else:
-                    self.assertEqual(row[key], "-")
+            b = row["batch"]
+            # The summary repeats the engine rows' figures ...
+            self.assertEqual(row["fpgactl_e2e"], by_engine[("fpgactl", b)]["e2e_ns/op"])
+            self.assertEqual(row["fpgactl_host"], by_engine[("fpgactl", b)]["host_ns/op"])
+            self.assertEqual(row["inline_e2e"], by_engine[("inline", b)]["e2e_ns/op"])
+            if not uring:
+                for key in BENCH_SUMMARY[4:]:
+                    self.assertEqual(row[key], "-", row)
+                continue
+            self.assertEqual(row["io_uring_e2e"], by_engine[("io_uring", b)]["e2e_ns/op"])
+            self.assertEqual(row["io_uring_host"], by_engine[("io_uring", b)]["host_ns/op"])
+            self.assertEqual(row["uring_inline"], by_engine[("uring_inline", b)]["e2e_ns/op"])
+            # ... and divides like by like.
+            for ratio, num, den in (("io_uring/e2e", "io_uring_e2e", "fpgactl_e2e"),
+                                    ("io_uring/host", "io_uring_host", "fpgactl_host"),
+                                    ("uring_inline/inline", "uring_inline", "inline_e2e")):
+                self.assertAlmostEqual(float(row[ratio]), float(row[num]) / float(row[den]),
+                                       delta=0.02 * float(row[ratio]) + 0.01, msg=row)
         return result, rows
 
     def test_one_batch_size(self):
         result, rows = self.bench("--count", "2000", "--batch", "8")
         self.assertIn("2000 NOPs per run", result.stdout)
         self.assertEqual([(r["engine"], r["batch"]) for r in rows],
-                         [("fpgactl", "8"), ("inline", "8"), ("io_uring", "8")])
+                         [(e, "8") for e in BENCH_ENGINES])
         # One tail doorbell per batch of 8: a count, not a timing.  The
         # inline engine reaps each batch in one pass: one head doorbell too.
         self.assertEqual(rows[0]["sq_db/op"], "0.1250")
-        self.assertEqual((rows[1]["sq_db/op"], rows[1]["cq_db/op"]), ("0.1250", "0.1250"))
+        self.assertEqual((rows[2]["sq_db/op"], rows[2]["cq_db/op"]), ("0.1250", "0.1250"))
 
     def test_default_batch_sizes(self):
         _, rows = self.bench("--count", "2000", "-d", "model")
         self.assertEqual([(r["engine"], r["batch"]) for r in rows],
-                         [(e, b) for b in ("1", "8", "32")
-                          for e in ("fpgactl", "inline", "io_uring")])
+                         [(e, b) for b in ("1", "8", "32") for e in BENCH_ENGINES])
         self.assertEqual(rows[0]["sq_db/op"], "1.0000")
 
     def test_small_depth_keeps_the_batches_that_fit(self):
         result, rows = self.bench("--count", "500", "--depth", "8")
         self.assertIn("depth 8 (up to 7 in flight)", result.stdout)
-        self.assertEqual([r["batch"] for r in rows], ["1", "1", "1"])
+        self.assertEqual([r["batch"] for r in rows], ["1"] * len(BENCH_ENGINES))
 
     def test_stalled_device(self):
         result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "100")

@@ -549,6 +549,57 @@ static void model_close(struct fpgactl_device *dev, struct fpgactl_queue *q,
 
 #define BATCH 8
 
+/*
+ * 20 rounds through @mode, one NOP or a batch of BATCH in turn, each
+ * completion checked; return the fastest round trip.
+ */
+static uint64_t fastest_rounds(struct fpgactl_queue *q, struct fpgactl_events *ev,
+			       enum fpgactl_wait_mode mode)
+{
+	struct fpgactl_completion c[BATCH];
+	uint64_t fastest = UINT64_MAX;
+	int ctx[BATCH];
+
+	for (int round = 0; round < 20; round++) {
+		int seen[BATCH] = { 0 }, got = 0;
+		uint64_t t = now_ns();
+		int n = round % 2 ? BATCH : 1;
+
+		for (int i = 0; i < n; i++)
+			assert_int_equal(fpgactl_sc_prep_nop(q, &ctx[i], 0), 0);
+		assert_int_equal(fpgactl_queue_submit(q), n);
+		while (got < n) {
+			int r = fpgactl_queue_wait(q, ev, mode, 50000, 5000 * MS, c, BATCH);
+
+			if (r <= 0)
+				print_message("mode %d round %d: %d\n%s", mode, round, r,
+					      fixture_log());
+			assert_true(r > 0);
+			for (int k = 0; k < r; k++) {
+				int i = (int)((int *)c[k].ctx - ctx);
+
+				assert_int_equal(c[k].error, 0);
+				assert_int_equal(c[k].status, 0);
+				assert_true(i >= 0 && i < n);
+				assert_int_equal(seen[i]++, 0);
+			}
+			got += r;
+		}
+		t = now_ns() - t;
+		fastest = t < fastest ? t : fastest;
+		assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	}
+	return fastest;
+}
+
+/* Woken by the interrupt, not by the 10 ms deadline slices of the wait. */
+static void assert_woken_by_interrupt(uint64_t fastest)
+{
+	if (fastest >= 5 * MS)
+		fail_msg("fastest interrupt-mode round trip %llu ns: the wait slept "
+			 "through the interrupt", (unsigned long long)fastest);
+}
+
 static void test_model_modes(void **state)
 {
 	static const enum fpgactl_wait_mode modes[3] = {
@@ -557,52 +608,43 @@ static void test_model_modes(void **state)
 	struct fpgactl_device *dev = open_model("model");
 	struct fpgactl_queue *q = model_queue(dev, 64);
 	struct fpgactl_events *ev = engine(2);
-	struct fpgactl_completion c[BATCH];
-	int ctx[BATCH];
 
 	for (int m = 0; m < 3; m++) {
-		uint64_t fastest = UINT64_MAX;
+		uint64_t fastest = fastest_rounds(q, ev, modes[m]);
 
-		for (int round = 0; round < 20; round++) {
-			int seen[BATCH] = { 0 }, got = 0;
-			uint64_t t = now_ns();
-
-			/* One command, then a batch: both paths. */
-			int n = round % 2 ? BATCH : 1;
-
-			for (int i = 0; i < n; i++)
-				assert_int_equal(fpgactl_sc_prep_nop(q, &ctx[i], 0), 0);
-			assert_int_equal(fpgactl_queue_submit(q), n);
-			while (got < n) {
-				int r = fpgactl_queue_wait(q, ev, modes[m], 50000,
-							   5000 * MS, c, BATCH);
-
-				if (r <= 0)
-					print_message("mode %d round %d: %d\n%s", m,
-						      round, r, fixture_log());
-				assert_true(r > 0);
-				for (int k = 0; k < r; k++) {
-					int i = (int)((int *)c[k].ctx - ctx);
-
-					assert_int_equal(c[k].error, 0);
-					assert_int_equal(c[k].status, 0);
-					assert_true(i >= 0 && i < n);
-					assert_int_equal(seen[i]++, 0);
-				}
-				got += r;
-			}
-			t = now_ns() - t;
-			fastest = t < fastest ? t : fastest;
-			assert_int_equal(fpgactl_queue_in_flight(q), 0);
-		}
-		/* Woken by the interrupt, not by the 10 ms deadline slices. */
-		if (modes[m] == FPGACTL_WAIT_INTERRUPT && fastest >= 5 * MS)
-			fail_msg("fastest interrupt-mode round trip %llu ns",
-				 (unsigned long long)fastest);
+		if (modes[m] == FPGACTL_WAIT_INTERRUPT)
+			assert_woken_by_interrupt(fastest);
 	}
 	/* The interrupt modes watched the queue's eventfd in the engine. */
 	assert_int_equal(fpgactl_events_watch(ev, fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), 0),
 			 -EEXIST);
+	model_close(dev, q, ev);
+}
+
+/*
+ * Interrupts enabled again with another vector count: the old eventfds are
+ * closed and new ones made, usually under the same numbers.  The wait must
+ * sleep on the new file, not on the old one the engine still holds.
+ */
+static void test_model_irq_reenabled(void **state)
+{
+	struct fpgactl_device *dev = open_model("model:queues=2");
+	struct fpgactl_queue *q = model_queue(dev, 64);
+	struct fpgactl_events *ev = engine(2);
+	int old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
+
+	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	/* The case that matters: the same number, another file. */
+	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, old_fd), 0);
+	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
+
+	/* Switched off and on again without telling the queue: the same. */
+	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
 	model_close(dev, q, ev);
 }
 
@@ -681,6 +723,7 @@ int main(void)
 		T(test_queue_deadline_mock),
 		T(test_queue_removal),
 		T(test_model_modes),
+		T(test_model_irq_reenabled),
 		T(test_model_stall),
 		T(test_model_no_removal_irq),
 		T1(test_model_modes),

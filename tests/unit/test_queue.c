@@ -46,6 +46,7 @@ struct dev_model {
 	struct fpgactl_sqe *sq;
 	struct fpgactl_cqe *cq;
 	uint32_t depth;
+	uint16_t qid;
 	uint64_t sq_db, cq_db;
 	uint32_t sq_head;
 	uint32_t cq_tail;
@@ -108,6 +109,7 @@ static void dm_init(struct dev_model *dm, struct fpgactl_device *dev,
 	dm->sq = iova_to_va(fpgactl_queue_sq_iova(q));
 	dm->cq = iova_to_va(fpgactl_queue_cq_iova(q));
 	dm->depth = fpgactl_queue_depth(q);
+	dm->qid = qid;
 	dm->sq_db = DB_OFFSET + 2u * qid * stride;
 	dm->cq_db = dm->sq_db + stride;
 	dm->phase = 1;
@@ -181,7 +183,7 @@ static void dm_post_raw(struct dev_model *dm, uint16_t cid, uint16_t sq_head,
 	e->result = result;
 	e->rsvd = 0;
 	e->sq_head = sq_head;
-	e->sq_id = 0;
+	e->sq_id = dm->qid;
 	e->cid = cid;
 	__atomic_store_n(&e->status, (uint16_t)((status << 1) | phase),
 			 __ATOMIC_RELEASE);
@@ -741,6 +743,72 @@ static void test_bad_cid(void **state)
 	assert_int_equal(cq_doorbell(&dm), 8);
 	assert_true(log_has("command id out of range"));
 	assert_true(log_has("command id not in flight"));
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * A completion for an id the host has reserved (fpgactl_queue_get_sqe())
+ * but not yet submitted: the device cannot have fetched it, so it is
+ * discarded, and the command goes on to complete normally once submitted.
+ */
+static void test_unsubmitted_cid(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 16, 4);
+	struct fpgactl_completion c[16];
+	struct dev_model dm;
+	void *ok[3] = { CTX(0), CTX(1), CTX(2) };
+	uint16_t reserved;
+
+	dm_init(&dm, dev, q, 0, 4);
+	reserve(q, ok[0], 0);
+	reserve(q, ok[1], 0);
+	fpgactl_queue_submit(q);
+	reserved = reserve(q, ok[2], 0);
+	assert_int_equal(dm_fetch(&dm), 2);
+	dm_post(&dm, reserved, 0, 0);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 1);
+	expect_reaped(c, 1, ok, 0, 1);
+	assert_true(log_has("command id not submitted yet"));
+	assert_int_equal(fpgactl_queue_in_flight(q), 3);
+
+	fpgactl_queue_submit(q);
+	assert_int_equal(dm_fetch(&dm), 1);
+	for (int i = 0; i < 3; i++)
+		dm_complete_nth(&dm, 0, 0, 0);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 3);
+	expect_reaped(c, 3, ok, 3, 0);
+	assert_int_equal(stats(q).bad_completions, 1);
+	assert_int_equal(stats(q).completed, 3);
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
+/* A completion that names another submission queue is not this queue's. */
+static void test_foreign_sq_id(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 1, 16, 4);
+	struct fpgactl_completion c[16];
+	struct dev_model dm;
+	void *ok[1] = { CTX(0) };
+	uint16_t cid;
+
+	dm_init(&dm, dev, q, 1, 4);
+	cid = reserve(q, ok[0], 0);
+	fpgactl_queue_submit(q);
+	assert_int_equal(dm_fetch(&dm), 1);
+	dm.qid = 0;
+	dm_post(&dm, cid, 0, 0);
+	dm.qid = 1;
+	dm_post(&dm, cid, 0, 0);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 2);
+	expect_reaped(c, 2, ok, 1, 1);
+	assert_true(log_has("SQ id is not this queue's (cid 0, SQ id 0,"));
+	assert_int_equal(stats(q).bad_completions, 1);
 	assert_int_equal(fpgactl_queue_in_flight(q), 0);
 	fpgactl_queue_destroy(q);
 	fpgactl_device_close(dev);
@@ -1317,6 +1385,8 @@ int main(void)
 		T(test_out_of_order),
 		T(test_stale_phase),
 		T(test_bad_cid),
+		T(test_unsubmitted_cid),
+		T(test_foreign_sq_id),
 		T(test_duplicate_completion),
 		T(test_bad_sq_head),
 		T(test_all_ones),
