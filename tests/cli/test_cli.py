@@ -249,6 +249,8 @@ class GeneralTest(FakeTreeCase):
             (["list", "--bogus"], "list: unknown option '--bogus'"),
             (["info", "--width", "8"], "info: unknown option '--width'"),
             (["list", "-w", "8"], "list: unknown option '-w'"),
+            (["-d", "garbage", "list"], "list: takes no device (-d garbage)"),
+            (["-d", READY, "help"], f"help: takes no device (-d {READY})"),
             (["peek", "-d", READY, "-w"], "peek: option '-w' needs an argument"),
             (["peek", "-d", READY], "peek: missing arguments"),
             (["peek", "-d", READY, "0", "1", "2"], "peek: unexpected argument '2'"),
@@ -1197,13 +1199,13 @@ class BenchTest(FakeTreeCase):
             (["bench", "map", "--rounds", "0"], "rounds must be at least 1"),
             (["bench", "map", "--page-size", "4k"], "bench: unknown option '--page-size'"),
             (["bench", "map", "--depth", "64"],
-             "bench: --depth is an option of bench queue, not bench map"),
+             "bench: --depth is not an option of bench map"),
             (["bench", "map", "--count", "10"],
-             "bench: --count is an option of bench queue, not bench map"),
+             "bench: --count is not an option of bench map"),
             (["bench", "map", "--file", "/etc/hostname"],
-             "bench: --file is an option of bench stream, not bench map"),
+             "bench: --file is not an option of bench map"),
             (["bench", "queue", "--file", "/etc/hostname"],
-             "bench: --file is an option of bench stream, not bench queue"),
+             "bench: --file is not an option of bench queue"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
@@ -1310,11 +1312,22 @@ class ModelTest(FakeTreeCase):
                 self.assertRegex(result.stdout.splitlines()[-1],
                                  r"^selftest: \d+ passed, [1-9]\d* failed$")
 
-    def test_selftest_bad_model_option(self):
-        result = self.selftest("model:bogus=1")
-        self.assert_failed(result, r"selftest: cannot open model:bogus=1: Invalid argument")
-        self.assertIn("bogus", result.stderr.splitlines()[0])  # the library's reason
-        self.assertEqual(result.stdout, "")
+    def test_bad_model_option(self):
+        # A model spec is user input: status 2 and the library's one line
+        # naming the option, nothing else, whatever the command.
+        cases = [
+            ("selftest", "model:bogus=1", "fpgactl: model: unknown option 'bogus'"),
+            ("info", "model:lmem=3", "fpgactl: model: bad value '3' for option 'lmem'"),
+            ("peek", "model:queues=0", "fpgactl: model: bad value '0' for option 'queues'"),
+        ]
+        for command, spec, line in cases:
+            with self.subTest(spec=spec):
+                args = ["-d", spec, command] + (["0"] if command == "peek" else [])
+                result = self.fpgactl(*args)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+                self.assertTrue(result.stderr.startswith(line), result.stderr)
+                self.assertEqual(result.stdout, "")
 
     def test_info(self):
         result = self.fpgactl("-d", "model", "info")
@@ -1338,7 +1351,7 @@ class ModelTest(FakeTreeCase):
 
     def test_model_on_pci_only_commands(self):
         cases = [
-            (["-d", "model", "list"], "list: 'model' is the software model, not a PCI device"),
+            (["-d", "model", "list"], "list: takes no device (-d model)"),
             (["bind", "model"], "bind: 'model' is the software model, not a PCI device"),
             (["-d", "model", "bind"], "bind: 'model' is the software model"),
             (["unbind", "model:queues=1"], "unbind: 'model:queues=1' is the software model"),
@@ -1478,8 +1491,8 @@ class BenchQueueTest(FakeTreeCase):
             (["--batch", "x"], "bench: batch 'x' is not a number"),
             (["--count", "0"], "bench: count must be at least 1"),
             (["--count", "-5"], "bench: count '-5' is negative"),
-            (["--size", "4096"], "bench: --size is an option of bench map, not bench queue"),
-            (["--rounds", "2"], "bench: --rounds is an option of bench map, not bench queue"),
+            (["--size", "4096"], "bench: --size is not an option of bench queue"),
+            (["--rounds", "2"], "bench: --rounds is not an option of bench queue"),
             (["-d", "03:00"], "bench: '03:00' is not a PCI address"),
         ]
         for args, message in cases:
@@ -1613,18 +1626,27 @@ class LoadSaveTest(FakeTreeCase):
              f"save: cannot create '{missing}/x': directory '{missing}': No such file or "
              "directory"),
             (["save", out, "--size", "16", "--verify"], "save: unknown option '--verify'"),
+            (["save", "", "--size", "16"], "save: empty file name"),
+            (["save", missing + "/", "--size", "16"],
+             f"save: '{missing}/' names a directory, not a file"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 self.assert_usage_error(["-d", "model", *args], message)
                 self.assertFalse(os.path.exists(out))
-        # A PCI device that is not the soft-core: refused before anything is written.
-        for args in (["load", small], ["save", out, "--size", "16"]):
+        # A PCI device that is not the soft-core: refused before anything is
+        # written, as by every command that brings the soft-core up.
+        for args in (["load", small], ["save", out, "--size", "16"], ["selftest"],
+                     ["bench", "queue", "--count", "10"]):
             with self.subTest(args=args):
                 self.assert_usage_error(
                     ["-d", READY, *args], f"{args[0]}: {READY} is not the soft-core of "
                     "docs/softcore.md (ID reads 0x00000000, not 0x5c0fc0de)")
                 self.assertFalse(os.path.exists(out))
+        # Queues deeper than the soft-core takes: refused before bring-up.
+        self.assert_usage_error(["-d", "model:depth=16", "bench", "queue", "--depth", "64"],
+                                "bench: queue depth 64 does not fit model:depth=16: it takes "
+                                "at most 16 (CAP.MQES + 1)")
 
 
 IRQ_LINE = r"^interrupt (\d+): MSI-X vector (\d+), \d+\.\d us after the NOP's doorbell$"

@@ -102,30 +102,17 @@ static int map_once(struct bench *b, struct variant *v, uint64_t round)
 	return STATUS_OK;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *vals, uint64_t n)
-{
-	qsort(vals, n, sizeof(*vals), compare_doubles);
-	return n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
-}
-
 static void print_variant(const struct bench *b, struct variant *v)
 {
-	char page[32];
+	char page[32], calls[24] = "-";
 
-	/* Not counted (iommufd sets no limit): the library maps a buffer at once. */
-	int64_t mappings = v->mappings >= 0 ? v->mappings : 1;
-
+	/* Counted only where the kernel reports what is left (type1). */
+	if (v->mappings >= 0)
+		snprintf(calls, sizeof(calls), "%" PRId64, v->mappings);
 	page_size_text(page, sizeof(page), v->opts.page_size);
-	printf("%-7s %-9s %10.3f ms %10.3f ms %10.3f ms %13" PRId64 " %15" PRIu64 "\n", page,
+	printf("%-7s %-9s %10.3f ms %10.3f ms %10.3f ms %13s %15" PRIu64 "\n", page,
 	       v->role, median(v->map, b->rounds) * 1e3, median(v->unmap, b->rounds) * 1e3,
-	       median(v->total, b->rounds) * 1e3, mappings, GIB / v->opts.page_size);
+	       median(v->total, b->rounds) * 1e3, calls, GIB / v->opts.page_size);
 }
 
 static void print_results(struct bench *b)
@@ -138,6 +125,8 @@ static void print_results(struct bench *b)
 	printf("bench map: %s per buffer, %" PRIu64 " round(s) in alternating order, median times\n",
 	       size, b->rounds);
 	printf("map = fpgactl_dma_alloc() (allocate, zero, pin, MAP_DMA), unmap = fpgactl_dma_free()\n");
+	printf("MAP_DMA calls = per buffer, counted from the kernel's DMA_AVAIL (type1; '-' "
+	       "where it reports none); IOMMU pages/GiB = 1 GiB / page size\n");
 	printf("%-7s %-9s %13s %13s %13s %13s %15s\n", "pages", "role", "map", "unmap",
 	       "map+unmap", "MAP_DMA calls", "IOMMU pages/GiB");
 	print_variant(b, base);
@@ -194,11 +183,6 @@ static int parse_bench_args(const struct invocation *inv, struct bench *b,
 {
 	int status;
 
-	if (inv->depth || inv->batch || inv->count)
-		return usage_error("bench", "%s is an option of bench queue, not bench map",
-				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--count");
-	if (inv->file)
-		return usage_error("bench", "--file is an option of bench stream, not bench map");
 	if (inv->device && is_model_name(inv->device))
 		return usage_error("bench", "'%s' is the software model, not a PCI device: bench "
 				   "map works on PCI devices only", inv->device);
@@ -213,7 +197,7 @@ static int parse_bench_args(const struct invocation *inv, struct bench *b,
 	return status;
 }
 
-static int run_bench(const struct invocation *inv)
+static int run_bench_map(const struct invocation *inv)
 {
 	struct bench b = {
 		.variants = {
@@ -225,33 +209,63 @@ static int run_bench(const struct invocation *inv)
 		},
 	};
 	char bdf[FPGACTL_BDF_LEN];
-	int status;
+	int status = parse_bench_args(inv, &b, bdf);
 
-	if (!strcmp(inv->argv[0], "queue")) {
-		if (inv->file)
-			return usage_error("bench", "--file is an option of bench stream, not "
-					   "bench queue");
-		return run_bench_queue(inv);
-	}
-	if (!strcmp(inv->argv[0], "wakeup"))
-		return run_bench_wakeup(inv);
-	if (!strcmp(inv->argv[0], "stream"))
-		return run_bench_stream(inv);
-	if (strcmp(inv->argv[0], "map"))
-		return usage_error("bench", "unknown benchmark '%s' (available: map, queue, "
-				   "wakeup, stream)", inv->argv[0]);
-	status = parse_bench_args(inv, &b, bdf);
 	if (status)
 		return status;
 	b.bdf = bdf;
 	status = alloc_samples(&b);
 	if (!status) {
-		b.dev = open_device(inv, bdf);
-		status = b.dev ? run_map_bench(&b) : STATUS_FAILED;
+		status = open_device(inv, bdf, &b.dev);
+		if (!status)
+			status = run_map_bench(&b);
 		fpgactl_device_close(b.dev);
 	}
 	free_samples(&b);
 	return status;
+}
+
+/* The options every benchmark may take, by name. */
+enum bench_option { B_SIZE = 1, B_ROUNDS = 2, B_DEPTH = 4, B_BATCH = 8, B_COUNT = 16, B_FILE = 32 };
+
+static const struct benchmark {
+	const char *name;
+	unsigned int options;
+	int (*run)(const struct invocation *inv);
+} benchmarks[] = {
+	{ "map", B_SIZE | B_ROUNDS, run_bench_map },
+	{ "queue", B_DEPTH | B_BATCH | B_COUNT, run_bench_queue },
+	{ "wakeup", B_COUNT, run_bench_wakeup },
+	{ "stream", B_SIZE | B_ROUNDS | B_FILE, run_bench_stream },
+};
+
+/* Refuse, in one line, the first option given that @bm does not take. */
+static int check_bench_options(const struct invocation *inv, const struct benchmark *bm)
+{
+	const struct { unsigned int bit; const char *name; bool given; } given[] = {
+		{ B_SIZE, "--size", inv->size }, { B_ROUNDS, "--rounds", inv->rounds },
+		{ B_DEPTH, "--depth", inv->depth }, { B_BATCH, "--batch", inv->batch },
+		{ B_COUNT, "--count", inv->count }, { B_FILE, "--file", inv->file },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(given); i++)
+		if (given[i].given && !(bm->options & given[i].bit))
+			return usage_error("bench", "%s is not an option of bench %s",
+					   given[i].name, bm->name);
+	return STATUS_OK;
+}
+
+static int run_bench(const struct invocation *inv)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(benchmarks); i++) {
+		if (strcmp(inv->argv[0], benchmarks[i].name))
+			continue;
+		int status = check_bench_options(inv, &benchmarks[i]);
+
+		return status ? status : benchmarks[i].run(inv);
+	}
+	return usage_error("bench", "unknown benchmark '%s' (available: map, queue, "
+			   "wakeup, stream)", inv->argv[0]);
 }
 
 const struct command cmd_bench = {

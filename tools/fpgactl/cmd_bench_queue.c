@@ -59,6 +59,7 @@
 
 #include "bench.h"
 #include "device_arg.h"
+#include "sc_util.h"
 #include "util.h"
 
 #define DEFAULT_DEVICE MODEL_NAME
@@ -194,14 +195,6 @@ struct qbench {
 	unsigned int batch;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The bench's clock: the TSC where there is one (no system call, no vDSO
  * page, about half the cost of clock_gettime() on a VM), converted to ns
@@ -217,7 +210,7 @@ static inline uint64_t ticks(void)
 #define CLOCK_NAME "CLOCK_MONOTONIC"
 static inline uint64_t ticks(void)
 {
-	return now_ns();
+	return mono_ns();
 }
 #endif
 
@@ -229,14 +222,14 @@ struct run_clock {
 
 static void run_begin(struct run_clock *c)
 {
-	c->ns = now_ns();
+	c->ns = mono_ns();
 	c->t = ticks();
 }
 
 /* The run ended with its last reap pass at @last ticks. */
 static void run_end(const struct run_clock *c, uint64_t last, struct run_result *r)
 {
-	uint64_t t = ticks(), ns = now_ns();
+	uint64_t t = ticks(), ns = mono_ns();
 
 	r->tick_ns = t > c->t && ns > c->ns ? (double)(ns - c->ns) / (double)(t - c->t) : 1.0;
 	r->ns = (double)(last - c->t) * r->tick_ns;
@@ -251,10 +244,10 @@ static void run_end(const struct run_clock *c, uint64_t last, struct run_result 
 static void calibrate(struct qbench *b)
 {
 	enum { TRIALS = 100, READS = 1000 };
-	uint64_t ns0 = now_ns(), t0 = ticks(), ns1, t1, best = UINT64_MAX;
+	uint64_t ns0 = mono_ns(), t0 = ticks(), ns1, t1, best = UINT64_MAX;
 
 	do
-		ns1 = now_ns();
+		ns1 = mono_ns();
 	while (ns1 - ns0 < CALIBRATE_NS);
 	t1 = ticks();
 	b->tick_ns = t1 > t0 ? (double)(ns1 - ns0) / (double)(t1 - t0) : 1.0;
@@ -858,9 +851,6 @@ static int parse_queue_args(const struct invocation *inv, struct qbench *b)
 	uint64_t depth = DEFAULT_DEPTH, batch = 0, count = DEFAULT_COUNT;
 	int status = STATUS_OK;
 
-	if (inv->size || inv->rounds)
-		return usage_error(cmd, "%s is an option of bench map, not bench queue",
-				   inv->size ? "--size" : "--rounds");
 	status = parse_device_or_model(cmd, inv->device ? inv->device : DEFAULT_DEVICE,
 				       b->device, sizeof(b->device));
 	if (!status && inv->depth)
@@ -965,18 +955,17 @@ static int inline_open(struct qbench *b)
 static int open_engines(struct qbench *b, const struct invocation *inv)
 {
 	const struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = b->depth };
-	int err = 0;
+	int status;
 
 	b->slots = calloc(b->depth, sizeof(*b->slots));
 	if (!b->slots)
 		return failure("bench", "%s", errno_text(ENOMEM));
-	b->dev = open_device(inv, b->device);
-	if (!b->dev)
-		return STATUS_FAILED;
-	b->sc = fpgactl_sc_open(b->dev, &opts, &err);
-	if (!b->sc)
-		return failure("bench", "%s: soft-core bring-up with a queue of depth %" PRIu32
-			       " failed: %s", b->device, b->depth, errno_text(err));
+	status = open_device(inv, b->device, &b->dev);
+	if (status)
+		return status;
+	status = open_softcore("bench", b->dev, b->device, &opts, &b->sc);
+	if (status)
+		return status;
 	b->q = fpgactl_sc_queue(b->sc, 0);
 	b->ring_err = io_uring_queue_init(b->depth, &b->ring, 0);
 	if (b->ring_err)

@@ -116,9 +116,6 @@ static int parse_args(const struct invocation *inv, struct sbench *b)
 	struct stat sb;
 	int status;
 
-	if (inv->depth || inv->batch || inv->count)
-		return usage_error(CMD, "%s is not an option of bench stream",
-				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--count");
 	status = parse_device_or_model(CMD, inv->device ? inv->device : DEFAULT_DEVICE,
 				       b->device, sizeof(b->device));
 	if (!status)
@@ -134,8 +131,9 @@ static int parse_args(const struct invocation *inv, struct sbench *b)
 		return usage_error(CMD, "'%s' is not a regular file", b->path);
 	if (!sb.st_size)
 		return usage_error(CMD, "'%s' is empty", b->path);
+	/* Without --size: the default, or the whole file when it is smaller. */
 	if (!inv->size)
-		b->size = (uint64_t)sb.st_size < MAX_SIZE ? (uint64_t)sb.st_size : MAX_SIZE;
+		b->size = (uint64_t)sb.st_size < b->size ? (uint64_t)sb.st_size : b->size;
 	else if ((uint64_t)sb.st_size < b->size)
 		return usage_error(CMD, "'%s' has %jd bytes, fewer than --size %" PRIu64,
 				   b->path, (intmax_t)sb.st_size, b->size);
@@ -320,19 +318,6 @@ static int run_variant(struct sbench *b, unsigned int v, uint64_t round)
 	return STATUS_OK;
 }
 
-static int compare_doubles(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-
-	return (a > c) - (a < c);
-}
-
-static double median(double *v, uint64_t n)
-{
-	qsort(v, n, sizeof(*v), compare_doubles);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const char *fs_name(const char *path)
 {
 	struct statfs sf;
@@ -409,9 +394,9 @@ static int set_up(const struct invocation *inv, struct sbench *b)
 {
 	int err = 0, status;
 
-	b->dev = open_device(inv, b->device);
-	if (!b->dev)
-		return STATUS_FAILED;
+	status = open_device(inv, b->device, &b->dev);
+	if (status)
+		return status;
 	b->buf = dma_alloc_quiet(b->dev, (size_t)b->size, 1, &err);
 	if (!b->buf)
 		return failure(CMD, "%s: DMA buffer of %" PRIu64 " bytes: %s", b->device, b->size,

@@ -97,10 +97,6 @@ static int parse_args(const struct invocation *inv, struct wbench *b)
 {
 	int status;
 
-	if (inv->size || inv->rounds || inv->depth || inv->batch || inv->file)
-		return usage_error(CMD, "%s is not an option of bench wakeup",
-				   inv->size ? "--size" : inv->rounds ? "--rounds" :
-				   inv->depth ? "--depth" : inv->batch ? "--batch" : "--file");
 	status = parse_device_or_model(CMD, inv->device ? inv->device : DEFAULT_DEVICE,
 				       b->device, sizeof(b->device));
 	b->count = DEFAULT_COUNT;
@@ -119,16 +115,12 @@ static int set_up(const struct invocation *inv, struct wbench *b)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	int err = 0, status;
 
-	b->dev = open_device(inv, b->device);
-	if (!b->dev)
-		return STATUS_FAILED;
-	status = check_softcore(CMD, b->dev, b->device, NULL);
+	status = open_device(inv, b->device, &b->dev);
 	if (status)
 		return status;
-	b->sc = fpgactl_sc_open(b->dev, &opts, &err);
-	if (!b->sc)
-		return failure(CMD, "%s: soft-core bring-up failed: %s", b->device,
-			       errno_text(err));
+	status = open_softcore(CMD, b->dev, b->device, &opts, &b->sc);
+	if (status)
+		return status;
 	b->q = fpgactl_sc_queue(b->sc, 0);
 	err = fpgactl_irq_enable(b->dev, FPGACTL_IRQ_MSIX, 1);
 	if (err)
@@ -270,13 +262,6 @@ static int sample(struct wbench *b, enum method m, uint64_t *ns)
 	return STATUS_FAILED;
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Nearest-rank percentile of sorted @v. */
 static uint64_t percentile(const uint64_t *v, uint64_t n, double p)
 {
@@ -292,7 +277,7 @@ static void print_results(struct wbench *b)
 	for (int m = 0; m < NR_METHODS; m++) {
 		if (m == M_ENGINE && !b->ev)
 			continue;
-		qsort(b->samples[m], b->count, sizeof(uint64_t), compare_u64);
+		sort_u64(b->samples[m], b->count);
 		p50[m] = percentile(b->samples[m], b->count, 50);
 		p99[m] = percentile(b->samples[m], b->count, 99);
 	}

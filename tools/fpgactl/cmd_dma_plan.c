@@ -138,9 +138,9 @@ static int run_dma_plan(const struct invocation *inv)
 		status = parse_dma_bits(inv, 64, &rep.dma_bits);
 	if (status)
 		return status;
-	dev = open_device(inv, bdf);
-	if (!dev)
-		return STATUS_FAILED;
+	status = open_device(inv, bdf, &dev);
+	if (status)
+		return status;
 	rep.bdf = bdf;
 	err = fpgactl_device_set_dma_mask(dev, rep.dma_bits);
 	if (!err)

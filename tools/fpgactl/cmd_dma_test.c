@@ -329,9 +329,9 @@ static int run_dma_test(const struct invocation *inv)
 	if (status)
 		return status;
 	t.bdf = bdf;
-	t.dev = open_device(inv, bdf);
-	if (!t.dev)
-		return STATUS_FAILED;
+	status = open_device(inv, bdf, &t.dev);
+	if (status)
+		return status;
 	status = run_on_edu(&t);
 	fpgactl_dma_free(t.buf);
 	fpgactl_device_close(t.dev);

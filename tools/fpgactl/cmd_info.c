@@ -231,9 +231,9 @@ static int run_info(const struct invocation *inv)
 
 	if (status)
 		return status;
-	dev = open_device(inv, bdf);
-	if (!dev)
-		return STATUS_FAILED;
+	status = open_device(inv, bdf, &dev);
+	if (status)
+		return status;
 	err = gather_report(dev, &rep);
 	if (err)
 		status = failure("info", "%s: %s", bdf, errno_text(err));

@@ -260,10 +260,9 @@ static int set_up(struct irq_wait *w)
 			.interrupts = true,
 		};
 
-		w->sc = fpgactl_sc_open(w->dev, &opts, &err);
-		if (!w->sc)
-			return failure(CMD, "%s: soft-core bring-up failed: %s", w->device,
-				       errno_text(err));
+		status = open_softcore(CMD, w->dev, w->device, &opts, &w->sc);
+		if (status)
+			return status;
 		w->q = fpgactl_sc_queue(w->sc, (unsigned int)w->vector);
 	}
 	w->ev = fpgactl_events_create(1, &err);
@@ -337,19 +336,12 @@ static const char *trigger_text(const struct irq_wait *w)
 	return w->q ? "the NOP's doorbell" : "the start of the wait";
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void print_summary(struct irq_wait *w, uint64_t received)
 {
 	printf("irq-wait: %" PRIu64 " of %" PRIu64 " interrupt%s on %s vector %" PRIu64,
 	       received, w->count, plural(w->count), type_names[w->type], w->vector);
 	if (received) {
-		qsort(w->lat, received, sizeof(*w->lat), compare_u64);
+		sort_u64(w->lat, received);
 		printf("; latency min %.1f us, median %.1f us, max %.1f us",
 		       (double)w->lat[0] / 1e3, (double)w->lat[received / 2] / 1e3,
 		       (double)w->lat[received - 1] / 1e3);
@@ -433,9 +425,7 @@ static int run_irq_wait(const struct invocation *inv)
 	w.lat = calloc(w.count, sizeof(*w.lat));
 	if (!w.lat)
 		return failure(CMD, "%s", errno_text(ENOMEM));
-	w.dev = open_device(inv, w.device);
-	if (!w.dev)
-		status = STATUS_FAILED;
+	status = open_device(inv, w.device, &w.dev);
 	if (!status)
 		status = check_device(&w);
 	if (!status)

@@ -157,9 +157,6 @@ static int run_list(const struct invocation *inv)
 	size_t count;
 	int err;
 
-	/* A global -d is not list's business, but the model is no PCI device. */
-	if (refuse_model("list", inv->device))
-		return STATUS_USAGE;
 	if (inv->argc && parse_id_filter(inv->argv[0], &filter))
 		return STATUS_USAGE;
 	err = fpgactl_pci_scan(&devs, &count);

@@ -69,6 +69,7 @@ struct lbuf {
  * @size: bytes to move
  * @dev: the device
  * @sc: its soft-core
+ * @depth: queue depth: QUEUE_DEPTH, or less when the soft-core takes less
  * @q: queue pair 0
  * @info: what the soft-core reports
  * @bufs: the two DMA buffers
@@ -91,6 +92,7 @@ struct lmem_job {
 	uint64_t size;
 	struct fpgactl_device *dev;
 	struct fpgactl_sc *sc;
+	uint32_t depth;
 	struct fpgactl_queue *q;
 	struct fpgactl_sc_info info;
 	struct lbuf bufs[2];
@@ -151,7 +153,11 @@ static int check_output_file(struct lmem_job *j)
 	if (!copy)
 		return failure(j->cmd, "%s", errno_text(ENOMEM));
 	dir = dirname(copy);
-	if (!stat(j->path, &sb)) {
+	if (!*j->path) {
+		status = usage_error(j->cmd, "empty file name");
+	} else if (j->path[strlen(j->path) - 1] == '/') {
+		status = usage_error(j->cmd, "'%s' names a directory, not a file", j->path);
+	} else if (!stat(j->path, &sb)) {
 		if (S_ISDIR(sb.st_mode))
 			status = usage_error(j->cmd, "'%s' is a directory", j->path);
 		else if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))
@@ -182,15 +188,18 @@ static int check_output_file(struct lmem_job *j)
 /* Open the device, check it and the fit in local memory: nothing written yet. */
 static int open_and_check(const struct invocation *inv, struct lmem_job *j)
 {
+	struct sc_caps caps;
 	uint32_t lmem;
 	int status;
 
-	j->dev = open_device(inv, j->device);
-	if (!j->dev)
-		return STATUS_FAILED;
-	status = check_softcore(j->cmd, j->dev, j->device, &lmem);
+	status = open_device(inv, j->device, &j->dev);
 	if (status)
 		return status;
+	status = check_softcore(j->cmd, j->dev, j->device, &caps);
+	if (status)
+		return status;
+	lmem = caps.lmem_size;
+	j->depth = caps.max_depth < QUEUE_DEPTH ? caps.max_depth : QUEUE_DEPTH;
 	if (j->offset >= lmem)
 		return usage_error(j->cmd, "offset 0x%" PRIx64 " is outside local memory "
 				   "(LMEM_SIZE %" PRIu32 " bytes)", j->offset, lmem);
@@ -208,14 +217,12 @@ static int open_and_check(const struct invocation *inv, struct lmem_job *j)
 
 static int set_up(struct lmem_job *j)
 {
-	struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = QUEUE_DEPTH };
+	struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = j->depth };
 	struct fpgactl_dma_buf *dma[2];
-	int err = 0;
+	int err = 0, status = open_softcore(j->cmd, j->dev, j->device, &opts, &j->sc);
 
-	j->sc = fpgactl_sc_open(j->dev, &opts, &err);
-	if (!j->sc)
-		return failure(j->cmd, "%s: soft-core bring-up failed: %s", j->device,
-			       errno_text(err));
+	if (status)
+		return status;
 	fpgactl_sc_get_info(j->sc, &j->info);
 	j->q = fpgactl_sc_queue(j->sc, 0);
 	j->chunk = j->size < CHUNK ? (j->size + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN : CHUNK;

@@ -134,11 +134,11 @@ typedef int (*register_op)(struct fpgactl_device *dev,
 static int run_on_device(const struct invocation *inv, const char *bdf,
 			 const struct reg_access *acc, register_op op)
 {
-	struct fpgactl_device *dev = open_device(inv, bdf);
-	int status;
+	struct fpgactl_device *dev;
+	int status = open_device(inv, bdf, &dev);
 
-	if (!dev)
-		return STATUS_FAILED;
+	if (status)
+		return status;
 	status = check_inside_bar(dev, bdf, acc);
 	if (!status)
 		status = op(dev, acc);

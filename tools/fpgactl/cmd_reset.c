@@ -16,9 +16,9 @@ static int run_reset(const struct invocation *inv)
 
 	if (status)
 		return status;
-	dev = open_device(inv, bdf);
-	if (!dev)
-		return STATUS_FAILED;
+	status = open_device(inv, bdf, &dev);
+	if (status)
+		return status;
 	err = fpgactl_device_reset(dev);
 	fpgactl_device_close(dev);
 	if (err == -ENOTTY)

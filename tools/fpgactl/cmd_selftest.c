@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "device_arg.h"
+#include "sc_util.h"
 #include "util.h"
 
 #define XFER 8192			/* bytes per data command */
@@ -64,14 +65,6 @@ static void check(struct selftest *t, bool ok, const char *fmt, ...)
 		t->passed++;
 	else
 		t->failed++;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static uint8_t *src(struct selftest *t)
@@ -180,7 +173,7 @@ static void test_nop_batches(struct selftest *t)
 	struct fpgactl_completion c[DEPTH];
 
 	for (unsigned int round = 0; round < BATCH_ROUNDS && !t->stuck && !bad; round++) {
-		uint64_t deadline = now_ns() + TIMEOUT_NS;
+		uint64_t deadline = mono_ns() + TIMEOUT_NS;
 
 		memset(seen, 0, sizeof(seen));
 		for (unsigned int i = 0; i < n; i++)
@@ -189,7 +182,7 @@ static void test_nop_batches(struct selftest *t)
 			bad++;
 			break;
 		}
-		for (done = 0; done < n && now_ns() < deadline;) {
+		for (done = 0; done < n && mono_ns() < deadline;) {
 			unsigned int got = fpgactl_queue_reap(t->q, c, ARRAY_SIZE(c));
 
 			for (unsigned int i = 0; i < got; i++) {
@@ -355,15 +348,14 @@ static int selftest_open(struct selftest *t, const struct invocation *inv,
 		.page_size = FPGACTL_PAGE_4K, .flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
 	};
 	struct fpgactl_dma_buf *gone;
-	int err = 0;
+	int err = 0, status;
 
-	t->dev = open_device(inv, name);
-	if (!t->dev)
-		return STATUS_FAILED;
-	t->sc = fpgactl_sc_open(t->dev, &opts, &err);
-	if (!t->sc)
-		return failure("selftest", "%s: soft-core bring-up failed: %s", name,
-			       errno_text(err));
+	status = open_device(inv, name, &t->dev);
+	if (status)
+		return status;
+	status = open_softcore("selftest", t->dev, name, &opts, &t->sc);
+	if (status)
+		return status;
 	fpgactl_sc_get_info(t->sc, &t->info);
 	t->q = fpgactl_sc_queue(t->sc, 0);
 	/* An IOVA that was mapped and no longer is: the device must not reach it. */

@@ -63,12 +63,16 @@ int require_device_or_model(const struct invocation *inv, char *name, size_t siz
 	return parse_device_or_model(inv->cmd->name, inv->device, name, size);
 }
 
-struct fpgactl_device *open_device(const struct invocation *inv, const char *name)
+int open_device(const struct invocation *inv, const char *name, struct fpgactl_device **dev)
 {
 	int err = 0;
-	struct fpgactl_device *dev = fpgactl_device_open(name, NULL, &err);
 
-	if (!dev)
-		failure(inv->cmd->name, "cannot open %s: %s", name, errno_text(err));
-	return dev;
+	*dev = fpgactl_device_open(name, NULL, &err);
+	if (*dev)
+		return STATUS_OK;
+	/* A model spec the library refuses is the user's input, and its one
+	 * line has said which option and why. */
+	if (err == -EINVAL && is_model_name(name))
+		return STATUS_USAGE;
+	return failure(inv->cmd->name, "cannot open %s: %s", name, errno_text(err));
 }

@@ -89,10 +89,12 @@ int require_device_or_model(const struct invocation *inv, char *name, size_t siz
  * open_device() - fpgactl_device_open() with an error line on failure
  * @inv: the invocation
  * @name: canonical PCI address or model name
+ * @dev: receives the device, NULL on failure
  *
- * Return: the device, or NULL after an error line (the library's log hook
- * has already explained the cause).
+ * Return: STATUS_OK; STATUS_USAGE when @name is a model spec the library
+ * refuses (the library's log line, the only one, names the option);
+ * STATUS_FAILED after one line otherwise.
  */
-struct fpgactl_device *open_device(const struct invocation *inv, const char *name);
+int open_device(const struct invocation *inv, const char *name, struct fpgactl_device **dev);
 
 #endif

@@ -507,6 +507,10 @@ int main(int argc, char **argv)
 	status = parse_command_options(&state, argc, argv);
 	if (status)
 		return status;
+	/* A -d given before the command must mean something to it, too. */
+	if (state.inv.device && !(state.inv.cmd->options & OPT_DEVICE))
+		return usage_error(state.inv.cmd->name, "takes no device (-d %s)",
+				   state.inv.device);
 	if (state.help) {
 		print_command_usage(stdout, state.inv.cmd);
 		return STATUS_OK;

@@ -9,10 +9,10 @@
 #include "util.h"
 
 int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name,
-		   uint32_t *lmem_size)
+		   struct sc_caps *caps)
 {
 	struct fpgactl_region_info bar0;
-	uint32_t id = 0, version = 0, lmem = 0;
+	uint32_t id = 0, version = 0, lmem = 0, cap = 0;
 	int err = fpgactl_region_get_info(dev, FPGACTL_REGION_BAR0, &bar0);
 
 	if (err)
@@ -25,6 +25,8 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_VERSION, &version);
 	if (!err)
 		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_LMEM_SIZE, &lmem);
+	if (!err)
+		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_CAP, &cap);
 	if (err)
 		return failure(cmd, "%s: cannot read the soft-core's registers: %s", name,
 			       errno_text(err));
@@ -35,8 +37,29 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 		return usage_error(cmd, "%s: soft-core version %" PRIu32 ".%" PRIu32 "; fpgactl "
 				   "speaks %d.x", name, version >> 16, version & 0xffff,
 				   FPGACTL_SC_VERSION_MAJOR);
-	if (lmem_size)
-		*lmem_size = lmem;
+	if (caps)
+		*caps = (struct sc_caps){ .lmem_size = lmem, .max_depth = (cap & 0xffff) + 1,
+					  .nr_queues = (cap >> 16) & 0xff };
+	return STATUS_OK;
+}
+
+int open_softcore(const char *cmd, struct fpgactl_device *dev, const char *name,
+		  const struct fpgactl_sc_opts *opts, struct fpgactl_sc **sc)
+{
+	struct sc_caps caps;
+	int err = 0, status = check_softcore(cmd, dev, name, &caps);
+
+	if (status)
+		return status;
+	if (opts->depth > caps.max_depth)
+		return usage_error(cmd, "queue depth %u does not fit %s: it takes at most %"
+				   PRIu32 " (CAP.MQES + 1)", opts->depth, name, caps.max_depth);
+	if (opts->nr_queues > caps.nr_queues)
+		return usage_error(cmd, "%u queue pairs asked for; %s has %" PRIu32,
+				   opts->nr_queues, name, caps.nr_queues);
+	*sc = fpgactl_sc_open(dev, opts, &err);
+	if (!*sc)
+		return failure(cmd, "%s: soft-core bring-up failed: %s", name, errno_text(err));
 	return STATUS_OK;
 }
 
@@ -113,14 +136,6 @@ int submit_nop(const char *cmd, struct fpgactl_queue *q, void *ctx, uint64_t tim
 		return failure(cmd, "NOP: %s", errno_text(err));
 	fpgactl_queue_submit(q);
 	return STATUS_OK;
-}
-
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 const char *plural(uint64_t n)

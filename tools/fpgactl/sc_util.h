@@ -14,13 +14,25 @@
 #include <fpgactl.h>
 
 /**
+ * struct sc_caps - what the soft-core's registers say, read with no write
+ * @lmem_size: LMEM_SIZE, bytes of local memory
+ * @max_depth: CAP.MQES + 1, the deepest queue it takes
+ * @nr_queues: CAP.NQ, its queue pairs
+ */
+struct sc_caps {
+	uint32_t lmem_size;
+	uint32_t max_depth;
+	uint32_t nr_queues;
+};
+
+/**
  * check_softcore() - is @dev the soft-core of docs/softcore.md?
  * @cmd: command name for messages
  * @dev: the open device
  * @name: its name as the user gave it, for messages
- * @lmem_size: receives LMEM_SIZE; may be NULL
+ * @caps: receives LMEM_SIZE and CAP; may be NULL
  *
- * Reads ID, VERSION and LMEM_SIZE with the checked register calls and
+ * Reads ID, VERSION, LMEM_SIZE and CAP with the checked register calls and
  * writes nothing.
  *
  * Return: STATUS_OK; STATUS_USAGE after one line when the device is not the
@@ -28,7 +40,24 @@
  * register cannot be read.
  */
 int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name,
-		   uint32_t *lmem_size);
+		   struct sc_caps *caps);
+
+/**
+ * open_softcore() - check the device, then bring the soft-core up
+ * @cmd: command name for messages
+ * @dev: the open device
+ * @name: its name as the user gave it, for messages
+ * @opts: queue pairs and depth wanted
+ * @sc: receives the soft-core
+ *
+ * check_softcore(), then @opts against CAP, then fpgactl_sc_open(): nothing
+ * is written to a device that is not the soft-core or cannot take @opts.
+ *
+ * Return: STATUS_OK; STATUS_USAGE after one line when the device is not the
+ * soft-core or @opts do not fit it; STATUS_FAILED when bring-up fails.
+ */
+int open_softcore(const char *cmd, struct fpgactl_device *dev, const char *name,
+		  const struct fpgactl_sc_opts *opts, struct fpgactl_sc **sc);
 
 /**
  * dma_alloc_quiet() - a DMA buffer, with 2 MiB pages when enough are free
@@ -80,9 +109,6 @@ void progress_end(struct progress *p);
  * or dead.
  */
 int submit_nop(const char *cmd, struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns);
-
-/* Nanoseconds of CLOCK_MONOTONIC. */
-uint64_t mono_ns(void);
 
 /* "s" unless @n is 1. */
 const char *plural(uint64_t n);

@@ -85,4 +85,13 @@ void json_string_or_null(FILE *out, const char *s);
 /* Format @bytes as "4 KiB", "256 MiB", or "100 bytes" when not a round unit. */
 void format_size(char *buf, size_t size, uint64_t bytes);
 
+/* Nanoseconds of CLOCK_MONOTONIC. */
+uint64_t mono_ns(void);
+
+/* Sort @n values in place, ascending. */
+void sort_u64(uint64_t *v, size_t n);
+
+/* Sort @n (at least 1) values in place and return their median. */
+double median(double *v, size_t n);
+
 #endif
