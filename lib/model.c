@@ -8,6 +8,7 @@
  * MSI-X vectors are eventfds.  The device itself is a thread
  * (model_core.c) started at open and joined at close.
  */
+#include <endian.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,6 +123,9 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 		if (!ret && (v < 4096 || (v & (v - 1))))
 			ret = -EINVAL;
 		c->lmem_size = (uint32_t)v;
+	} else if (!strcmp(key, "lmem_fill")) {
+		c->lmem_pattern = !strcmp(val, "pattern");
+		ret = c->lmem_pattern || !strcmp(val, "zero") ? 0 : -EINVAL;
 	} else if (!strcmp(key, "max_xfer")) {
 		ret = parse_num(val, true, (uint64_t)64 << 20, &v);
 		if (!ret && v < 4)
@@ -153,8 +157,8 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 		c->idle_ns = v * 1000;
 	} else {
 		log_err("model: unknown option '%s' (see docs/model.md: queues, "
-			"depth, lmem, max_xfer, fault, every, count, after, queue, "
-			"slow, spin, idle)", key);
+			"depth, lmem, lmem_fill, max_xfer, fault, every, count, after, "
+			"queue, slow, spin, idle)", key);
 		return -ENOENT;
 	}
 	return ret;
@@ -475,6 +479,16 @@ static void *map_zeroed(size_t len, bool populate)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* lmem_fill=pattern: each 32-bit word holds its offset ^ 0xa5a5a5a5. */
+static void fill_pattern(uint8_t *mem, uint32_t size)
+{
+	for (uint32_t off = 0; off < size; off += 4) {
+		uint32_t v = htole32(off ^ 0xa5a5a5a5u);
+
+		memcpy(mem + off, &v, sizeof(v));
+	}
+}
+
 static int regions_create(struct fpgactl_device *dev, struct model *m)
 {
 	int ret;
@@ -482,6 +496,8 @@ static int regions_create(struct fpgactl_device *dev, struct model *m)
 	m->bar0 = map_zeroed(MODEL_BAR0_SIZE, true);
 	/* Local memory is faulted in as used: it may be large. */
 	m->lmem = map_zeroed(m->cfg.lmem_size, false);
+	if (m->lmem && m->cfg.lmem_pattern)
+		fill_pattern(m->lmem, m->cfg.lmem_size);
 	dev->regions = calloc(MODEL_NUM_REGIONS, sizeof(*dev->regions));
 	if (!m->bar0 || !m->lmem || !dev->regions)
 		return -ENOMEM;

@@ -34,6 +34,8 @@
  * @nr_queues: CAP.NQ, and the number of MSI-X vectors
  * @max_entries: CAP.MQES + 1
  * @lmem_size: LMEM_SIZE, the size of BAR2
+ * @lmem_pattern: local memory starts with the pattern of docs/model.md, not
+ *	zeros
  * @max_xfer: MAX_XFER
  * @fault: fault injected, MODEL_FAULT_NONE for none
  * @every: inject on every @every-th eligible command
@@ -48,6 +50,7 @@ struct model_cfg {
 	unsigned int nr_queues;
 	uint32_t max_entries;
 	uint32_t lmem_size;
+	bool lmem_pattern;
 	uint32_t max_xfer;
 	enum model_fault fault;
 	uint64_t every;

@@ -630,8 +630,7 @@ static void test_queue_setup(void **state)
 		wr32(dev, qc, 0);
 		wait_reg(dev, qs, ~0u, 0);
 	}
-	/* A ring that does not fit in its buffer (64 SQEs need 4 KiB, the CQ
-	 * ring of 64 entries fits in 1 KiB but 4 KiB + 1 entries do not). */
+	/* A ring that exactly fills its buffer: 64 SQEs are 4 KiB. */
 	assert_int_equal(ring_start(&r, sq->iova, cq->iova, 64, 64, 0),
 			 FPGACTL_SC_QSTATUS_ACTIVE);
 	/* Disabling the soft-core disables the queue and clears QEN. */
@@ -639,6 +638,40 @@ static void test_queue_setup(void **state)
 	wait_reg(dev, FPGACTL_SC_STATUS, ~0u, 0);
 	assert_int_equal(rd32(dev, qs), 0);
 	assert_int_equal(rd32(dev, qc) & FPGACTL_SC_QCTRL_QEN, 0);
+	fpgactl_dma_free(sq);
+	fpgactl_dma_free(cq);
+	fpgactl_device_close(dev);
+
+	/*
+	 * A ring that does not fit in its buffer is refused (QERR: a ring must
+	 * lie inside one DMA mapping, docs/model.md).  At depth 64 no ring is
+	 * larger than a 4 KiB buffer, so with the default depth: 4 KiB buffers,
+	 * 64 SQEs or 256 CQEs fill one exactly, 65 or 257 run past its end.
+	 * (Into the next buffer, when the IOVA allocator put it right after:
+	 * still refused, as the ring is not inside *one* mapping.)
+	 */
+	dev = open_model("model");
+	sq = dma(dev, 4096);
+	cq = dma(dev, 4096);
+	enable(dev, 0);
+	r = (struct ring){ .dev = dev, .qid = 1 };
+	struct {
+		uint32_t sq_size, cq_size, want;
+	} fit[] = {
+		{ 64, 256, FPGACTL_SC_QSTATUS_ACTIVE },
+		{ 65, 8, FPGACTL_SC_QSTATUS_QERR },	/* SQ: 4 KiB + 64 bytes */
+		{ 8, 257, FPGACTL_SC_QSTATUS_QERR },	/* CQ: 4 KiB + 16 bytes */
+		{ 128, 8, FPGACTL_SC_QSTATUS_QERR },	/* SQ: two buffers' worth */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fit); i++) {
+		uint32_t st = ring_start(&r, sq->iova, cq->iova, fit[i].sq_size,
+					 fit[i].cq_size, 0);
+
+		if (st != fit[i].want)
+			fail_msg("fit case %zu: QSTATUS 0x%x, wanted 0x%x", i, st, fit[i].want);
+		wr32(dev, qc, 0);
+		wait_reg(dev, qs, ~0u, 0);
+	}
 	fpgactl_dma_free(sq);
 	fpgactl_dma_free(cq);
 	fpgactl_device_close(dev);
@@ -1031,17 +1064,25 @@ static void test_interrupts(void **state)
 	sleep_ms(QUIET_MS);
 	assert_int_equal(efd_count(efd[1]), 1);
 	assert_int_equal(efd_count(efd[0]), 0);
-	/* A batch raises at least one and at most one per completion. */
+	/* A batch behind one doorbell write raises exactly one interrupt:
+	 * the device reads the SQ tail once per visit, runs all 5 (fewer
+	 * than the 64 of a visit, and the CQ has room for 7), and signals
+	 * once per visit that wrote completions (docs/model.md).  An
+	 * eventfd's counter adds up the writes, so reading 1 means one
+	 * write, not several coalesced. */
 	for (int i = 0; i < 5; i++)
 		ring_put(&r, &nop);
 	ring_doorbell(&r);
-	for (int i = 0; i < 5; i++)
-		reap_ok(&r);
+	for (int i = 0; i < 5; i++) {
+		struct fpgactl_cqe c = reap_ok(&r);
+
+		assert_int_equal(code(&c), FPGACTL_SC_SUCCESS);
+	}
 	assert_true(efd_wait(efd[1], TIMEOUT_MS));
 	sleep_ms(QUIET_MS);
-	uint64_t n = efd_count(efd[1]);
-	assert_true(n >= 1 && n <= 5);
-	assert_in_range(stats(dev).interrupts, 1 + n, 6);
+	assert_int_equal(efd_count(efd[1]), 1);
+	assert_int_equal(efd_count(efd[0]), 0);
+	assert_int_equal(stats(dev).interrupts, 2);
 
 	/* IEN off: none. */
 	ring_restart(&r, 3 << 8);
@@ -1398,62 +1439,54 @@ static void test_many(void **state)
 	}
 }
 
-/* ---- cost --------------------------------------------------------------------------- */
+/* ---- NOP streams --------------------------------------------------------------- */
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * NOPs one at a time, in batches of 32 and after the device thread went to
+ * sleep, each completion checked.  A correctness test: the cost of a NOP
+ * is measured by `fpgactl bench queue` (docs/cli.md), not here.
+ */
+static void test_nop_stream(void **state)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Not an assertion: the numbers for docs/model.md.  MODEL_BENCH_N sets the
- * number of commands. */
-static void test_nop_cost(void **state)
-{
+	/* Two passes over the 256-entry rings one at a time, then two in
+	 * batches: every slot seen with both phases, in both modes. */
+	const unsigned int n = 512;
 	struct fpgactl_device *dev = open_model("model");
-	const char *env = getenv("MODEL_BENCH_N");
-	const unsigned int n = env ? (unsigned int)atoi(env) : 20000;
-	uint64_t *lat = calloc(n, sizeof(*lat)), idle[21];
+	uint64_t sleeps;
 	struct ring r;
-	uint64_t t0, batch;
 
-	assert_non_null(lat);
-	assert_true(n >= 32);
 	enable(dev, 0);
 	ring_init(&r, dev, 0, 256, 256, 0);
-	for (int i = 0; i < 100; i++)
-		run(&r, nop, NULL);
-	for (unsigned int i = 0; i < n; i++) {
-		t0 = now_ns();
-		run(&r, nop, NULL);
-		lat[i] = now_ns() - t0;
-	}
-	qsort(lat, n, sizeof(*lat), cmp_u64);
-	t0 = now_ns();
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(run(&r, nop, NULL), FPGACTL_SC_SUCCESS);
 	for (unsigned int i = 0; i < n / 32; i++) {
+		uint16_t cid[32];
+
 		for (int k = 0; k < 32; k++)
-			ring_put(&r, &nop);
+			cid[k] = ring_put(&r, &nop);
 		ring_doorbell(&r);
-		for (int k = 0; k < 32; k++)
-			reap_ok(&r);
+		for (int k = 0; k < 32; k++) {
+			struct fpgactl_cqe c = reap_ok(&r);
+
+			assert_int_equal(c.cid, cid[k]);	/* in order */
+			assert_int_equal(c.sq_id, r.qid);
+			assert_int_equal(c.sq_head, (r.tail + 256 - 31 + k) % 256);
+			assert_int_equal(code(&c), FPGACTL_SC_SUCCESS);
+		}
 	}
-	batch = (now_ns() - t0) / (n / 32 * 32);
-	/* After idling long enough for the device thread to sleep. */
-	for (size_t i = 0; i < ARRAY_SIZE(idle); i++) {
-		sleep_ms(2);
-		t0 = now_ns();
-		run(&r, nop, NULL);
-		idle[i] = now_ns() - t0;
+	/* A command submitted while the device thread sleeps is still run
+	 * (the thread's own counter says when it went to sleep). */
+	for (int i = 0; i < 3; i++) {
+		sleeps = stats(dev).sleeps;
+		for (uint64_t end = now_ns() + TIMEOUT_MS * 1000000ull;
+		     stats(dev).sleeps == sleeps && now_ns() < end;)
+			sleep_ms(1);
+		assert_true(stats(dev).sleeps > sleeps);
+		assert_int_equal(run(&r, nop, NULL), FPGACTL_SC_SUCCESS);
 	}
-	qsort(idle, ARRAY_SIZE(idle), sizeof(*idle), cmp_u64);
-	print_message("NOP round trip, one at a time: median %llu ns, p99 %llu ns; "
-		      "in batches of 32: %llu ns each; after the device thread "
-		      "slept: median %llu ns, max %llu ns\n",
-		      (unsigned long long)lat[n / 2], (unsigned long long)lat[n * 99 / 100],
-		      (unsigned long long)batch, (unsigned long long)idle[10],
-		      (unsigned long long)idle[20]);
-	free(lat);
+	assert_int_equal(stats(dev).commands, 2 * n + 3);
+	assert_int_equal(stats(dev).completions, 2 * n + 3);
+	assert_int_equal(stats(dev).errors, 0);
 	ring_free(&r);
 	fpgactl_device_close(dev);
 }
@@ -1485,7 +1518,7 @@ int main(void)
 		T(test_fault_removal),
 		T(test_close_busy),
 		T(test_many),
-		T(test_nop_cost),
+		T(test_nop_stream),
 	};
 
 	fpgactl_set_log(log_hook, NULL, FPGACTL_LOG_DEBUG);

@@ -34,6 +34,17 @@ static uint8_t *at(struct worker *w, size_t off)
 	return (uint8_t *)w->buf->vaddr + w->base + off;
 }
 
+/*
+ * The byte chunk @i of @round is filled with: never 0, which is what the
+ * destination holds before the copy, so that a COPY not done (or done from
+ * nowhere) cannot pass; and different for the 8 chunks of a round, so that
+ * a COPY from the wrong chunk cannot either.
+ */
+static int pattern(unsigned int round, unsigned int i)
+{
+	return (int)(1 + (round * 8 + i) % 255);
+}
+
 /* Eight COPYs in one batch, reaped and verified. */
 static int one_round(struct worker *w, unsigned int round)
 {
@@ -41,7 +52,7 @@ static int one_round(struct worker *w, unsigned int round)
 	unsigned int done = 0;
 
 	for (unsigned int i = 0; i < 8; i++) {
-		memset(at(w, i * CHUNK), (int)(round + i), CHUNK);
+		memset(at(w, i * CHUNK), pattern(round, i), CHUNK);
 		memset(at(w, PER_QUEUE / 2 + i * CHUNK), 0, CHUNK);
 		if (fpgactl_sc_prep_copy(w->q, w->buf->iova + w->base + i * CHUNK,
 					 w->buf->iova + w->base + PER_QUEUE / 2 + i * CHUNK,

@@ -10,7 +10,7 @@
  * memory, one doorbell per batch of commands.  Two buffers alternate: while
  * the soft-core moves one chunk, the next is read from the file into the
  * other.  --verify reads everything back with READ commands and through
- * BAR2 and compares it with the file.
+ * BAR2 and compares it with the file, read again with plain pread().
  *
  * save: READ commands fill a buffer while the previous one is written to
  * the file with the stream API.
@@ -476,26 +476,53 @@ static ssize_t first_difference(const uint8_t *a, const uint8_t *b, size_t len)
 }
 
 /*
+ * The file's bytes [@pos, @pos + @len) with plain pread() on a new
+ * descriptor: a path independent of the load's (io_uring, O_DIRECT, the
+ * DMA buffers), so that an error there cannot cancel itself out.
+ */
+static int read_plain(struct lmem_job *j, int fd, uint64_t pos, uint8_t *out, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, out + done, len - done, (off_t)(pos + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return failure(j->cmd, "verify: reading '%s' at %" PRIu64 ": %s", j->path,
+				       pos + done, n ? strerror(errno) : "the file got shorter");
+		done += (size_t)n;
+	}
+	return STATUS_OK;
+}
+
+/*
  * Read local memory back with READ commands and through BAR2, compare both
- * with the file (read again).  Return STATUS_OK when everything matches.
+ * with the file (read again, with plain pread()).  Return STATUS_OK when
+ * everything matches.
  */
 static int verify(struct lmem_job *j)
 {
-	struct lbuf *file = &j->bufs[0], *back = &j->bufs[1];
+	struct lbuf *back = &j->bufs[1];
 	struct fpgactl_region_info bar2;
 	bool through_bar = !fpgactl_region_get_info(j->dev, FPGACTL_SC_LMEM_BAR, &bar2) &&
 			   bar2.size >= j->offset + j->size;
-	uint8_t *mapped = malloc(j->chunk);
-	int status = mapped ? STATUS_OK : failure(j->cmd, "%s", errno_text(ENOMEM));
+	uint8_t *mapped = malloc(j->chunk), *want = malloc(j->chunk);
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	int status = STATUS_OK;
+
+	if (!mapped || !want)
+		status = failure(j->cmd, "%s", errno_text(ENOMEM));
+	else if (fd < 0)
+		status = failure(j->cmd, "verify: cannot read '%s': %s", j->path,
+				 strerror(errno));
 
 	progress_start(&j->bar, "verify", j->size, true);
 	for (uint64_t pos = 0; pos < j->size && !status;) {
 		size_t len = j->size - pos < j->chunk ? (size_t)(j->size - pos) : j->chunk;
-		const uint8_t *want = file->dma->vaddr;
 		ssize_t at;
 		int err;
 
-		status = file_io(j, false, pos, file->dma, len);
+		status = read_plain(j, fd, pos, want, len);
 		if (status)
 			break;
 		back->lmem_off = j->offset + pos;
@@ -538,6 +565,9 @@ static int verify(struct lmem_job *j)
 		progress_update(&j->bar, pos);
 	}
 	progress_end(&j->bar);
+	if (fd >= 0)
+		close(fd);
+	free(want);
 	free(mapped);
 	if (!status)
 		printf("verify: %" PRIu64 " bytes read back with READ commands%s: identical "
