@@ -128,15 +128,14 @@ struct batch_slot {
 	unsigned int pending;	/* commands not reaped yet */
 };
 
-/* What one batch size measured, for the summary table; < 0: not run. */
+/* The engines, in the order they run at each batch size. */
+enum engine_id { E_FPGACTL, E_URING, E_INLINE, E_URING_INLINE, NR_ENGINES };
+
+/* What one batch size measured per engine, ns per NOP; < 0: not measured. */
 struct summary {
 	unsigned int batch;
-	double e2e;
-	double host;
-	double inline_e2e;
-	double uring;
-	double uring_host;
-	double uring_inline;
+	double e2e[NR_ENGINES];
+	double host[NR_ENGINES];
 };
 
 /**
@@ -765,19 +764,62 @@ static void print_summary(const struct summary *s, unsigned int n)
 	       "fpgactl_host", "inline_e2e", "io_uring_e2e", "io_uring_host", "uring_inline",
 	       "io_uring/e2e", "io_uring/host", "uring_inline/inline");
 	for (unsigned int i = 0; i < n; i++) {
+		const double *e2e = s[i].e2e, *host = s[i].host;
+
 		printf("%5u", s[i].batch);
-		print_figure(11, 1, s[i].e2e);
-		print_figure(12, 1, s[i].host);
-		print_figure(10, 1, s[i].inline_e2e);
-		print_figure(11, 1, s[i].uring);
-		print_figure(13, 1, s[i].uring_host);
-		print_figure(12, 1, s[i].uring_inline);
-		print_figure(12, 2, ratio(s[i].uring, s[i].e2e));
-		print_figure(13, 2, ratio(s[i].uring_host, s[i].host));
-		print_figure(19, 2, ratio(s[i].uring_inline, s[i].inline_e2e));
+		print_figure(11, 1, e2e[E_FPGACTL]);
+		print_figure(12, 1, host[E_FPGACTL]);
+		print_figure(10, 1, e2e[E_INLINE]);
+		print_figure(11, 1, e2e[E_URING]);
+		print_figure(13, 1, host[E_URING]);
+		print_figure(12, 1, e2e[E_URING_INLINE]);
+		print_figure(12, 2, ratio(e2e[E_URING], e2e[E_FPGACTL]));
+		print_figure(13, 2, ratio(host[E_URING], host[E_FPGACTL]));
+		print_figure(19, 2, ratio(e2e[E_URING_INLINE], e2e[E_INLINE]));
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+static const struct engine {
+	const char *name;
+	engine_fn run;
+	bool doorbells;		/* a queue of the library: doorbell counts */
+} engines[NR_ENGINES] = {
+	[E_FPGACTL] = { "fpgactl", run_fpgactl, true },
+	[E_URING] = { "io_uring", run_uring, false },
+	[E_INLINE] = { "inline", run_inline, true },
+	[E_URING_INLINE] = { "uring_inline", run_uring_inline, false },
+};
+
+/* Why engine @e cannot run here (-errno), or 0. */
+static int engine_err(const struct qbench *b, enum engine_id e)
+{
+	if (e == E_INLINE)
+		return b->inline_err;
+	return e == E_FPGACTL ? 0 : b->ring_err;
+}
+
+/* Measure engine @e at @batch, print its row, note its figures in @s. */
+static int run_engine(struct qbench *b, enum engine_id e, unsigned int batch,
+		      struct run_result *r, struct summary *s, uint64_t *bad)
+{
+	int status;
+
+	s->e2e[e] = s->host[e] = -1;
+	if (engine_err(b, e)) {
+		print_missing(engines[e].name, batch);
+		return STATUS_OK;
+	}
+	status = measure(b, engines[e].name, engines[e].run, batch, r);
+	if (status)
+		return status;
+	print_row(b, engines[e].name, batch, r, engines[e].doorbells);
+	s->e2e[e] = e2e_ns_per_op(b, r);
+	if (r->blocks)
+		s->host[e] = host_ns_per_op(b, r);
+	*bad += r->bad;
+	return STATUS_OK;
 }
 
 static int run_all(struct qbench *b)
@@ -794,46 +836,11 @@ static int run_all(struct qbench *b)
 		unsigned int batch = b->batches[i];
 		struct summary *s = &sum[done];
 
-		*s = (struct summary){ .batch = batch, .inline_e2e = -1, .uring = -1,
-				       .uring_host = -1, .uring_inline = -1 };
-		status = measure(b, "fpgactl", run_fpgactl, batch, r);
+		s->batch = batch;
+		for (int e = 0; e < NR_ENGINES && !status; e++)
+			status = run_engine(b, (enum engine_id)e, batch, r, s, &bad);
 		if (status)
 			break;
-		print_row(b, "fpgactl", batch, r, true);
-		s->e2e = e2e_ns_per_op(b, r);
-		s->host = host_ns_per_op(b, r);
-		bad += r->bad;
-		if (b->ring_err) {
-			print_missing("io_uring", batch);
-		} else {
-			status = measure(b, "io_uring", run_uring, batch, r);
-			if (status)
-				break;
-			print_row(b, "io_uring", batch, r, false);
-			s->uring = e2e_ns_per_op(b, r);
-			s->uring_host = host_ns_per_op(b, r);
-			bad += r->bad;
-		}
-		if (b->inline_err) {
-			print_missing("inline", batch);
-		} else {
-			status = measure(b, "inline", run_inline, batch, r);
-			if (status)
-				break;
-			print_row(b, "inline", batch, r, true);
-			s->inline_e2e = e2e_ns_per_op(b, r);
-			bad += r->bad;
-		}
-		if (b->ring_err) {
-			print_missing("uring_inline", batch);
-		} else {
-			status = measure(b, "uring_inline", run_uring_inline, batch, r);
-			if (status)
-				break;
-			print_row(b, "uring_inline", batch, r, false);
-			s->uring_inline = e2e_ns_per_op(b, r);
-			bad += r->bad;
-		}
 		done++;
 	}
 	if (!status)
