@@ -99,7 +99,8 @@ int parse_number_arg(const char *cmd, const char *what, const char *s,
 	case -EDOM:
 		return usage_error(cmd, "%s '%s' is negative", what, s);
 	case -ERANGE:
-		if (max < 10000)
+		/* Hex for register-shaped limits (0xffffffff), else decimal. */
+		if (max < 10000 || ((max & (max + 1)) && (max & (max - 1))))
 			return usage_error(cmd, "%s '%s' is too large (max %" PRIu64 ")",
 					   what, s, max);
 		return usage_error(cmd, "%s '%s' is too large (max 0x%" PRIx64 ")",

@@ -10,8 +10,7 @@
 # controller's LBA Out of Range status), commands that time out (-t 1: a
 # deadline of 1 us), bad arguments; and a run on 4 KiB pages only.
 . /lib/vmtest.sh
-command -v nvme_rw >/dev/null ||
-	skip "nvme_rw is not in the guest: give build/examples/nvme_rw to vm.py (tests/vm/meson.build)"
+need_program nvme_rw
 
 nvme=$(need_device $NVME_ID) || exit 1
 vfio_bind_sysfs "$nvme"

@@ -17,6 +17,10 @@
  * an interrupt raised while INTx is masked stays pending and is delivered
  * on unmask; unmasking before the device is serviced fires again at once.
  *
+ * Before disabling each type it prints what the kernel counted for edu's
+ * vfio handler of that type in /proc/interrupts (the handler and its line
+ * go away with the type), for the test to compare with what it raised.
+ *
  * Exit status: 0 all interrupts arrived, none spuriously; 1 otherwise (the
  * reason on stderr); 2 bad arguments.
  */
@@ -42,6 +46,7 @@ struct ctx {
 	struct fpgactl_events *ev;
 	const char *name;		/* "MSI" or "INTx" */
 	uint32_t index;			/* FPGACTL_IRQ_MSI or _INTX */
+	const char *bdf;		/* canonical, as the kernel names it */
 };
 
 static void log_stderr(void *arg, int level, const char *msg)
@@ -238,6 +243,43 @@ static int intx_masking(const struct ctx *c)
 	return 0;
 }
 
+/*
+ * Print the sum over the CPUs of the /proc/interrupts lines of edu's vfio
+ * handler of this type ("vfio-msi[0](BDF)", "vfio-intx(BDF)"), and how many
+ * such lines there are.
+ */
+static int print_kernel_count(const struct ctx *c)
+{
+	const char *handler = c->index == FPGACTL_IRQ_MSI ? " vfio-msi" : " vfio-intx";
+	char owner[32], line[4096];
+	unsigned long long sum = 0;
+	unsigned int lines = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return fail(c, "/proc/interrupts: %s", strerror(errno));
+	snprintf(owner, sizeof(owner), "(%s)", c->bdf);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+
+		if (!p || !strstr(line, handler) || !strstr(line, owner))
+			continue;
+		lines++;
+		/* The per-CPU counts follow the "NN:" label. */
+		for (p++;; p = end) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+		}
+	}
+	fclose(f);
+	printf("edu_irq: %s: /proc/interrupts counts %llu on %u line(s)\n", c->name, sum,
+	       lines);
+	return 0;
+}
+
 static int run_type(struct ctx *c, uint32_t index, unsigned int count)
 {
 	int ret, fd;
@@ -264,6 +306,8 @@ static int run_type(struct ctx *c, uint32_t index, unsigned int count)
 		ret = series(c, count);
 	if (!ret && index == FPGACTL_IRQ_INTX)
 		ret = intx_masking(c);
+	if (!ret)
+		ret = print_kernel_count(c);
 	fpgactl_events_unwatch(c->ev, fd);
 	fpgactl_irq_disable(c->dev, index);
 	return ret;
@@ -294,7 +338,8 @@ int main(int argc, char **argv)
 		goto usage;
 
 	fpgactl_set_log(log_stderr, NULL, FPGACTL_LOG_WARNING);
-	c.dev = fpgactl_device_open(argv[optind], NULL, &err);
+	c.bdf = argv[optind];
+	c.dev = fpgactl_device_open(c.bdf, NULL, &err);
 	if (!c.dev)
 		return fail(&c, "cannot open %s: %s", argv[optind], strerror(-err)), 1;
 	c.bar = fpgactl_device_bar(c.dev, EDU_BAR, &err);
