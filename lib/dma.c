@@ -173,8 +173,15 @@ static int dma_map_locked(struct fpgactl_device *dev, struct dma_buf_priv *b)
 	ret = iommu->backend->map(iommu, b->backing.vaddr, b->map.iova, b->map.size);
 	if (!ret) {
 		ret = track_mapping(iommu, &b->map);
-		if (ret)
-			iommu->backend->unmap(iommu, b->map.iova, b->map.size);
+		if (ret && iommu->backend->unmap(iommu, b->map.iova, b->map.size)) {
+			/* Still mapped: the device may reach this memory and
+			 * this IOVA range, so neither is ever reused. */
+			log_err("DMA buffer at IOVA 0x%llx could not be unmapped "
+				"after a failed set-up; its memory is leaked on "
+				"purpose", (unsigned long long)b->map.iova);
+			b->backing.vaddr = NULL;
+			return ret;
+		}
 	}
 	if (ret)
 		iova_free(&iommu->iova, b->map.iova, b->map.size);

@@ -429,6 +429,11 @@ struct fpgactl_device *model_device_open(const char *spec,
 					 const struct fpgactl_open_opts *opts,
 					 int *err);
 
+/* queue.c: what fpgactl_queue_create() checks of @cfg before allocating
+ * anything: 0, or -EINVAL after a log line. */
+struct fpgactl_queue_cfg;
+int queue_cfg_check(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg);
+
 /* queue.c: the eventfd fpgactl_queue_set_eventfd() gave the queue, or -1. */
 struct fpgactl_queue;
 int queue_eventfd(const struct fpgactl_queue *q);

@@ -214,6 +214,14 @@ static int check_doorbells(struct fpgactl_device *dev, const struct fpgactl_queu
 	return 0;
 }
 
+int queue_cfg_check(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg)
+{
+	const struct fpgactl_bar *bar;
+	int ret = check_shape(dev, cfg);
+
+	return ret ? ret : check_doorbells(dev, cfg, &bar);
+}
+
 /*
  * One buffer for both rings: SQ at 0, CQ at the next 4 KiB boundary (NVMe
  * and the soft-core want each ring 4 KiB aligned).  The rings are small and
@@ -426,8 +434,10 @@ static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
 	s = &q->slots[cqe->cid];
 	if (!(CID_DEVICE_OWES & 1u << s->state))
 		return bad_cqe(q, cqe, "command id not in flight");
-	/* Reserved but not submitted: the device cannot have seen it. */
-	if ((int32_t)(q->sq_doorbell - s->sq_pos) <= 0)
+	/* Reserved but not submitted (its entry lies in [doorbell, tail)):
+	 * the device cannot have seen it.  Asked as window membership, so a
+	 * command submitted any number of entries ago still passes. */
+	if ((uint32_t)(s->sq_pos - q->sq_doorbell) < q->sq_tail - q->sq_doorbell)
 		return bad_cqe(q, cqe, "command id not submitted yet");
 	moved = sq_head_advance(q, cqe->sq_head);
 	if (moved < 0)

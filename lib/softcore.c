@@ -110,8 +110,20 @@ static int sc_read_caps(struct fpgactl_sc *sc)
 	return 0;
 }
 
+/* Queue pair @qid of the soft-core, as fpgactl_queue_create() wants it. */
+static struct fpgactl_queue_cfg sc_queue_cfg(const struct fpgactl_sc *sc, unsigned int qid,
+					     const struct fpgactl_sc_opts *o)
+{
+	return (struct fpgactl_queue_cfg){
+		.qid = (uint16_t)qid, .depth = o->depth, .bar = 0,
+		.db_offset = FPGACTL_SC_DOORBELLS, .db_stride = sc->info.db_stride,
+	};
+}
+
 static int sc_check_opts(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 {
+	struct fpgactl_queue_cfg last;
+
 	if (o->nr_queues < 1 || o->nr_queues > sc->info.nr_queues) {
 		log_err("%s: %u queue pairs asked for; the soft-core has %u",
 			sc->dev->bdf, o->nr_queues, sc->info.nr_queues);
@@ -122,7 +134,10 @@ static int sc_check_opts(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 			sc->dev->bdf, o->depth, sc->info.max_depth);
 		return -EINVAL;
 	}
-	return 0;
+	/* The ring engine's own checks (depth, doorbells inside BAR0), on the
+	 * last queue pair: before bring-up rather than after. */
+	last = sc_queue_cfg(sc, o->nr_queues - 1, o);
+	return queue_cfg_check(sc->dev, &last);
 }
 
 /*
@@ -143,10 +158,7 @@ static int sc_wait_queue(struct fpgactl_sc *sc, uint64_t base, uint32_t *status)
 static int sc_setup_queue(struct fpgactl_sc *sc, unsigned int qid,
 			  const struct fpgactl_sc_opts *o)
 {
-	struct fpgactl_queue_cfg cfg = {
-		.qid = (uint16_t)qid, .depth = o->depth, .bar = 0,
-		.db_offset = FPGACTL_SC_DOORBELLS, .db_stride = sc->info.db_stride,
-	};
+	struct fpgactl_queue_cfg cfg = sc_queue_cfg(sc, qid, o);
 	uint64_t base = FPGACTL_SC_QUEUE(qid);
 	uint32_t qctrl = FPGACTL_SC_QCTRL_QEN | (qid << 8), status;
 	struct fpgactl_queue *q;

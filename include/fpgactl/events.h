@@ -183,7 +183,10 @@ int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd);
  *
  * Returns as soon as fpgactl_queue_reap() yields something.  In the
  * interrupt modes the queue's eventfd is added to @ev on first use (tag: the
- * queue's address; fpgactl_events_unwatch() it before closing it) and the
+ * queue's address; fpgactl_events_unwatch() it before closing it), and
+ * watched again when the file behind the number may have changed (after
+ * fpgactl_queue_set_eventfd(), or when the device's eventfds were closed by
+ * re-enabling interrupts); use one engine per queue for that to hold.  The
  * sleep is cut into slices of at most 10 ms while commands are in flight, so
  * that command deadlines (fpgactl_queue_get_sqe()) are enforced even when the
  * device stalls and never interrupts.  With nothing in flight it returns 0

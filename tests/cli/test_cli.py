@@ -1595,6 +1595,22 @@ class LoadSaveTest(FakeTreeCase):
                 self.assertTrue(data == self.lmem_pattern(offset, size),
                                 "saved bytes differ from local memory")
 
+    def test_shallow_soft_core(self):
+        # A soft-core whose queues are shallower than load/save's 64, or not
+        # a power of two deep: the deepest power of two it takes.
+        path = self.data_file("shallow.bin", 300000)
+        for spec in ("model:depth=48,max_xfer=4K", "model:depth=2,max_xfer=4K"):
+            with self.subTest(spec=spec):
+                result = self.fpgactl("-d", spec, "load", path, "--verify")
+                self.assert_ok(result)
+                self.assertIn("identical to", result.stdout)
+                out = os.path.join(self.tmp, "shallow.out")
+                result = self.fpgactl("-d", f"{spec},lmem_fill=pattern", "save", out,
+                                      "--size", "300000")
+                self.assert_ok(result)
+                with open(out, "rb") as f:
+                    self.assertTrue(f.read() == self.lmem_pattern(0, 300000))
+
     def test_save_in_pieces(self):
         out = os.path.join(self.tmp, "big.bin")
         size = LMEM_SIZE * 3 - 7

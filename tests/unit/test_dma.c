@@ -368,6 +368,77 @@ static void test_unmap_failure_leaks_safely(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * A buffer whose unmap failed is still mapped: its IOVA range must never be
+ * handed out again, also after the allocator's ranges are rebuilt for a
+ * device that joins the context.
+ */
+static void test_unmap_failure_keeps_iova_reserved(void **state)
+{
+	struct fpgactl_iommu *iommu;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+	uint64_t leaked;
+	int err = 0;
+
+	add_ready_device(BDF, 5, -1);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
+	assert_non_null(iommu);
+	struct fpgactl_open_opts opts = { .iommu = iommu };
+
+	dev = fpgactl_device_open(BDF, &opts, &err);
+	assert_non_null(dev);
+	b = alloc_ok(dev, 4096, &small);
+	leaked = b->iova;
+	mock_fail_next(VFIO_IOMMU_UNMAP_DMA, EIO);
+	lsan_ignore(b);
+	fpgactl_dma_free(b);
+	assert_true(log_has("leaked on purpose"));
+	fpgactl_device_close(dev);
+	/* A new attach rebuilds the ranges from what is still mapped. */
+	dev = fpgactl_device_open(BDF, &opts, &err);
+	assert_non_null(dev);
+	b = alloc_ok(dev, 4096, &small);
+	assert_true(b->iova + b->size <= leaked || b->iova >= leaked + 4096);
+	fpgactl_dma_free(b);
+	fpgactl_device_close(dev);
+	fpgactl_iommu_close(iommu);
+}
+
+/*
+ * A device joining a legacy context whose mappings cannot be replayed into
+ * the container is refused, and leaves the container as it found it: the
+ * next attempt sets the IOMMU type again and succeeds.
+ */
+static void test_legacy_remap_failure_leaves_context_usable(void **state)
+{
+	struct fpgactl_iommu *iommu;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+	int err = 0;
+
+	add_ready_device(BDF, 5, -1);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
+	assert_non_null(iommu);
+	struct fpgactl_open_opts opts = { .iommu = iommu };
+
+	dev = fpgactl_device_open(BDF, &opts, &err);
+	assert_non_null(dev);
+	b = alloc_ok(dev, MiB, &small);
+	fpgactl_device_close(dev);
+	mock_fail_next(VFIO_IOMMU_MAP_DMA, ENOMEM);
+	assert_null(fpgactl_device_open(BDF, &opts, &err));
+	assert_int_equal(err, -ENOMEM);
+	dev = fpgactl_device_open(BDF, &opts, &err);
+	if (!dev)
+		print_message("open after a failed remap: %d\n%s", err, fixture_log());
+	assert_non_null(dev);
+	assert_mapped(b, false);
+	fpgactl_dma_free(b);
+	fpgactl_device_close(dev);
+	fpgactl_iommu_close(iommu);
+}
+
 static void test_plan(void **state)
 {
 	struct fpgactl_dma_plan plan;
@@ -440,6 +511,8 @@ int main(void)
 		T(test_bad_opts),
 		T(test_legacy_context_outlives_devices),
 		T(test_unmap_failure_leaks_safely),
+		T(test_unmap_failure_keeps_iova_reserved),
+		T(test_legacy_remap_failure_leaves_context_usable),
 		T(test_plan),
 		T(test_pool),
 		T(test_memlock),	/* last: drops CAP_IPC_LOCK for good */

@@ -76,6 +76,35 @@ static struct fpgactl_completion run1(struct rig *r, int prep_ret)
 	return c;
 }
 
+/*
+ * fpgactl_sc_open() with options the soft-core cannot take is refused
+ * before it writes a register: a soft-core already running on the device
+ * (CTRL.EN set, a queue active) goes on working.
+ */
+static void test_refused_open_writes_nothing(void **state)
+{
+	static const struct fpgactl_sc_opts bad[] = {
+		{ .nr_queues = 0, .depth = 64 },	/* no queue */
+		{ .nr_queues = 5, .depth = 64 },	/* the model has 4 */
+		{ .nr_queues = 1, .depth = 8192 },	/* above CAP.MQES + 1 */
+		{ .nr_queues = 1, .depth = 48 },	/* not a power of two */
+		{ .nr_queues = 1, .depth = 1 },		/* below 2 */
+	};
+	struct rig r;
+
+	rig_open(&r, "model:depth=4096");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = 0;
+
+		assert_null(fpgactl_sc_open(r.dev, &bad[i], &err));
+		assert_int_equal(err, -EINVAL);
+		/* The first soft-core still answers. */
+		run1(&r, fpgactl_sc_prep_nop(r.q, &r, OK_TIMEOUT_NS));
+	}
+	assert_null(fpgactl_sc_open(r.dev, NULL, NULL));
+	rig_close(&r);
+}
+
 static void test_commands(void **state)
 {
 	struct fpgactl_completion c;
@@ -360,6 +389,7 @@ static void test_slow_device_late_completions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refused_open_writes_nothing),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_fault_corrupt),

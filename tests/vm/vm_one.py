@@ -12,8 +12,9 @@ the first included, then reports its own result from it:
 
 Exit status 0 passed, 1 failed (its guest output on stdout), 77 skipped
 (the reason on stdout).  A session is the meson process that runs the
-tests (the parent of this one, by pid and start time), so a new `meson
-test` always runs the VM again.  `--list` prints the guest tests, for
+tests (the parent of this one, by boot, pid and start time), so a new
+`meson test` always runs the VM again; `meson test --repeat N` runs it
+once and reports its results N times.  `--list` prints the guest tests, for
 meson.build.  See docs/vm-tests.md.
 """
 import argparse
@@ -37,15 +38,17 @@ def guest_tests():
 
 
 def session_key():
-    """The meson process running this test: pid and start time, so that a
-    reused pid is a new session."""
+    """The meson process running this test: boot, pid and start time, so
+    that a reused pid (or a reboot) is a new session."""
     ppid = os.getppid()
     try:
         with open("/proc/%d/stat" % ppid) as f:
             start = f.read().rsplit(")", 1)[1].split()[19]
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
     except (OSError, IndexError):
-        start = "?"
-    return os.environ.get("FPGACTL_VM_SESSION") or "%d-%s" % (ppid, start)
+        return None     # no way to tell sessions apart: never share
+    return "%s-%d-%s" % (boot, ppid, start)
 
 
 def parse_tap(text):
@@ -76,8 +79,9 @@ def run_session(session, binaries):
         proc = subprocess.run([sys.executable, VM_PY, "--tap-harness", *binaries],
                               stdout=subprocess.PIPE, stderr=log, text=True)
     results, skip_all, bail = parse_tap(proc.stdout)
+    # The log's end is kept now: a later session may overwrite the file.
     return {"results": results, "skip_all": skip_all, "bail": bail,
-            "rc": proc.returncode, "log": log_path}
+            "rc": proc.returncode, "log": log_path, "log_tail": tail(log_path)}
 
 
 def session_report(session, binaries):
@@ -90,18 +94,28 @@ def session_report(session, binaries):
         try:
             with open(path) as f:
                 report = json.load(f)
-            if report.get("key") == key:
+            if key is not None and report.get("key") == key:
                 return report
         except (OSError, ValueError):
             pass
+        # Written first: if this run is killed (meson's timeout), the later
+        # tests of the session report that instead of running the VM again.
+        write_json(path, {"key": key, "results": {}, "skip_all": None, "rc": -1,
+                          "bail": "the VM run of this session did not finish (killed "
+                          "by meson's timeout?)", "log": os.path.join(session, "vm.log"),
+                          "log_tail": []})
         print("vm_one.py: first guest test of this session: running the VM "
               "(all guest tests)", file=sys.stderr, flush=True)
         report = run_session(session, binaries)
         report["key"] = key
-        with open(path + ".tmp", "w") as f:
-            json.dump(report, f)
-        os.replace(path + ".tmp", path)
+        write_json(path, report)
         return report
+
+
+def write_json(path, data):
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.replace(path + ".tmp", path)
 
 
 def tail(path, n=40):
@@ -132,7 +146,7 @@ def report_one(report, name):
         print("%s did not run: %s (vm.py exit status %d); the end of %s:"
               % (name, report["bail"] or "no result in vm.py's report",
                  report["rc"], report["log"]))
-        print("\n".join("  " + line for line in tail(report["log"])))
+        print("\n".join("  " + line for line in report["log_tail"]))
         return 1
     for line in res["lines"]:
         print(line)
@@ -158,6 +172,12 @@ def main():
     if args.names.split(",") != guest_tests():
         print("tests/vm/guest/ has changed since meson set up this build "
               "(meson knows %s): run meson setup --reconfigure" % args.names)
+        return 1
+    unknown = [t for t in os.environ.get("FPGACTL_VM_TESTS", "").split(",")
+               if t and not any(t in (n, re.sub(r"^\d+-", "", n)) for n in guest_tests())]
+    if unknown:
+        print("FPGACTL_VM_TESTS names no guest test %s (have: %s)"
+              % (", ".join(unknown), ", ".join(guest_tests())))
         return 1
     return report_one(session_report(args.session, args.binaries), args.test)
 

@@ -199,7 +199,13 @@ static int open_and_check(const struct invocation *inv, struct lmem_job *j)
 	if (status)
 		return status;
 	lmem = caps.lmem_size;
-	j->depth = caps.max_depth < QUEUE_DEPTH ? caps.max_depth : QUEUE_DEPTH;
+	/* QUEUE_DEPTH, or the largest power of two the soft-core takes. */
+	j->depth = QUEUE_DEPTH;
+	while (j->depth > caps.max_depth)
+		j->depth /= 2;
+	if (j->depth < 2)
+		return usage_error(j->cmd, "%s takes queues of %" PRIu32 " entry: a queue "
+				   "needs 2 at least", j->device, caps.max_depth);
 	if (j->offset >= lmem)
 		return usage_error(j->cmd, "offset 0x%" PRIx64 " is outside local memory "
 				   "(LMEM_SIZE %" PRIu32 " bytes)", j->offset, lmem);
