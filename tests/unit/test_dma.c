@@ -321,6 +321,26 @@ static void test_bad_opts(void **state)
 	fpgactl_device_close(dev);
 }
 
+/* A legacy IOMMU context of its own, with the device BDF ready to join it. */
+static struct fpgactl_iommu *legacy_context(void)
+{
+	int err = 0;
+	struct fpgactl_iommu *iommu;
+
+	add_ready_device(BDF, 5, -1);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
+	assert_non_null(iommu);
+	return iommu;
+}
+
+/* Open BDF in @iommu; NULL and *@err on failure. */
+static struct fpgactl_device *open_in(struct fpgactl_iommu *iommu, int *err)
+{
+	const struct fpgactl_open_opts opts = { .iommu = iommu };
+
+	return fpgactl_device_open(BDF, &opts, err);
+}
+
 /* Legacy: the last group leaving drops every mapping in the kernel; the
  * buffers must be remapped when a device joins the context again, and
  * freeing after the devices are gone must not leak. */
@@ -331,17 +351,14 @@ static void test_legacy_context_outlives_devices(void **state)
 	struct fpgactl_dma_buf *b;
 	int err = 0;
 
-	add_ready_device(BDF, 5, -1);
-	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
-	assert_non_null(iommu);
-	struct fpgactl_open_opts opts = { .iommu = iommu };
+	iommu = legacy_context();
 
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	assert_non_null(dev);
 	b = alloc_ok(dev, MiB, &small);
 	fpgactl_device_close(dev);
 	assert_int_equal(mock_mappings(NULL, 0), 0);
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	assert_non_null(dev);
 	assert_mapped(b, false);
 	fpgactl_device_close(dev);
@@ -381,12 +398,9 @@ static void test_unmap_failure_keeps_iova_reserved(void **state)
 	uint64_t leaked;
 	int err = 0;
 
-	add_ready_device(BDF, 5, -1);
-	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
-	assert_non_null(iommu);
-	struct fpgactl_open_opts opts = { .iommu = iommu };
+	iommu = legacy_context();
 
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	assert_non_null(dev);
 	b = alloc_ok(dev, 4096, &small);
 	leaked = b->iova;
@@ -396,7 +410,7 @@ static void test_unmap_failure_keeps_iova_reserved(void **state)
 	assert_true(log_has("leaked on purpose"));
 	fpgactl_device_close(dev);
 	/* A new attach rebuilds the ranges from what is still mapped. */
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	assert_non_null(dev);
 	b = alloc_ok(dev, 4096, &small);
 	assert_true(b->iova + b->size <= leaked || b->iova >= leaked + 4096);
@@ -417,19 +431,16 @@ static void test_legacy_remap_failure_leaves_context_usable(void **state)
 	struct fpgactl_dma_buf *b;
 	int err = 0;
 
-	add_ready_device(BDF, 5, -1);
-	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
-	assert_non_null(iommu);
-	struct fpgactl_open_opts opts = { .iommu = iommu };
+	iommu = legacy_context();
 
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	assert_non_null(dev);
 	b = alloc_ok(dev, MiB, &small);
 	fpgactl_device_close(dev);
 	mock_fail_next(VFIO_IOMMU_MAP_DMA, ENOMEM);
-	assert_null(fpgactl_device_open(BDF, &opts, &err));
+	assert_null(open_in(iommu, &err));
 	assert_int_equal(err, -ENOMEM);
-	dev = fpgactl_device_open(BDF, &opts, &err);
+	dev = open_in(iommu, &err);
 	if (!dev)
 		print_message("open after a failed remap: %d\n%s", err, fixture_log());
 	assert_non_null(dev);
