@@ -97,9 +97,9 @@ static int sc_read_caps(struct fpgactl_sc *sc)
 		ret = sc_read(sc, FPGACTL_SC_MAX_XFER, &sc->info.max_xfer);
 	if (ret)
 		return ret;
-	sc->info.max_depth = (cap & 0xffff) + 1;
-	sc->info.nr_queues = (cap >> 16) & 0xff;
-	sc->info.db_stride = 4u << ((cap >> 24) & 0xf);
+	sc->info.max_depth = FPGACTL_SC_CAP_MAX_DEPTH(cap);
+	sc->info.nr_queues = FPGACTL_SC_CAP_NQ(cap);
+	sc->info.db_stride = FPGACTL_SC_CAP_DB_STRIDE(cap);
 	if (sc->info.nr_queues > MAX_QUEUES) {
 		/* Their set-up registers would overlap the guarded ones. */
 		log_err("%s: soft-core CAP 0x%08x claims %u queue pairs; the register "

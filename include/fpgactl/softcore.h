@@ -27,6 +27,10 @@ extern "C" {
 #define FPGACTL_SC_ID 0x000
 #define FPGACTL_SC_VERSION 0x004
 #define FPGACTL_SC_CAP 0x008
+/* Fields of CAP: deepest ring (MQES + 1), queue pairs (NQ), doorbell stride. */
+#define FPGACTL_SC_CAP_MAX_DEPTH(cap) (((uint32_t)(cap) & 0xffff) + 1)
+#define FPGACTL_SC_CAP_NQ(cap) (((uint32_t)(cap) >> 16) & 0xff)
+#define FPGACTL_SC_CAP_DB_STRIDE(cap) (4u << (((uint32_t)(cap) >> 24) & 0xf))
 #define FPGACTL_SC_LMEM_SIZE 0x00c
 #define FPGACTL_SC_CTRL 0x010
 #define FPGACTL_SC_STATUS 0x014

@@ -341,6 +341,19 @@ static struct fpgactl_device *open_in(struct fpgactl_iommu *iommu, int *err)
 	return fpgactl_device_open(BDF, &opts, err);
 }
 
+/* A 1 MiB buffer mapped through a device of @iommu that has closed since. */
+static struct fpgactl_dma_buf *orphan_buffer(struct fpgactl_iommu *iommu)
+{
+	int err = 0;
+	struct fpgactl_device *dev = open_in(iommu, &err);
+	struct fpgactl_dma_buf *b;
+
+	assert_non_null(dev);
+	b = alloc_ok(dev, MiB, &small);
+	fpgactl_device_close(dev);
+	return b;
+}
+
 /* Legacy: the last group leaving drops every mapping in the kernel; the
  * buffers must be remapped when a device joins the context again, and
  * freeing after the devices are gone must not leak. */
@@ -352,11 +365,7 @@ static void test_legacy_context_outlives_devices(void **state)
 	int err = 0;
 
 	iommu = legacy_context();
-
-	dev = open_in(iommu, &err);
-	assert_non_null(dev);
-	b = alloc_ok(dev, MiB, &small);
-	fpgactl_device_close(dev);
+	b = orphan_buffer(iommu);
 	assert_int_equal(mock_mappings(NULL, 0), 0);
 	dev = open_in(iommu, &err);
 	assert_non_null(dev);
@@ -432,11 +441,7 @@ static void test_legacy_remap_failure_leaves_context_usable(void **state)
 	int err = 0;
 
 	iommu = legacy_context();
-
-	dev = open_in(iommu, &err);
-	assert_non_null(dev);
-	b = alloc_ok(dev, MiB, &small);
-	fpgactl_device_close(dev);
+	b = orphan_buffer(iommu);
 	mock_fail_next(VFIO_IOMMU_MAP_DMA, ENOMEM);
 	assert_null(open_in(iommu, &err));
 	assert_int_equal(err, -ENOMEM);

@@ -38,8 +38,9 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 				   "speaks %d.x", name, version >> 16, version & 0xffff,
 				   FPGACTL_SC_VERSION_MAJOR);
 	if (caps)
-		*caps = (struct sc_caps){ .lmem_size = lmem, .max_depth = (cap & 0xffff) + 1,
-					  .nr_queues = (cap >> 16) & 0xff };
+		*caps = (struct sc_caps){ .lmem_size = lmem,
+					  .max_depth = FPGACTL_SC_CAP_MAX_DEPTH(cap),
+					  .nr_queues = FPGACTL_SC_CAP_NQ(cap) };
 	return STATUS_OK;
 }
 
