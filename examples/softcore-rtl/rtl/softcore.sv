@@ -132,7 +132,7 @@ module softcore #(
         x = c ^ {24'b0, d};
         for (int i = 0; i < 8; i++)
             x = x[0] ? ((x >> 1) ^ 32'h82F63B78) : (x >> 1);
-        return x;
+        crc32c_byte = x;
     endfunction
 
     // CRC-16/CCITT-FALSE over 8 bytes, byte 0 in bits 7:0.
@@ -144,7 +144,7 @@ module softcore #(
             for (int i = 0; i < 8; i++)
                 c = c[15] ? ((c << 1) ^ 16'h1021) : (c << 1);
         end
-        return c;
+        crc16_8 = c;
     endfunction
 
     // ---- registers ----------------------------------------------------------
@@ -195,7 +195,7 @@ module softcore #(
 
     function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] nw,
                                           input logic [31:0] m);
-        return (old & ~m) | (nw & m);
+        merge = (old & ~m) | (nw & m);
     endfunction
 
     // queue set-up block addressed by a write: 0x100 + 0x20*q
@@ -216,7 +216,7 @@ module softcore #(
     logic [7:0]  irq_set_vec;
 
     function automatic logic [15:0] inc_wrap(input logic [15:0] v, input logic [15:0] m1);
-        return (v == m1) ? 16'h0 : v + 16'h1;
+        inc_wrap = (v == m1) ? 16'h0 : v + 16'h1;
     endfunction
 
     // a queue enable is accepted when the soft-core is enabled, both sizes
@@ -224,7 +224,7 @@ module softcore #(
     function automatic logic setup_ok(input logic en, input logic [11:0] sb,
                                       input logic [11:0] cb, input logic [15:0] s1,
                                       input logic [15:0] c1);
-        return en && s1 != 16'h0 && s1 <= MQES && c1 != 16'h0 && c1 <= MQES &&
+        setup_ok = en && s1 != 16'h0 && s1 <= MQES && c1 != 16'h0 && c1 <= MQES &&
                sb == 12'h0 && cb == 12'h0;
     endfunction
 
@@ -482,7 +482,7 @@ module softcore #(
     logic [6:0]  n;                     // bytes in this chunk, 1..CH
     logic [7:0]  beat, nbeats_src, nbeats_dst;
     logic [6:0]  cidx;                  // CRC byte index in the staging buffer
-    logic        fault;
+    logic        fault, counted;
     logic [DW-1:0] stg [STG];
     logic [DW-1:0] pat;                 // FILL: the pattern, rotated to ADDR1
 
@@ -601,7 +601,7 @@ module softcore #(
             lb_we = dmask;
         end
         S_CQ_AW: begin
-            m_axi_awvalid = !abort;
+            m_axi_awvalid = !abort && counted;
             m_axi_awaddr = cq_base[cur_q] + {44'b0, cq_tail[cur_q], 4'b0};
             m_axi_awlen = 8'(CQE_BEATS - 1);
         end
@@ -632,6 +632,7 @@ module softcore #(
             // not in the clock after a fetch or a completion: the ring
             // pointers it moved are updated at the end of that clock
             S_IDLE: if (pick_ok && !eng_cq_adv && !eng_sq_adv) begin
+                counted <= 1'b0;
                 cur_q <= pick_q;
                 rr_q <= pick_q;
                 beat <= 8'h0;
@@ -772,10 +773,16 @@ module softcore #(
                     st <= S_CH_SETUP;
             end
             S_CQ_AW: begin
+                // ERR_COUNT moves a clock before the completion is
+                // requested, so it is never behind a completion the host sees
                 beat <= 8'h0;
+                if (!counted) begin
+                    counted <= 1'b1;
+                    eng_err <= status != ST_OK;
+                end
                 if (abort)
                     st <= S_IDLE;       // dropped: the queue was disabled
-                else if (m_axi_awready)
+                else if (counted && m_axi_awready)
                     st <= S_CQ_W;
             end
             S_CQ_W: if (m_axi_wready) begin
@@ -785,8 +792,6 @@ module softcore #(
             end
             S_CQ_B: if (m_axi_bvalid) begin
                 st <= S_IDLE;
-                if (status != ST_OK)
-                    eng_err <= 1'b1;
                 if (m_axi_bresp[1])
                     eng_fatal <= 1'b1;  // the completion was lost
                 else if (qact[cur_q]) begin

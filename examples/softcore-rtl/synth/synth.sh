@@ -1,0 +1,21 @@
+#!/bin/sh
+# Synthesize the soft-core for a Xilinx 7-series part with yosys and print
+# LUTs, flip-flops and block RAMs; fail if a latch was inferred.
+# Usage: synth.sh OUTDIR [NQ QDEPTH DW LMEM_BYTES]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1
+nq=${2:-4} depth=${3:-1024} dw=${4:-64} lmem=${5:-1048576}
+mkdir -p "$out"
+cat >"$out/synth.ys" <<EOS
+read_verilog -sv $here/../rtl/softcore.sv
+chparam -set NQ $nq -set QDEPTH $depth -set DW $dw -set LMEM_BYTES $lmem softcore
+synth_xilinx -family xc7 -top softcore
+tee -o $out/stat.txt stat
+EOS
+yosys -q -l "$out/yosys.log" "$out/synth.ys" >/dev/null
+if grep -Eq '\$dlatch|Latch inferred|\$_DLATCH' "$out/yosys.log" "$out/stat.txt"; then
+	echo "synth: latches inferred (see $out/yosys.log)" >&2
+	exit 1
+fi
+python3 "$here/figures.py" "$out/stat.txt"
