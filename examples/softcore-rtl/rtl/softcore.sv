@@ -23,7 +23,7 @@
 // them over a function reset too).
 module softcore #(
     parameter int NQ         = 4,          // queue pairs (CAP.NQ), 1..56
-    parameter int QDEPTH     = 1024,       // largest ring (CAP.MQES + 1), 2..65536
+    parameter int QDEPTH     = 1024,       // largest ring (CAP.MQES + 1), 2..32768
     parameter int LMEM_BYTES = 1 << 20,    // local memory, a power of two
     parameter int DW         = 64,         // AXI data width: 32, 64 or 128
     parameter int MAX_XFER   = 1 << 20     // MAX_XFER register

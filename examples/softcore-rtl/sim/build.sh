@@ -12,6 +12,7 @@ command -v verilator >/dev/null || { echo "build.sh: verilator not installed (ap
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 verilator --cc --build -j 2 -Wall -Wno-fatal --Mdir "$out/obj" \
+	--unroll-count 128 --unroll-stmts 100000 \
 	-GNQ="$nq" -GQDEPTH="$depth" -GDW="$dw" -GLMEM_BYTES="$lmem" \
 	-CFLAGS "-fPIC -O1 -I$top/include -DSC_NQ=$nq -DSC_LMEM=$lmem -DSC_DW=$dw" \
 	-MAKEFLAGS "OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O1" \

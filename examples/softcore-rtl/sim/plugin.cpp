@@ -24,8 +24,10 @@
 //    vector's eventfd.
 //
 // Options (sim:/path/libsoftcore-sim.so:KEY=VALUE,...): rd_lat, wr_lat,
-// spin (µs of busy polling after the last activity, 50), idle (µs slept
-// between polls after that, 50), trace=PATH (cycle-stamped doorbells, DMA
+// slow=US (every read burst's data arrives no sooner than US µs of wall
+// clock after its AR: a slow device, for deadline tests), spin (µs of busy
+// polling after the last activity, 50), idle (µs slept between polls after
+// that, 50), trace=PATH (cycle-stamped doorbells, DMA
 // bursts and interrupts, for tools/rtl-figures.py).
 #include <atomic>
 #include <cerrno>
@@ -76,6 +78,8 @@ struct Dev {
 	uint64_t cycle = 0;
 	bool reg_dirty = true;
 	unsigned rd_lat = 0, wr_lat = 0;
+	uint64_t slow_ns = 0, rd_ready_ns = 0;	// slow=: wall-clock delay of reads
+	bool rd_hold = false;
 	uint64_t spin_ns = 50000, idle_ns = 50000;
 	FILE *trace = nullptr;
 
@@ -98,6 +102,12 @@ struct Dev {
 	std::chrono::steady_clock::time_point t0;
 	double busy_s = 0;
 };
+
+uint64_t now_ns()
+{
+	return std::chrono::duration_cast<std::chrono::nanoseconds>(
+		       std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 uint32_t ld32(const Dev *d, uint32_t off)
 {
@@ -127,7 +137,7 @@ void drive_dma(Dev *d)
 	Vsoftcore *t = d->top;
 
 	t->m_axi_arready = !d->rd_busy;
-	t->m_axi_rvalid = d->rd_busy && !d->rd_wait;
+	t->m_axi_rvalid = d->rd_busy && !d->rd_wait && !d->rd_hold;
 	t->m_axi_rlast = d->rd_idx + 1 == d->rd_beats;
 	t->m_axi_rresp = d->rd_err ? 2 : 0;
 	if (d->rd_busy)
@@ -198,6 +208,10 @@ void tick(Dev *d)
 		d->rd_beats = arlen + 1;
 		d->rd_idx = 0;
 		d->rd_wait = d->rd_lat;
+		if (d->slow_ns) {
+			d->rd_ready_ns = now_ns() + d->slow_ns;
+			d->rd_hold = true;
+		}
 		d->rd_buf.assign(d->rd_beats * W, 0);
 		d->rd_err = d->host->dma_read(d->host->ctx, araddr, d->rd_buf.data(),
 					      d->rd_buf.size()) != 0;
@@ -442,11 +456,6 @@ void serve_request(Dev *d)
 	d->cv.notify_all();
 }
 
-uint64_t now_ns()
-{
-	return std::chrono::duration_cast<std::chrono::nanoseconds>(
-		       std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 void bridge(Dev *d)
 {
@@ -461,6 +470,19 @@ void bridge(Dev *d)
 			mirror(d);
 		if (d->commit)
 			commit_write(d);
+		if (d->rd_hold) {
+			// slow=: the read's data is not there yet; sleep, do not clock
+			uint64_t t = now_ns();
+
+			if (t < d->rd_ready_ns && !busy) {
+				uint64_t ns = d->rd_ready_ns - t;
+
+				std::this_thread::sleep_for(std::chrono::nanoseconds(
+					ns < 20000 ? ns : 20000));
+				continue;
+			}
+			d->rd_hold = t < d->rd_ready_ns;
+		}
 		bool dev_busy = !d->top->o_idle || d->rd_busy || d->aw_busy || d->b_pend ||
 				d->top->msix_valid;
 		if (busy || dev_busy) {
@@ -531,8 +553,10 @@ int parse_options(Dev *d, const char *options)
 			d->spin_ns = n * 1000;
 		else if (num_ok && k == "idle")
 			d->idle_ns = n * 1000;
+		else if (num_ok && k == "slow")
+			d->slow_ns = n * 1000;
 		else {
-			logf(d, LOG_ERR, "bad option '%s' (rd_lat=CYCLES, wr_lat=CYCLES, spin=US, "
+			logf(d, LOG_ERR, "bad option '%s' (rd_lat=CYCLES, wr_lat=CYCLES, slow=US, spin=US, "
 			     "idle=US, trace=PATH; see docs/softcore-rtl.md)", kv.c_str());
 			return -EINVAL;
 		}
