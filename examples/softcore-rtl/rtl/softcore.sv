@@ -112,7 +112,8 @@ module softcore #(
     localparam int LMW  = $clog2(LMEM_BYTES);
     localparam int LMWORDS = LMEM_BYTES / W;
     localparam int CH   = 64;                  // chunk bytes
-    localparam int STG  = CH / W + 2;          // staging words (+1 misalign, +1 spare)
+    localparam int SW   = $clog2(CH / W + 2);  // staging words: a chunk, +1 misalign, +1 spare,
+    localparam int STG  = 1 << SW;             // rounded to a power of two (plain indexing)
     localparam int SQE_BEATS = 64 / W;
     localparam int CQE_BEATS = 16 / W;
     localparam logic [15:0] MQES = 16'(QDEPTH - 1);
@@ -530,17 +531,24 @@ module softcore #(
     // destination beat j: bytes of the staging buffer shifted by so - dof
     logic [DW-1:0] shifted;
     logic [W-1:0]  dmask;
+    // Byte b of destination beat j is staging byte j*W + b + so - dof: from
+    // words j and j+1 when so >= dof, j-1 and j otherwise (j-1 = -1 only for
+    // bytes before ADDR1, which the strobes mask).
     always_comb begin
-        int t, k, sh;
+        logic          lag;
+        logic [SW-1:0] k;
+        logic [LW-1:0] sh;
+        logic [9:0]    pos;
         logic [2*DW-1:0] pair;
-        t = 32'(so) - 32'(dof);
-        k = 32'(beat) + ((t < 0) ? -1 : 0);
-        sh = t & (W - 1);
-        pair = {stg[(k + 1) % STG], (k < 0) ? {DW{1'b0}} : stg[k % STG]};
+        lag = so < dof;
+        sh = so - dof;
+        k = beat[SW-1:0] - SW'(lag);
+        pair = {stg[k + SW'(1)], (lag && beat == 8'h0) ? {DW{1'b0}} : stg[k]};
         shifted = DW'(pair >> (8 * sh));
-        for (int b = 0; b < W; b++)
-            dmask[b] = (32'(beat) * W + b >= 32'(dof)) &&
-                       (32'(beat) * W + b < 32'(dof) + 32'(n));
+        for (int b = 0; b < W; b++) begin
+            pos = 10'(beat) * 10'(W) + 10'(b);
+            dmask[b] = pos >= 10'(dof) && pos < 10'(dof) + 10'(n);
+        end
     end
 
     // the completion entry, bytes 0..15
@@ -710,7 +718,7 @@ module softcore #(
             end
             S_SRC_AR: if (m_axi_arready) st <= S_SRC_R;
             S_SRC_R: if (m_axi_rvalid) begin
-                stg[32'(beat) % STG] <= m_axi_rdata;
+                stg[beat[SW-1:0]] <= m_axi_rdata;
                 if (m_axi_rresp[1]) fault <= 1'b1;
                 beat <= beat + 8'd1;
                 if (m_axi_rlast) begin
@@ -730,7 +738,7 @@ module softcore #(
             S_LM_RD: begin
                 // lb_addr = word of src + beat; data arrives a clock later
                 if (beat != 8'h0)
-                    stg[(32'(beat) - 1) % STG] <= lb_rdata;
+                    stg[SW'(beat - 8'd1)] <= lb_rdata;
                 if (beat == nbeats_src) begin
                     beat <= 8'h0;
                     st <= S_DST_AW;
@@ -738,7 +746,7 @@ module softcore #(
                     beat <= beat + 8'd1;
             end
             S_CRC: begin
-                crc <= crc32c_byte(crc, stg[32'(cidx) >> LW][8 * (32'(cidx) & (W - 1)) +: 8]);
+                crc <= crc32c_byte(crc, stg[SW'(cidx >> LW)][8 * 32'(cidx[LW-1:0]) +: 8]);
                 cidx <= cidx + 7'd1;
                 if (cidx == 7'(32'(so) + 32'(n) - 1))
                     st <= S_CH_NEXT;

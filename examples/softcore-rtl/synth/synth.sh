@@ -14,7 +14,10 @@ synth_xilinx -family xc7 -top softcore
 tee -o $out/stat.txt stat
 EOS
 yosys -q -l "$out/yosys.log" "$out/synth.ys" >/dev/null
-if grep -Eq '\$dlatch|Latch inferred|\$_DLATCH' "$out/yosys.log" "$out/stat.txt"; then
+# A latch shows as "Latch inferred for signal ..." when processes are
+# converted, and as a latch cell in the netlist (LDCE/LDPE on 7-series).
+if grep -Eq '^Latch inferred' "$out/yosys.log" ||
+	grep -Eq '^ +(LDCE|LDPE|\$_DLATCH_[A-Z0-9]*_|\$dlatch) ' "$out/stat.txt"; then
 	echo "synth: latches inferred (see $out/yosys.log)" >&2
 	exit 1
 fi
