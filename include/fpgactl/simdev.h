@@ -49,8 +49,8 @@ extern "C" {
  *	-EFAULT when the range is not inside one DMA mapping (nothing copied).
  * @dma_write: copy @buf to [@iova, @iova + @len).  0 or -EFAULT (nothing
  *	written).  Bytes land in ascending address order, the last 8 last
- *	(after a release fence), so a completion entry whose phase tag sits
- *	in its last bytes is seen whole.
+ *	with release stores (one 64-bit store when aligned), so a completion
+ *	entry whose phase tag sits in its last bytes is seen whole.
  * @irq: signal MSI-X vector @vector: its eventfd, when the application
  *	routed one.  Return 1 when signalled, 0 when the vector is not routed
  *	(or out of range).

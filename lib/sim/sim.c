@@ -82,16 +82,29 @@ static int host_dma_read(void *ctx, uint64_t iova, void *buf, size_t len)
 
 	host_dma_lock(s);
 	p = dma_va(s->dev->iommu, iova, len);
-	if (p) {
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (p)
 		memcpy(buf, p, len);
-	}
 	host_dma_unlock(s);
 	return p ? 0 : -EFAULT;
 }
 
-/* Ascending order, the last 8 bytes after a release fence: a completion
- * entry's phase tag (its last bytes) is never seen before the rest. */
+/* The last 8 bytes of [@p, @p + @len): one release store when aligned
+ * (a completion entry), else release stores in ascending order. */
+static void store_tail(uint8_t *p, const uint8_t *src, size_t len)
+{
+	uint64_t v;
+
+	if (len == 8 && !((uintptr_t)p & 7)) {
+		memcpy(&v, src, 8);
+		__atomic_store_n((uint64_t *)(void *)p, v, __ATOMIC_RELEASE);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		__atomic_store_n(p + i, src[i], __ATOMIC_RELEASE);
+}
+
+/* Ascending order, the last 8 bytes with release stores: a completion
+ * entry's phase tag (in its last bytes) is never seen before the rest. */
 static int host_dma_write(void *ctx, uint64_t iova, const void *buf, size_t len)
 {
 	struct sim_dev *s = ctx;
@@ -102,8 +115,7 @@ static int host_dma_write(void *ctx, uint64_t iova, const void *buf, size_t len)
 	p = dma_va(s->dev->iommu, iova, len);
 	if (p) {
 		memcpy(p, buf, head);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		memcpy(p + head, (const uint8_t *)buf + head, len - head);
+		store_tail(p + head, (const uint8_t *)buf + head, len - head);
 	}
 	host_dma_unlock(s);
 	return p ? 0 : -EFAULT;
