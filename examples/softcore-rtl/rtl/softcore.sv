@@ -185,6 +185,22 @@ module softcore #(
         for (int q = 0; q < NQ; q++)
             eng_on_q[q] = (st != S_IDLE) && (32'(cur_q) == q);
 
+    // QSTATUS.ACTIVE: accepted and enabled, or, after QEN was cleared, as
+    // long as the queue's command is being executed or its interrupt is
+    // still on its way (set, pending or requested): once ACTIVE reads 0 the
+    // queue pair causes no DMA and no interrupt (the queue-pair reset of
+    // softcore.md)
+    logic [NQ-1:0] irq_pend;
+    logic          irq_set;
+    logic [7:0]    irq_set_vec;
+    logic          q_active [NQ];
+    always_comb
+        for (int q = 0; q < NQ; q++)
+            q_active[q] = qact[q] || eng_on_q[q] ||
+                          (irq_set && irq_set_vec == qvec[q]) ||
+                          (msix_valid && msix_vector == qvec[q]) ||
+                          (32'(qvec[q]) < NQ && irq_pend[qvec[q][$clog2(NQ > 1 ? NQ : 2)-1:0]]);
+
     // ---- BAR0: AXI4-Lite writes ---------------------------------------------
     wire        bw_fire = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
     wire [15:0] bw_addr = {s_axil_awaddr[15:2], 2'b00};
@@ -213,8 +229,6 @@ module softcore #(
     logic        eng_sq_adv, eng_cq_adv, eng_err, eng_gw, eng_fatal;
     logic [5:0]  eng_gw_idx;
     logic [31:0] eng_gw_val;
-    logic        irq_set;
-    logic [7:0]  irq_set_vec;
 
     function automatic logic [15:0] inc_wrap(input logic [15:0] v, input logic [15:0] m1);
         inc_wrap = (v == m1) ? 16'h0 : v + 16'h1;
@@ -374,7 +388,7 @@ module softcore #(
                     5'h0c: rd_val = cq_base[q][63:32];
                     5'h10: rd_val = {cq_m1[q], sq_m1[q]};
                     5'h14: rd_val = {16'b0, qvec[q], 6'b0, ien[q], qen[q]};
-                    5'h18: rd_val = {30'b0, qerr[q], qact[q] || eng_on_q[q]};
+                    5'h18: rd_val = {30'b0, qerr[q], q_active[q]};
                     default: ;
                     endcase
                 end
@@ -407,7 +421,7 @@ module softcore #(
     always_comb begin
         status_sig[33:0] = {fatal, ctrl_en || busy_any, err_count};
         for (int q = 0; q < NQ; q++)
-            status_sig[34 + 2*q +: 2] = {qerr[q], qact[q] || eng_on_q[q]};
+            status_sig[34 + 2*q +: 2] = {qerr[q], q_active[q]};
     end
     always_ff @(posedge clk) begin
         prev_status <= status_sig;
@@ -816,7 +830,6 @@ module softcore #(
     end
 
     // ---- MSI-X: one pending bit per vector ------------------------------------
-    logic [NQ-1:0] irq_pend;
     always_ff @(posedge clk) begin
         if (!rst_n) begin
             irq_pend <= '0;
