@@ -13,7 +13,11 @@ chparam -set NQ $nq -set QDEPTH $depth -set DW $dw -set LMEM_BYTES $lmem softcor
 synth_xilinx -family xc7 -top softcore
 tee -o $out/stat.txt stat
 EOS
-yosys -q -l "$out/yosys.log" "$out/synth.ys" >/dev/null
+# Warnings (memory splitting, port resizing) go to the log only.
+if ! yosys -q -l "$out/yosys.log" "$out/synth.ys" >/dev/null 2>&1; then
+	tail -20 "$out/yosys.log" >&2
+	exit 1
+fi
 # A latch shows as "Latch inferred for signal ..." when processes are
 # converted, and as a latch cell in the netlist (LDCE/LDPE on 7-series).
 if grep -Eq '^Latch inferred' "$out/yosys.log" ||
