@@ -325,6 +325,18 @@ FPGACTL_EXPORT int fpgactl_irq_unmask(struct fpgactl_device *dev)
 	return vfio_intx_unmask(dev);
 }
 
+int irq_intx_rearm(struct fpgactl_device *dev, int fd)
+{
+	bool intx;
+
+	pthread_mutex_lock(&irq_lock);
+	intx = fd >= 0 && dev->irq && dev->irq->nvec[FPGACTL_IRQ_INTX] &&
+	       dev->irq->fds[FPGACTL_IRQ_INTX][0] == fd;
+	pthread_mutex_unlock(&irq_lock);
+	/* vfio_intx_handler() masked the line when it fired. */
+	return intx && dev->ops == &vfio_device_ops ? vfio_intx_unmask(dev) : 0;
+}
+
 FPGACTL_EXPORT int fpgactl_irq_enable_best(struct fpgactl_device *dev,
 					   uint32_t wanted, uint32_t *index,
 					   uint32_t *count)

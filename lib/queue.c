@@ -137,6 +137,7 @@ struct fpgactl_queue {
 	uint16_t qid;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
 	uint32_t efd_gen;	/* bumped by fpgactl_queue_set_eventfd() */
+	bool no_irq;		/* the device was told never to interrupt */
 	struct queue_watch watch;
 };
 
@@ -727,6 +728,21 @@ FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)
 	q->efd = efd;
 	q->efd_gen++;
 	return 0;
+}
+
+struct fpgactl_device *queue_device(const struct fpgactl_queue *q)
+{
+	return q->dev;
+}
+
+void queue_set_interrupts(struct fpgactl_queue *q, bool on)
+{
+	q->no_irq = !on;
+}
+
+bool queue_interrupts(const struct fpgactl_queue *q)
+{
+	return !q->no_irq;
 }
 
 int queue_eventfd(const struct fpgactl_queue *q)

@@ -108,7 +108,10 @@ static void irqs_disable(struct mock_irqs *irqs)
 
 /* ---- INTx -------------------------------------------------------------------------- */
 
-/* The line fires: deliver unless masked, then automask. */
+/* The line fires: deliver unless masked, then automask, as
+ * vfio_intx_handler() (drivers/vfio/pci/vfio_pci_intrs.c) masks the line
+ * before signalling the trigger eventfd; vfio_pci_intx_unmask_handler()
+ * delivers what came in while masked. */
 static int intx_fire(struct mock_irqs *irqs)
 {
 	if (irqs->intx_masked) {
