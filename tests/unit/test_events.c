@@ -661,9 +661,10 @@ static void test_model_modes(void **state)
 }
 
 /*
- * Interrupts enabled again with another vector count: the old eventfds are
- * closed and new ones made, usually under the same numbers.  The wait must
- * sleep on the new file, not on the old one the engine still holds.
+ * Interrupts enabled again: with another vector count on a NORESIZE index,
+ * new eventfds replace the old ones; disabled and enabled again, new ones
+ * usually come under the same numbers.  The wait must sleep on the new
+ * file, not on the old one the engine still holds.
  */
 static void test_model_irq_reenabled(void **state)
 {
@@ -673,13 +674,22 @@ static void test_model_irq_reenabled(void **state)
 	int old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
 
 	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
+	/* The model's MSI-X is NORESIZE: a new count means new eventfds (made
+	 * while the old ones are still open, so under other numbers). */
 	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
-	/* The case that matters: the same number, another file. */
-	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	assert_int_not_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
 	assert_int_equal(fpgactl_queue_set_eventfd(q, old_fd), 0);
 	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
 
-	/* Switched off and on again without telling the queue: the same. */
+	/* Switched off and on again without telling the queue.  The case that
+	 * matters: the same number, another file (lowest numbers first, so
+	 * once more to land on the number the queue was given). */
+	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, old_fd), 0);
+	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
 	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
 	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
 	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
