@@ -7,7 +7,7 @@
 # line), or the line stays masked after the first interrupt and every later
 # wait falls back to 10 ms ticks.  The kernel's count in /proc/interrupts
 # tells which: without the unmask it stays at 1; with it, the batches (3
-# write and 3 read batches of 1 MiB) bring about one each (6 seen; at least
+# write and 3 read batches of 1 MiB) bring about one each (5 or 6 seen; at least
 # 3 asked for, since a batch may be served by an earlier interrupt's
 # pending signal).
 . /lib/vmtest.sh
