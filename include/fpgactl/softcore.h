@@ -84,7 +84,9 @@ struct fpgactl_sc;
  * @nr_queues: queue pairs to set up (at least 1, at most CAP.NQ)
  * @depth: entries per ring (power of two, at most CAP.MQES + 1)
  * @interrupts: ask for an interrupt per completion batch (QCTRL.IEN, on
- *	MSI-X vector = queue number)
+ *	MSI-X vector = queue number).  Without it the soft-core never
+ *	interrupts, and fpgactl_queue_wait() refuses the interrupt modes on
+ *	its queues (-EINVAL)
  */
 struct fpgactl_sc_opts {
 	unsigned int nr_queues;
@@ -120,9 +122,10 @@ struct fpgactl_sc_info {
  * and creates @opts->nr_queues queue pairs through the set-up registers.
  *
  * Return: the handle, or NULL with *@err set: -ENODEV (not this soft-core,
- * or the device reads all ones), -ETIMEDOUT (never became ready), -EINVAL
- * (options beyond what CAP allows), -EIO (a queue set-up was refused), or
- * an error from the queue or DMA layer.
+ * or the device reads all ones), -ETIMEDOUT (never became ready, or a queue
+ * did not answer its enable in time), -EINVAL (options beyond what CAP
+ * allows), -EIO (a queue set-up was refused: QSTATUS.QERR), or an error
+ * from the queue or DMA layer.
  */
 struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 				   const struct fpgactl_sc_opts *opts, int *err);
@@ -148,6 +151,30 @@ void fpgactl_sc_get_info(const struct fpgactl_sc *sc, struct fpgactl_sc_info *in
  * Return: the queue, or NULL for a bad @qid.
  */
 struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc, unsigned int qid);
+
+/**
+ * fpgactl_sc_queue_reset() - start one queue pair again from empty
+ * @sc: handle
+ * @qid: below &fpgactl_sc_opts.nr_queues
+ *
+ * The way out of lost completions short of closing the soft-core: every id
+ * whose completion never comes stays quarantined (see fpgactl_queue_reap()),
+ * and a queue can run out of ids.  Clears the queue's QCTRL.QEN, waits until
+ * QSTATUS.ACTIVE reads 0 (the soft-core no longer touches the rings,
+ * docs/softcore.md "Queue pair reset"), then fpgactl_queue_reset() and the
+ * set-up again, as fpgactl_sc_open() did.  The other queues go on.
+ *
+ * Commands still active are dropped without a report: to hear of each one,
+ * fpgactl_queue_abort() and reap its -ECANCELED reports first.  Their
+ * buffers are safe to free once this returns 0.  The same queue handle
+ * stays valid; the caller must not use it from another thread meanwhile.
+ *
+ * Return: 0; -EINVAL for a bad @qid (logged); -ETIMEDOUT when the soft-core
+ * does not stop or restart the queue in time, -EIO when it refuses the set-up
+ * (logged; the queue is then unusable: close the soft-core); or an error of
+ * the register accessors (-ENODEV for a device that reads all ones).
+ */
+int fpgactl_sc_queue_reset(struct fpgactl_sc *sc, unsigned int qid);
 
 /**
  * fpgactl_sc_guard_crc() - CRC-16/CCITT-FALSE of a guarded write
