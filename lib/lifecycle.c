@@ -289,6 +289,17 @@ static int bus_reset(struct lc *c)
 	if (c->o.flags & FPGACTL_LC_NO_BUS_RESET)
 		return 0;
 	step(c, FPGACTL_LC_BUS_RESET);
+	/* Hot-added during the programming step (the port's hotplug driver
+	 * enumerated it): a reset now would undo the BARs the kernel assigned. */
+	for (unsigned int i = 0; i < c->nr_fns; i++) {
+		uint16_t v, d;
+
+		if (!lc_read_ids(c->fns[i], &v, &d)) {
+			log_info("%s: bus-reset: skipped, %s is back already (hot-add)",
+				 c->dev->bdf, c->fns[i]);
+			return 0;
+		}
+	}
 	ret = lc_kernel->bus_reset(c->res->bridge);
 	if (ret)
 		return fail(c, FPGACTL_LC_BUS_RESET, ret,
