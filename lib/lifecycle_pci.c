@@ -17,6 +17,23 @@
 #include "internal.h"
 #include "lifecycle_priv.h"
 
+/*
+ * A device that left sysfs: its bus stays while the bridge does, and
+ * /sys/class/pci_bus/DDDD:BB/device links to the bridge (drivers/pci/probe.c,
+ * pci_add_new_bus(): the bus's parent device is the bridge).
+ */
+static int bridge_of_bus(const char *bdf, char bridge[FPGACTL_BDF_LEN])
+{
+	char name[64];
+	int ret = sysfs_link_name(name, sizeof(name), "class/pci_bus/%.7s/device", bdf);
+
+	if (ret < 0)
+		return -ENODEV;
+	if (fpgactl_pci_parse_bdf(name, bridge) || strcmp(bridge, name))
+		return -ENODEV;
+	return 0;
+}
+
 int lc_upstream_bridge(const char *bdf, char bridge[FPGACTL_BDF_LEN])
 {
 	char path[PATH_MAX], real[PATH_MAX], *slash;
@@ -24,7 +41,7 @@ int lc_upstream_bridge(const char *bdf, char bridge[FPGACTL_BDF_LEN])
 	if (sysfs_path(path, sizeof(path), "bus/pci/devices/%s", bdf))
 		return -ENAMETOOLONG;
 	if (!realpath(path, real))
-		return errno == ENOENT ? -ENODEV : -errno;
+		return errno == ENOENT ? bridge_of_bus(bdf, bridge) : -errno;
 	slash = strrchr(real, '/');
 	if (!slash)
 		return -ENODEV;
@@ -43,7 +60,7 @@ int lc_slot_functions(const char *bdf, char fns[][FPGACTL_BDF_LEN], unsigned int
 
 	*n = 0;
 	for (unsigned int fn = 0; fn < LC_MAX_FUNCTIONS; fn++) {
-		snprintf(name, sizeof(name), "%.10s%u", bdf, fn);
+		snprintf(name, sizeof(name), "%.11s%u", bdf, fn);
 		if (sysfs_path(path, sizeof(path), "bus/pci/devices/%s", name))
 			return -ENAMETOOLONG;
 		if (access(path, F_OK))

@@ -109,6 +109,10 @@ static void progress(void *arg, enum fpgactl_lc_step step)
 
 int main(int argc, char **argv)
 {
+	static const struct fpgactl_dma_opts small = {
+		.page_size = FPGACTL_PAGE_4K,
+		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
+	};
 	struct fpgactl_lc_opts o = { .progress = progress };
 	struct fpgactl_lc_result r;
 	struct fpgactl_dma_buf *buf;
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
 	}
 	fpgactl_device_set_dma_mask(dev, EDU_DMA_BITS);
 	buf = fpgactl_dma_alloc(dev, 2 * FPGACTL_PAGE_4K, NULL, &err);
+	if (!buf && err == -ENOMEM)
+		buf = fpgactl_dma_alloc(dev, 2 * FPGACTL_PAGE_4K, &small, &err);
 	if (!buf || round_trip(dev, buf, 1)) {
 		fprintf(stderr, "edu_reload: DMA before the reload failed\n");
 		return 3;
