@@ -191,7 +191,7 @@ static int prepare(struct lc *c)
 	if (!ret)
 		ret = lc_read_ids(c->dev->bdf, &r->old_vendor, &r->old_device);
 	if (!ret)
-		ret = lc_bar_sizes(c->dev->bdf, r->old_bar_size);
+		ret = lc_bar_sizes(c->dev->bdf, r->old_bar_size, NULL);
 	if (ret)
 		return fail(c, FPGACTL_LC_PREPARE, ret,
 			    "cannot read the device in sysfs (%s): is it still there? "
@@ -360,10 +360,17 @@ static int check(struct lc *c)
 	struct fpgactl_lc_result *r = c->res;
 	uint16_t want_v = c->o.expect_vendor ? c->o.expect_vendor : r->old_vendor;
 	uint16_t want_d = c->o.expect_device ? c->o.expect_device : r->old_device;
+	unsigned int unassigned;
 	char bars[256];
 	int ret;
 
 	step(c, FPGACTL_LC_CHECK);
+	ret = lc_bar_sizes(c->dev->bdf, r->bar_size, &unassigned);
+	if (ret)
+		return fail(c, FPGACTL_LC_CHECK, ret, "cannot read its BARs: %s",
+			    strerror(-ret));
+	format_bars(bars, sizeof(bars), r->old_bar_size, r->bar_size);
+	r->bars_changed = bars[0] != '\0';
 	r->ids_changed = r->vendor != r->old_vendor || r->device != r->old_device;
 	if (r->vendor != want_v || r->device != want_d)
 		return fail(c, FPGACTL_LC_CHECK, -ENODEV,
@@ -371,19 +378,18 @@ static int check(struct lc *c)
 			    "was loaded; if that is intended, give its ids (--expect "
 			    "%04x:%04x); the device is left unbound", r->vendor,
 			    r->device, want_v, want_d, r->vendor, r->device);
-	ret = lc_bar_sizes(c->dev->bdf, r->bar_size);
-	if (ret)
-		return fail(c, FPGACTL_LC_CHECK, ret, "cannot read its BARs: %s",
-			    strerror(-ret));
-	format_bars(bars, sizeof(bars), r->old_bar_size, r->bar_size);
-	r->bars_changed = bars[0] != '\0';
-	for (unsigned int i = 0; i < 6; i++)
+	/* The same image must have the same BARs: one that lost its address
+	 * did not fit in the bridge's window. */
+	for (unsigned int i = 0; i < 6 && !r->ids_changed; i++)
 		if (r->old_bar_size[i] && !r->bar_size[i])
+			unassigned |= 1u << i;
+	for (unsigned int i = 0; i < 6; i++)
+		if (unassigned & (1u << i))
 			return fail(c, FPGACTL_LC_CHECK, -ENOSPC,
-				    "BAR%u could not be assigned (%s): the bridge's "
-				    "window is too small for the new image; rescan the "
-				    "bridge's parent ('fpgactl rescan') or boot with "
-				    "pci=realloc (or pci=hpmemsize=SIZE)", i, bars);
+				    "BAR%u has no address (%s): the bridge's window is "
+				    "too small for it; rescan the bridge's parent "
+				    "('fpgactl rescan') or boot with pci=realloc (or "
+				    "pci=hpmemsize=SIZE)", i, bars[0] ? bars : "size unchanged");
 	if (r->bars_changed)
 		log_warn("%s: check: BAR sizes changed (%s): the BARs were "
 			 "reassigned; if the kernel cannot fit them after a rescan, "
@@ -539,7 +545,7 @@ FPGACTL_EXPORT int fpgactl_device_recover(struct fpgactl_device *dev,
 	/* The old ids are whatever came back unless the caller names them. */
 	c.res->old_vendor = c.o.expect_vendor ? c.o.expect_vendor : c.res->vendor;
 	c.res->old_device = c.o.expect_device ? c.o.expect_device : c.res->device;
-	lc_bar_sizes(dev->bdf, c.res->old_bar_size);
+	lc_bar_sizes(dev->bdf, c.res->old_bar_size, NULL);
 	ret = check(&c);
 	return ret ? ret : bind_and_reopen(&c);
 }

@@ -70,17 +70,21 @@ int lc_slot_functions(const char *bdf, char fns[][FPGACTL_BDF_LEN], unsigned int
 	return *n ? 0 : -ENODEV;
 }
 
-int lc_bar_sizes(const char *bdf, uint64_t sizes[6])
+int lc_bar_sizes(const char *bdf, uint64_t sizes[6], unsigned int *unassigned)
 {
 	char buf[1024], *line, *save = NULL;
 	int ret = sysfs_read(buf, sizeof(buf), "bus/pci/devices/%s/resource", bdf);
 	unsigned int i = 0;
 
 	memset(sizes, 0, 6 * sizeof(*sizes));
+	if (unassigned)
+		*unassigned = 0;
 	if (ret < 0)
 		return ret;
 	/* One "start end flags" line per resource, BAR0 first
-	 * (pci-sysfs.c, resource_show()); an unassigned one is all zero. */
+	 * (pci-sysfs.c, resource_show()).  A BAR the kernel could not place
+	 * is all zero (setup-bus.c, reset_resource()) or keeps its size at
+	 * start 0 (IORESOURCE_UNSET): no BAR is ever placed at 0. */
 	for (line = strtok_r(buf, "\n", &save); line && i < 6;
 	     line = strtok_r(NULL, "\n", &save), i++) {
 		uint64_t start, end, flags;
@@ -89,6 +93,8 @@ int lc_bar_sizes(const char *bdf, uint64_t sizes[6])
 			   &flags) != 3)
 			return -EPROTO;
 		sizes[i] = end > start ? end - start + 1 : 0;
+		if (sizes[i] && !start && unassigned)
+			*unassigned |= 1u << i;
 	}
 	return 0;
 }

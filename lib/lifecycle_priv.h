@@ -89,9 +89,10 @@ int lc_upstream_bridge(const char *bdf, char bridge[FPGACTL_BDF_LEN]);
 /* The functions present in @bdf's slot (dddd:bb:dd.0-7), @bdf included. */
 int lc_slot_functions(const char *bdf, char fns[][FPGACTL_BDF_LEN], unsigned int *n);
 
-/* BAR sizes from sysfs "resource" (0: absent or unassigned).  Return 0 or
- * -errno. */
-int lc_bar_sizes(const char *bdf, uint64_t sizes[6]);
+/* BAR sizes from sysfs "resource" (0: absent or unassigned), and in
+ * @unassigned (may be NULL) the BARs that have a size but no address.
+ * Return 0 or -errno. */
+int lc_bar_sizes(const char *bdf, uint64_t sizes[6], unsigned int *unassigned);
 
 /* Vendor and device ids from sysfs; -ENODEV when the device is absent or
  * reads all-ones. */

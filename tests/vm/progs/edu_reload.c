@@ -173,7 +173,9 @@ int main(int argc, char **argv)
 		printf("edu_reload: the buffer mapped before the reload still works "
 		       "after it\n");
 	}
-	fpgactl_set_bus_master(dev, false);
+	/* After a failure the handle has no device: nothing to switch off. */
+	if (!ret)
+		fpgactl_set_bus_master(dev, false);
 	fpgactl_dma_free(buf);
 	fpgactl_device_close(dev);
 	return ret ? 1 : 0;
