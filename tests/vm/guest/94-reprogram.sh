@@ -114,18 +114,19 @@ expect_out "^$testdev: changed: 1b36:0005 -> 1234:11e8\$"
 expect_out "^$testdev: changed: BAR0 4096 -> 1048576 bytes\$"
 expect_out "^$testdev: bridge $port: AER surprise down masked, DPC untouched, restored: yes\$"
 check_masks "CLI, changed back to edu"
-report "fpgactl reprogram --expect: $(echo "$out" | head -1)"
+report "fpgactl reprogram --expect: $(echo "$out" | grep "^$testdev: back as")"
 
 # 4. A programmer that fails: the device is brought back as it was.
 run edu_reload "$edu" /tmp/programmer.sh fail
 expect_rc 1
 expect_out '^edu_reload: result -5 \(Input/output error\) step program ids 1234:11e8 -> 1234:11e8 '
 expect_err "program: the programming step failed"
+prog_err=$(echo "$err" | grep 'program:' | head -1)
 check_masks "failing programmer"
 expect_eq "$(driver_of "$edu")" vfio-pci "driver of $edu after the rollback"
 run fpgactl -d "$edu" dma-test --rounds 1
 expect_ok
-report "reprogram, programmer exits 3: $(echo "$err" | grep 'program:' | head -1)"
+report "reprogram, programmer exits 3: $prog_err"
 
 # 5. A device that never comes back: the deadline, masks restored.
 run edu_reload --timeout-ms 3000 "$edu" /tmp/programmer.sh none
