@@ -6,6 +6,12 @@
  * same buffer at the same IOVA (tests/vm/guest/94-reprogram.sh).
  *
  *	edu_reload [--expect VENDOR:DEVICE] [--timeout-ms N] BDF PROGRAMMER [ARGS...]
+ *	edu_reload --recover BDF TRIGGER [ARGS...]
+ *
+ * With --recover, TRIGGER runs in the background (in the VM suite: it asks
+ * the host to unplug edu and plug it in again) while the program waits for
+ * the removal request (REQ); then fpgactl_device_recover() reopens the
+ * device in the same context and the DMA through the old buffer is checked.
  *
  * Prints "edu_reload: result ..." with what the call returned, and the
  * library's log on stderr.  Exit status: 0 reprogrammed (and, when edu came
@@ -13,10 +19,13 @@
  * cleanly); 2 usage; 3 DMA failed before or after.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +109,52 @@ static int run_programmer(void *arg)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
 }
 
+static pid_t spawn(char **argv)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (!pid) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait for the REQ of a hot-unplug, then fpgactl_device_recover(). */
+static int recover(struct fpgactl_device *dev, char **trigger, struct fpgactl_lc_opts *o,
+		   struct fpgactl_lc_result *r)
+{
+	int fd = fpgactl_irq_watch_removal(dev), status, ret;
+	struct pollfd p = { .events = POLLIN };
+	pid_t pid;
+	double t;
+
+	if (fd < 0) {
+		fprintf(stderr, "edu_reload: fpgactl_irq_watch_removal: %s\n", strerror(-fd));
+		return fd;
+	}
+	p.fd = fd;
+	pid = spawn(trigger);
+	if (pid < 0)
+		return -errno;
+	ret = poll(&p, 1, 30000);
+	t = uptime_s();
+	if (ret <= 0) {
+		fprintf(stderr, "edu_reload: no removal request within 30 s\n");
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -ETIMEDOUT;
+	}
+	printf("edu_reload: removal request (REQ) at uptime %.2f; recovering\n", t);
+	fflush(stdout);
+	ret = fpgactl_device_recover(dev, o, r);
+	waitpid(pid, &status, 0);
+	printf("edu_reload: trigger exited with %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return ret;
+}
+
 static void progress(void *arg, enum fpgactl_lc_step step)
 {
 	(void)arg;
@@ -120,6 +175,10 @@ int main(int argc, char **argv)
 	uint64_t iova;
 	int i = 1, err = 0, ret;
 	unsigned int v, d;
+	bool recovering = argc > 1 && !strcmp(argv[1], "--recover");
+
+	if (recovering)
+		i = 2;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "--expect") &&
@@ -152,9 +211,13 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	iova = buf->iova;
-	o.program = run_programmer;
-	o.arg = &argv[i + 1];
-	ret = fpgactl_device_reprogram(dev, &o, &r);
+	if (recovering) {
+		ret = recover(dev, &argv[i + 1], &o, &r);
+	} else {
+		o.program = run_programmer;
+		o.arg = &argv[i + 1];
+		ret = fpgactl_device_reprogram(dev, &o, &r);
+	}
 	printf("edu_reload: result %d (%s) step %s ids %04x:%04x -> %04x:%04x "
 	       "ids_changed %d bars_changed %d BAR0 %" PRIu64 " -> %" PRIu64
 	       " aer_masked %d masks_restored %d functions %u rescans %u "
