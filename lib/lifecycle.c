@@ -477,14 +477,17 @@ static int reload(struct lc *c)
 	int prog = program(c), ret;
 	int reset = prog ? 0 : bus_reset(c);
 
+	int rest;
+
 	ret = wait_back(c, true, true);
-	if (restore(c) && !ret)
-		ret = -EIO;
+	/* A bridge that does not take its values back is reported, but the
+	 * device that came back is still checked and reopened. */
+	rest = restore(c);
 	if (!ret)
 		ret = check(c);
 	if (!ret)
 		ret = bind_and_reopen(c);
-	return prog ? prog : reset ? reset : ret;
+	return prog ? prog : reset ? reset : ret ? ret : rest;
 }
 
 FPGACTL_EXPORT int fpgactl_device_reprogram(struct fpgactl_device *dev,

@@ -146,6 +146,8 @@ struct fpgactl_lc_result {
  * restored on every path.  Needs root (sysfs remove and the bridge's config
  * space).
  *
+ * No other thread may use @dev (or queues on it) during the call.
+ *
  * On failure the log gets one line naming the step and the fix, and the
  * programming step's failure still brings the device back (rescan and
  * reopen) when it can.  When the device could not be reopened, @dev stays a

@@ -36,6 +36,8 @@
 #define AER 0x100
 #define MASK0 0x00400000u	/* a bit the reload must not touch */
 #define SEV0 0x00462030u	/* surprise down (bit 5) fatal, as by default */
+#define DPC 0x140
+#define DPC_CTL0 0x0041u	/* trigger on fatal errors, and an interrupt enable */
 
 static const struct fpgactl_dma_opts small = {
 	.page_size = FPGACTL_PAGE_4K,
@@ -51,6 +53,7 @@ static struct {
 	int reset_ret;
 	unsigned int removes, rescans, resets, programs;
 	uint32_t mid_mask, mid_sev;	/* the bridge during the programming step */
+	uint16_t mid_dpc;
 	bool parked;
 } k;
 
@@ -140,6 +143,7 @@ static int program(void *arg)
 	k.programs++;
 	k.mid_mask = cfg32(AER + AER_UNCOR_MASK);
 	k.mid_sev = cfg32(AER + AER_UNCOR_SEVER);
+	k.mid_dpc = (uint16_t)cfg32(DPC + DPC_CTL);
 	return k.program_ret;
 }
 
@@ -152,8 +156,10 @@ static void make_bridge(void)
 	snprintf(path, sizeof(path), "%s", faketree_path(tree, "sys/devices/" BRIDGE));
 	assert_int_equal(mkdir(path, 0755), 0);
 	cfg[0x0e] = 1;	/* type 1 header */
-	/* AER, version 1, last capability. */
-	memcpy(cfg + AER, &(uint32_t){ 0x00010001 }, 4);
+	/* AER, version 1, next DPC; DPC, version 1, last capability. */
+	memcpy(cfg + AER, &(uint32_t){ 0x00010001 | (DPC << 20) }, 4);
+	memcpy(cfg + DPC, &(uint32_t){ 0x0001001d }, 4);
+	memcpy(cfg + DPC + DPC_CTL, &(uint16_t){ DPC_CTL0 }, 2);
 	memcpy(cfg + AER + AER_UNCOR_MASK, &(uint32_t){ MASK0 }, 4);
 	memcpy(cfg + AER + AER_UNCOR_SEVER, &(uint32_t){ SEV0 }, 4);
 	f = fopen(faketree_path(tree, "sys/devices/" BRIDGE "/config"), "w");
@@ -210,12 +216,14 @@ static void assert_restored(void)
 {
 	assert_int_equal(cfg32(AER + AER_UNCOR_MASK), MASK0);
 	assert_int_equal(cfg32(AER + AER_UNCOR_SEVER), SEV0);
+	assert_int_equal((uint16_t)cfg32(DPC + DPC_CTL), DPC_CTL0);
 }
 
 static void assert_masked_mid_reload(void)
 {
 	assert_int_equal(k.mid_mask, MASK0 | AER_SURPRISE_DOWN);
 	assert_int_equal(k.mid_sev, SEV0 & ~AER_SURPRISE_DOWN);
+	assert_int_equal(k.mid_dpc, DPC_CTL0 & ~DPC_CTL_TRIGGER_MASK);
 }
 
 static void assert_usable(struct fpgactl_device *dev)
@@ -243,6 +251,7 @@ static void test_same_device_keeps_iova(void **state)
 	assert_int_equal(r.failed_step, FPGACTL_LC_NONE);
 	assert_string_equal(r.bridge, BRIDGE);
 	assert_true(r.aer_masked);
+	assert_true(r.dpc_disabled);
 	assert_true(r.masks_restored);
 	assert_false(r.ids_changed);
 	assert_false(r.bars_changed);
