@@ -1,7 +1,8 @@
 # machine: hotplug
 # Reprogram where nothing comes back: the rescan step fails by the
 # deadline, the root port's AER registers read back as before.  Then edu is
-# plugged in again.  See 94-reprogram.sh.
+# plugged in again, taken off the bus with fpgactl remove and brought back
+# with fpgactl rescan of its port.  See 94-reprogram.sh.
 . /lib/vmtest.sh
 need_program edu_reload
 reprogram_setup
@@ -19,3 +20,20 @@ host device_add edu,id=hotedu,bus=rp1 || fail "device_add: $host_answer"
 wait_path present "/sys/bus/pci/devices/$edu" 10 || fail "$edu not back after device_add"
 vfio_bind_sysfs "$edu"
 
+
+# 2. fpgactl remove, then fpgactl rescan of the port brings it back.
+run fpgactl -d "$edu" remove
+expect_ok
+expect_out "^$edu: removed; bring it back with 'fpgactl rescan'\$"
+[ ! -e "/sys/bus/pci/devices/$edu" ] || fail "$edu still in sysfs after fpgactl remove"
+run fpgactl rescan "$edu"
+expect_rc 1
+expect_err "$edu: not a PCI bridge"
+[ ! -e "/sys/bus/pci/devices/$edu" ] || fail "$edu back after a refused rescan"
+run fpgactl rescan "$port"
+expect_ok
+expect_out "^rescanned $port\$"
+wait_path present "/sys/bus/pci/devices/$edu" 5 || fail "$edu not back after fpgactl rescan $port"
+vfio_bind_sysfs "$edu"
+run fpgactl -d "$edu" dma-test --rounds 1
+expect_ok
