@@ -155,8 +155,9 @@ static int check_function_free(struct lc *c, const char *fn)
 	int group = pci_iommu_group(fn), fd;
 	struct fpgactl_pci_dev d;
 
-	if (fpgactl_pci_lookup(fn, &d) || strcmp(d.driver, "vfio-pci") || group < 0 ||
-	    group == c->dev->group)
+	/* Ours is open here; its group too when the legacy backend holds it. */
+	if (!strcmp(fn, c->dev->bdf) || fpgactl_pci_lookup(fn, &d) ||
+	    strcmp(d.driver, "vfio-pci") || group < 0 || group == c->dev->group)
 		return 0;
 	snprintf(rel, sizeof(rel), "vfio/%d", group);
 	char path[64];

@@ -54,7 +54,8 @@ static struct {
 	unsigned int removes, rescans, resets, programs;
 	uint32_t mid_mask, mid_sev;	/* the bridge during the programming step */
 	uint16_t mid_dpc;
-	bool parked;
+	char parked[8][FPGACTL_BDF_LEN];	/* removed functions, in order */
+	unsigned int nr_parked;
 } k;
 
 static void cfg_rw(uint32_t off, void *buf, size_t len, bool write)
@@ -77,21 +78,24 @@ static uint32_t cfg32(uint32_t off)
 	return v;
 }
 
-static void park(bool out)
+static void park(const char *bdf, bool out)
 {
-	char dir[512], parked[512], link[512];
+	char rel[128], dir[512], parked[512], link[512], target[128];
 
-	snprintf(dir, sizeof(dir), "%s", faketree_path(tree, "sys/devices/" BRIDGE "/" EP));
-	snprintf(parked, sizeof(parked), "%s", faketree_path(tree, "parked-" EP));
-	snprintf(link, sizeof(link), "%s", faketree_path(tree, "sys/bus/pci/devices/" EP));
+	snprintf(rel, sizeof(rel), "sys/devices/" BRIDGE "/%s", bdf);
+	snprintf(dir, sizeof(dir), "%s", faketree_path(tree, rel));
+	snprintf(rel, sizeof(rel), "parked-%s", bdf);
+	snprintf(parked, sizeof(parked), "%s", faketree_path(tree, rel));
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", bdf);
+	snprintf(link, sizeof(link), "%s", faketree_path(tree, rel));
+	snprintf(target, sizeof(target), "../../../devices/pci0000:03/%s", bdf);
 	if (out) {
 		assert_int_equal(rename(dir, parked), 0);
 		assert_int_equal(unlink(link), 0);
 	} else {
 		assert_int_equal(rename(parked, dir), 0);
-		assert_int_equal(symlink("../../../devices/pci0000:03/" EP, link), 0);
+		assert_int_equal(symlink(target, link), 0);
 	}
-	k.parked = out;
 }
 
 /* remove_store(): the function leaves sysfs at once. */
@@ -100,9 +104,16 @@ static int model_remove(const char *bdf)
 	k.removes++;
 	if (k.remove_ret)
 		return k.remove_ret;
-	assert_string_equal(bdf, EP);
-	park(true);
+	assert_true(k.nr_parked < 8);
+	park(bdf, true);
+	snprintf(k.parked[k.nr_parked++], FPGACTL_BDF_LEN, "%s", bdf);
 	return 0;
+}
+
+static void unpark_all(void)
+{
+	while (k.nr_parked)
+		park(k.parked[--k.nr_parked], false);
 }
 
 /* pci_rescan_bus(): what is in the slot appears, with what it reports. */
@@ -110,9 +121,9 @@ static int model_rescan(const char *bridge)
 {
 	k.rescans++;
 	assert_string_equal(bridge, BRIDGE);
-	if (!k.parked || k.plug == PLUG_NONE)
+	if (!k.nr_parked || k.plug == PLUG_NONE)
 		return 0;
-	park(false);
+	unpark_all();
 	if (k.plug == PLUG_OTHER_IDS) {
 		faketree_write_file(tree, "sys/bus/pci/devices/" EP "/vendor", "0x1b36\n");
 		faketree_write_file(tree, "sys/bus/pci/devices/" EP "/device", "0x0005\n");
@@ -192,8 +203,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	lc_kernel = &lc_kernel_sysfs;
-	if (k.parked)
-		park(false);
+	unpark_all();
 	return fixture_teardown(state);
 }
 
@@ -269,6 +279,68 @@ static void test_same_device_keeps_iova(void **state)
 	assert_int_equal(m[0].vaddr, (uintptr_t)buf->vaddr);
 	fpgactl_dma_free(buf);
 	fpgactl_device_close(dev);
+}
+
+/* iommufd: the IOAS keeps its mappings while no device is attached. */
+static void test_same_device_iommufd(void **state)
+{
+	const struct fpgactl_open_opts oo = { .backend = FPGACTL_IOMMU_IOMMUFD };
+	struct fpgactl_lc_opts o = opts();
+	struct fpgactl_lc_result r;
+	struct mock_dma_mapping m[4];
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *buf;
+	int err = 0;
+
+	(void)state;
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device("0000:03:00.1", 6, 1);
+	dev = fpgactl_device_open("0000:03:00.1", &oo, &err);
+	assert_non_null(dev);
+	assert_string_equal(fpgactl_iommu_backend_name(dev->iommu), "iommufd");
+	buf = fpgactl_dma_alloc(dev, 4096, &small, &err);
+	assert_non_null(buf);
+	/* Function 1 of the slot: both functions leave and come back. */
+	k.plug = PLUG_SAME;
+	assert_int_equal(fpgactl_device_reprogram(dev, &o, &r), 0);
+	assert_int_equal(r.functions, 2);
+	assert_restored();
+	assert_true(dev->fd >= 0);
+	assert_int_equal(mock_mappings(m, 4), 1);
+	assert_true(m[0].iommufd);
+	assert_int_equal(m[0].iova, buf->iova);
+	fpgactl_dma_free(buf);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * Another function of the slot open elsewhere (its group file held, as by
+ * another process: drivers/vfio/group.c, vfio_group_fops_open() refuses a
+ * second open with EBUSY): refused before anything is touched, because
+ * vfio-pci's remove of that function would wait for its user forever.
+ */
+static void test_other_function_in_use(void **state)
+{
+	struct fpgactl_lc_opts o = opts();
+	struct fpgactl_lc_result r;
+	struct fpgactl_device *dev;
+	int err = 0, held;
+
+	(void)state;
+	add_ready_device("0000:03:00.1", 6, -1);
+	held = open(faketree_path(tree, "dev/vfio/5"), O_RDWR);
+	assert_true(held >= 0);
+	dev = fpgactl_device_open("0000:03:00.1", NULL, &err);
+	assert_non_null(dev);
+	assert_int_equal(fpgactl_device_reprogram(dev, &o, &r), -EBUSY);
+	assert_int_equal(r.failed_step, FPGACTL_LC_PREPARE);
+	assert_true(log_has("prepare: function 0000:03:00.0 of the same slot is in use "
+			    "by another process"));
+	assert_int_equal(k.removes + k.programs, 0);
+	assert_restored();
+	assert_true(dev->fd >= 0);
+	fpgactl_device_close(dev);
+	close(held);
 }
 
 static void test_program_failure_rolls_back(void **state)
@@ -444,6 +516,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_same_device_keeps_iova),
+		T(test_same_device_iommufd),
+		T(test_other_function_in_use),
 		T(test_program_failure_rolls_back),
 		T(test_never_back_then_recover),
 		T(test_other_ids_refused_unless_expected),
