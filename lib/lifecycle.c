@@ -5,6 +5,7 @@
  * reloaded and found again.  Each step logs its own failure, once, with
  * the step's name and the fix.
  */
+#include <endian.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -446,6 +447,28 @@ static void wait_gone(struct lc *c)
 	}
 }
 
+/*
+ * What the handle still knows of the lost device: vfio-pci answers the ids
+ * from the copy of config space it took at open (vfio_pci_config.c, the
+ * ALL_VIRT vendor and device fields), even after a surprise removal, and
+ * the region sizes were queried at open.
+ */
+static void ids_from_handle(struct lc *c)
+{
+	struct fpgactl_device *dev = c->dev;
+	uint32_t id;
+
+	if (dev->fd < 0 || !dev->regions)
+		return;
+	for (uint32_t i = 0; i < 6 && i < dev->num_regions; i++)
+		c->res->old_bar_size[i] = dev->regions[i].info.size;
+	if (fpgactl_config_read(dev, 0, &id, sizeof(id)) || id == UINT32_MAX)
+		return;
+	id = le32toh(id);
+	c->res->old_vendor = (uint16_t)id;
+	c->res->old_device = (uint16_t)(id >> 16);
+}
+
 /* ---- the calls -------------------------------------------------------------- */
 
 static int lc_init(struct lc *c, struct fpgactl_device *dev,
@@ -539,17 +562,20 @@ FPGACTL_EXPORT int fpgactl_device_recover(struct fpgactl_device *dev,
 		return ret;
 	c.t0 = now_ns();
 	lc_upstream_bridge(dev->bdf, c.res->bridge);
-	c.res->old_vendor = c.res->old_device = 0;
+	ids_from_handle(&c);
 	quiesce(&c, false);
 	wait_gone(&c);
 	rescan = !(c.o.flags & FPGACTL_LC_NO_RESCAN) && geteuid() == 0;
 	ret = wait_back(&c, rescan, true);
 	if (ret)
 		return ret;
-	/* The old ids are whatever came back unless the caller names them. */
-	c.res->old_vendor = c.o.expect_vendor ? c.o.expect_vendor : c.res->vendor;
-	c.res->old_device = c.o.expect_device ? c.o.expect_device : c.res->device;
-	lc_bar_sizes(dev->bdf, c.res->old_bar_size, NULL);
+	/* A handle left without its device: whatever comes back is expected,
+	 * unless the caller names it. */
+	if (!c.res->old_vendor) {
+		c.res->old_vendor = c.res->vendor;
+		c.res->old_device = c.res->device;
+		lc_bar_sizes(dev->bdf, c.res->old_bar_size, NULL);
+	}
 	ret = check(&c);
 	return ret ? ret : bind_and_reopen(&c);
 }
