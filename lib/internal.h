@@ -421,6 +421,9 @@ bool vfio_hot_reset_possible(struct fpgactl_device *dev);
 int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
 		  uint32_t count, const int *fds);
 
+/* device.c: VFIO_DEVICE_GET_INFO into @dev (flags, regions, IRQs); logged. */
+int query_device_info(struct fpgactl_device *dev);
+
 /* Allocate a device with its defaults (fd -1, DMA limit 64 bits). */
 struct fpgactl_device *device_alloc(void);
 

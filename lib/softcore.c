@@ -22,7 +22,8 @@
  * @info: what its registers say
  * @identified: ID and VERSION matched: its registers may be written
  * @nr_queues: queue pairs asked for
- * @opts: the options it was opened with (for fpgactl_sc_queue_reset())
+ * @opts: the options of fpgactl_sc_open(), for fpgactl_sc_queue_reset() and
+ *	fpgactl_sc_reinit()
  * @queues: those created so far
  */
 struct fpgactl_sc {
@@ -284,6 +285,19 @@ FPGACTL_EXPORT void fpgactl_sc_close(struct fpgactl_sc *sc)
 		fpgactl_queue_destroy(sc->queues[i]);
 	free(sc->queues);
 	free(sc);
+}
+
+FPGACTL_EXPORT int fpgactl_sc_reinit(struct fpgactl_sc *sc)
+{
+	/* The device forgot the rings (a reload, a reset): free them without
+	 * writing to it, and bring the new soft-core up as the first. */
+	for (unsigned int i = 0; i < sc->nr_queues; i++) {
+		fpgactl_queue_destroy(sc->queues[i]);
+		sc->queues[i] = NULL;
+	}
+	sc->identified = false;
+	memset(&sc->info, 0, sizeof(sc->info));
+	return sc_bring_up(sc, &sc->opts);
 }
 
 FPGACTL_EXPORT void fpgactl_sc_get_info(const struct fpgactl_sc *sc,

@@ -137,6 +137,24 @@ struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 void fpgactl_sc_close(struct fpgactl_sc *sc);
 
 /**
+ * fpgactl_sc_reinit() - bring the soft-core up again on its device
+ * @sc: handle whose device was reloaded, recovered or reset
+ *	(fpgactl_device_reprogram(), fpgactl_device_recover(),
+ *	fpgactl_device_reset())
+ *
+ * The device forgot its rings: the old queues are freed without writing to
+ * the device (their commands are lost: abort them first to have them
+ * complete with -ECANCELED), then identification, capabilities and the
+ * queues are set up as fpgactl_sc_open() did, with the same options.  Queue
+ * pointers change: fetch them again with fpgactl_sc_queue().  Interrupts
+ * (opts.interrupts) must be enabled again by the caller first.
+ *
+ * Return: 0, or -errno as fpgactl_sc_open() (logged); on error the handle
+ * may only be closed or re-initialised again.
+ */
+int fpgactl_sc_reinit(struct fpgactl_sc *sc);
+
+/**
  * fpgactl_sc_get_info() - the soft-core's capabilities
  * @sc: handle
  * @info: filled in

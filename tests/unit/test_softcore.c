@@ -366,6 +366,34 @@ static void test_fault_removal(void **state)
 	rig_close(&r);
 }
 
+/*
+ * After the device forgot its rings (here a function reset of the model,
+ * as a reload would), fpgactl_sc_reinit() brings the same handle up again
+ * and commands complete; without it they would not.
+ */
+static void test_reinit_after_reset(void **state)
+{
+	struct rig r;
+	struct fpgactl_completion c;
+	int ret;
+
+	(void)state;
+	rig_open(&r, "model");
+	run1(&r, fpgactl_sc_prep_nop(r.q, &r, 0));
+	assert_int_equal(fpgactl_device_reset(r.dev), 0);
+	assert_int_equal(fpgactl_sc_prep_nop(r.q, &r, LOST_TIMEOUT_NS), 0);
+	/* The reset device never completes it: the wait times out, or the
+	 * command's own deadline fails it. */
+	c.error = 0;
+	ret = fpgactl_sc_wait(r.q, &r, LOST_TIMEOUT_NS, &c);
+	assert_true(ret == -ETIMEDOUT || c.error == -ETIMEDOUT);
+	fpgactl_queue_abort(r.q);
+	assert_int_equal(fpgactl_sc_reinit(r.sc), 0);
+	r.q = fpgactl_sc_queue(r.sc, 0);
+	run1(&r, fpgactl_sc_prep_nop(r.q, &r, 0));
+	rig_close(&r);
+}
+
 static void test_slow_device_late_completions(void **state)
 {
 	struct fpgactl_queue_stats qs;
@@ -491,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_slow_device_late_completions),
 		cmocka_unit_test(test_queue_enable_timeout),
 		cmocka_unit_test(test_queue_reset_after_lost_completion),
+		cmocka_unit_test(test_reinit_after_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
