@@ -22,3 +22,14 @@ libdir=$(pkg-config --variable=libdir libfpgactl)
 LD_LIBRARY_PATH="$libdir" "$stage/consumer"
 # The binary must really use the staged library, not one from the system.
 LD_LIBRARY_PATH="$libdir" ldd "$stage/consumer" | grep -q "$libdir/libfpgactl.so.0"
+
+# The man pages are installed and man(1) renders them (docs/man).
+for page in man1/fpgactl.1 man3/fpgactl_queue_reap.3 man3/libfpgactl.3; do
+	path=$(find "$stage" -path "*/share/man/$page" | head -n 1)
+	[ -n "$path" ] || { echo "$page was not installed"; exit 1; }
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$path" 2>"$stage/man.err" | grep -q '^NAME' ||
+			{ echo "man -l $path does not render:"; cat "$stage/man.err"; exit 1; }
+	fi
+done
+echo "man pages: installed and rendered"
