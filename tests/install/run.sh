@@ -33,3 +33,10 @@ for page in man1/fpgactl.1 man3/fpgactl_queue_reap.3 man3/libfpgactl.3; do
 	fi
 done
 echo "man pages: installed and rendered"
+
+# bash completion, where bash-completion looks (tools/completion).
+comp=$(find "$stage" -path "*/share/bash-completion/completions/fpgactl" | head -n 1)
+[ -n "$comp" ] || { echo "bash completion was not installed"; exit 1; }
+bash -c ". '$comp' && complete -p fpgactl" | grep -q _fpgactl ||
+	{ echo "$comp does not register a completion for fpgactl"; exit 1; }
+echo "bash completion: $comp"
