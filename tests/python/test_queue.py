@@ -50,16 +50,18 @@ def test_wait_modes(dev, mode):
         assert [c.ctx for c in got] == [n]
 
 
-def test_interrupt_mode_needs_interrupts(sc):
-    q = sc.queue(0)
-    q.prep_nop()
-    q.submit()
-    with pytest.raises(fpgactl.Error) as e:
-        q.wait('interrupt', timeout=0.1)
-    assert e.value.errno == errno.EINVAL
-    q.wait_all()
-    with pytest.raises(ValueError):
-        q.wait('sometimes')
+def test_interrupt_mode_needs_interrupts():
+    # A stalled queue: wait() must sleep, and has no eventfd to sleep on.
+    with fpgactl.Device('model:fault=stall') as dev:
+        q = dev.softcore().queue(0)
+        q.prep_nop()
+        q.submit()
+        with pytest.raises(fpgactl.Error) as e:
+            q.wait('interrupt', timeout=0.1)
+        assert e.value.errno == errno.EINVAL
+        with pytest.raises(ValueError):
+            q.wait('sometimes')
+        q.abort()
 
 
 def test_deadline_and_abort():
