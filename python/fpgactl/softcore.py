@@ -103,7 +103,8 @@ class SoftCoreQueue(Queue):
 
 class SoftCore:
     """dev.softcore(queues, depth, interrupts): the soft-core brought up
-    with QUEUES queue pairs of DEPTH entries (fpgactl_sc_open()).  With
+    with QUEUES queue pairs of DEPTH entries (fpgactl_sc_open()), bus
+    mastering enabled first.  With
     interrupts=True, MSI-X vector N signals queue N, so queue.wait() can
     sleep ('interrupt', 'hybrid').
 
@@ -117,12 +118,14 @@ class SoftCore:
         self.dev = dev
         opts = ffi.new('struct fpgactl_sc_opts *')
         opts.nr_queues, opts.depth, opts.interrupts = queues, depth, bool(interrupts)
+        # The rings are in host memory: the device's fetches are DMA, and
+        # its MSI-X messages are memory writes too.
+        dev.set_bus_master(True)
         self._sc = check_ptr('fpgactl_sc_open', dev._handle(), opts)
         self._queues = [SoftCoreQueue(self, lib.fpgactl_sc_queue(self._sc, i))
                         for i in range(queues)]
         if interrupts:
             try:
-                dev.set_bus_master(True)
                 dev.irq.enable('msix', queues)
                 for i, q in enumerate(self._queues):
                     q.set_eventfd(dev.irq.fd('msix', i))

@@ -88,3 +88,9 @@ def test_timeout_is_an_error():
 def test_address_forms(sc, buf):
     with pytest.raises(TypeError):
         sc.copy('here', buf, 4)
+
+
+def test_bring_up_enables_bus_mastering(dev):
+    dev.set_bus_master(False)
+    dev.softcore()
+    assert dev.config_read16(4) & 0x4
