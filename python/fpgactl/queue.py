@@ -5,7 +5,7 @@ import collections
 import errno
 import itertools
 
-from ._lib import Error, check, check_ptr, error, begin, ffi, lib
+from ._lib import Error, check, check_ptr, ffi, lib
 
 WAIT_MODES = {'poll': 0, 'interrupt': 1, 'hybrid': 2}
 WAIT_FOREVER = None
@@ -165,7 +165,6 @@ class Queue:
     def close(self):
         if self._events is not None:
             if self._eventfd >= 0 and self._events._ev is not None:
-                begin()
                 lib.fpgactl_events_unwatch(self._events._ev, self._eventfd)
             self._events.close()
             self._events = None
