@@ -56,9 +56,9 @@ def test_bar_widths(dev):
 def test_poll(dev):
     bar0 = dev.bar(0)
     bar0.write32(SC_CTRL, 0)
-    bar0.poll(SC_STATUS, 1, 0)
+    bar0.poll(SC_STATUS, 1, 0, timeout=5.0)
     bar0.write32(SC_CTRL, 1)
-    assert bar0.poll(SC_STATUS, 1, 1, timeout=1.0) & 1
+    assert bar0.poll(SC_STATUS, 1, 1, timeout=5.0) & 1
     bar0.write32(SC_SCRATCH, 5)
     with pytest.raises(fpgactl.Error) as e:
         bar0.poll(SC_SCRATCH, 0xff, 6, timeout=0.01)
@@ -68,7 +68,7 @@ def test_poll(dev):
 def test_reset(dev):
     bar0 = dev.bar(0)
     bar0.write32(SC_CTRL, 1)
-    bar0.poll(SC_STATUS, 1, 1)
+    bar0.poll(SC_STATUS, 1, 1, timeout=5.0)
     dev.reset()
     assert bar0.read32(SC_CTRL) == 0
     assert bar0.read32(SC_STATUS) & 1 == 0

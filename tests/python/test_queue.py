@@ -2,6 +2,7 @@
 """Batches, reaping, the three wait modes, deadlines, abort, bad
 completions."""
 import errno
+import time
 
 import pytest
 
@@ -84,11 +85,13 @@ def test_deadline_and_abort():
 def test_corrupt_completion_is_reported_not_trusted():
     with fpgactl.Device('model:fault=corrupt,count=1') as dev:
         q = dev.softcore().queue(0)
-        q.prep_nop(ctx='lost', timeout=0.05)
+        q.prep_nop(ctx='lost', timeout=0.5)
         q.submit()
-        got = q.wait(timeout=2.0)
-        while q.in_flight:
-            got += q.wait(timeout=2.0)
+        # The garbage completion may come before or (on a loaded machine)
+        # after the command's deadline: either way it is reported, once.
+        got, end = [], time.monotonic() + 10
+        while time.monotonic() < end and not any(c.error == -errno.EPROTO for c in got):
+            got += q.wait(timeout=0.1) if q.in_flight else q.reap()
         bad = [c for c in got if c.error == -errno.EPROTO]
-        assert bad and bad[0].ctx is None
+        assert len(bad) == 1 and bad[0].ctx is None
         assert q.stats.bad_completions == 1
