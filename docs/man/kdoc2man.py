@@ -129,7 +129,7 @@ def parse_header(path):
         pos += 1
     for stmt, is_def in stmts:
         stmt = '\n'.join(l for l in stmt.split('\n') if not l.strip().startswith('#'))
-        stmt = ' '.join(stmt.split())
+        stmt = ' '.join(strip_attributes(stmt).split())
         if not stmt or stmt.startswith(('typedef', 'struct fpgactl_', 'enum ', 'union ')) and '(' not in stmt:
             continue
         if stmt.startswith(('typedef', '_Static_assert', 'extern "C"')):
@@ -151,6 +151,22 @@ def parse_header(path):
     for m in re.finditer(r'^(struct|enum) (fpgactl_\w+) \{.*?^\};', text, re.S | re.M):
         structs[(m.group(1), m.group(2))] = strip_comments(m.group(0))
     return functions, docs, structs
+
+
+def strip_attributes(stmt):
+    """Remove __attribute__((...)) (balanced parentheses) from a declaration."""
+    while True:
+        i = stmt.find('__attribute__')
+        if i < 0:
+            return stmt
+        j = stmt.find('(', i)
+        depth, k = 0, j
+        while k < len(stmt):
+            depth += {'(': 1, ')': -1}.get(stmt[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        stmt = stmt[:i] + stmt[k + 1:]
 
 
 def roff_escape(s):
