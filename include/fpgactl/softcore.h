@@ -256,12 +256,41 @@ static inline struct fpgactl_sqe *fpgactl_sc__prep(struct fpgactl_queue *q,
  * completion; @timeout_ns 0 means no deadline.
  */
 
+/**
+ * fpgactl_sc_prep_nop() - prepare a NOP command
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_nop(struct fpgactl_queue *q, void *ctx,
 				      uint64_t timeout_ns)
 {
 	return fpgactl_sc__prep(q, FPGACTL_SC_OP_NOP, ctx, timeout_ns) ? 0 : -EBUSY;
 }
 
+/**
+ * fpgactl_sc_prep_copy() - prepare a COPY command: host memory to host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the source (ADDR0)
+ * @dst: IOVA of the destination (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_copy(struct fpgactl_queue *q, uint64_t src,
 				       uint64_t dst, uint32_t len, void *ctx,
 				       uint64_t timeout_ns)
@@ -276,6 +305,22 @@ static inline int fpgactl_sc_prep_copy(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_fill() - prepare a FILL command: a 32-bit pattern into host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @dst: IOVA of the destination (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @pattern: 32-bit pattern repeated over the destination (ARG0)
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_fill(struct fpgactl_queue *q, uint64_t dst,
 				       uint32_t len, uint32_t pattern, void *ctx,
 				       uint64_t timeout_ns)
@@ -290,6 +335,21 @@ static inline int fpgactl_sc_prep_fill(struct fpgactl_queue *q, uint64_t dst,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_crc32c() - prepare a CRC32C command over host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the data (ADDR0)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_crc32c(struct fpgactl_queue *q, uint64_t src,
 					 uint32_t len, void *ctx, uint64_t timeout_ns)
 {
@@ -302,7 +362,22 @@ static inline int fpgactl_sc_prep_crc32c(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
-/* Host memory at @src to local memory at @lmem_off. */
+/**
+ * fpgactl_sc_prep_write() - prepare a WRITE command: host memory to local memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the host memory (ADDR0)
+ * @lmem_off: offset in the soft-core's local memory, BAR2 (ARG0)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_write(struct fpgactl_queue *q, uint64_t src,
 					uint32_t lmem_off, uint32_t len, void *ctx,
 					uint64_t timeout_ns)
@@ -317,7 +392,22 @@ static inline int fpgactl_sc_prep_write(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
-/* Local memory at @lmem_off to host memory at @dst. */
+/**
+ * fpgactl_sc_prep_read() - prepare a READ command: local memory to host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @lmem_off: offset in the soft-core's local memory, BAR2 (ARG0)
+ * @dst: IOVA of the host memory (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_read(struct fpgactl_queue *q, uint32_t lmem_off,
 				       uint64_t dst, uint32_t len, void *ctx,
 				       uint64_t timeout_ns)
@@ -332,7 +422,22 @@ static inline int fpgactl_sc_prep_read(struct fpgactl_queue *q, uint32_t lmem_of
 	return 0;
 }
 
-/* A guarded register write with an explicit CRC (to test the guard). */
+/**
+ * fpgactl_sc_prep_guarded_write_crc() - prepare a guarded register write with an explicit CRC
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @reg: guarded register offset (ARG0)
+ * @value: value (ARG1)
+ * @crc: CRC-16 the soft-core checks (ARG2); a wrong one tests the guard
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_guarded_write_crc(struct fpgactl_queue *q,
 						    uint32_t reg, uint32_t value,
 						    uint16_t crc, void *ctx,
@@ -349,6 +454,21 @@ static inline int fpgactl_sc_prep_guarded_write_crc(struct fpgactl_queue *q,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_guarded_write() - prepare a guarded register write
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @reg: guarded register offset (ARG0)
+ * @value: value (ARG1)
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_guarded_write(struct fpgactl_queue *q,
 						uint32_t reg, uint32_t value,
 						void *ctx, uint64_t timeout_ns)
