@@ -40,12 +40,18 @@ import tempfile
 import time
 import zlib
 
+import rows
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_DIR = os.path.join(HERE, "guest")
 SETUP_SH = os.path.join(HERE, "setup.sh")
+BUILD_KERNEL_SH = os.path.join(HERE, "build-kernel.sh")
 INIT_SH = os.path.join(HERE, "init.sh")
 TESTLIB_SH = os.path.join(HERE, "testlib.sh")
-BUSYBOX = "/bin/busybox"
+# Overridable for the harness tests (tests/vm/harness), which stand in
+# for busybox, QEMU and /dev/kvm.
+BUSYBOX = os.environ.get("FPGACTL_VM_BUSYBOX", "/bin/busybox")
+KVM_DEVICE = os.environ.get("FPGACTL_VM_KVM_DEVICE", "/dev/kvm")
 
 EXIT_FAILED = 1
 EXIT_NO_VM = 2
@@ -146,18 +152,36 @@ def kernel_dir(cache):
     return d
 
 
-def host_ready():
-    return (shutil.which("qemu-system-x86_64") is not None
-            and os.path.exists(BUSYBOX))
+def built_kernel_dir(cache):
+    """The kernel build-kernel.sh built for the current recipe (source
+    version, fragment, compiler), or None when it is not built."""
+    env = dict(os.environ, FPGACTL_VM_CACHE=cache)
+    res = subprocess.run(["sh", BUILD_KERNEL_SH, "--path"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
 
 
-def ensure_setup(cache, allow_setup):
-    """Return the kernel directory, running setup.sh when something is missing."""
-    kdir = kernel_dir(cache)
-    if kdir and host_ready():
+def row_kernel_dir(cache, row):
+    if row["source"] == "built":
+        return built_kernel_dir(cache)
+    return kernel_dir(cache)
+
+
+def host_ready(qemu):
+    return shutil.which(qemu) is not None and os.path.exists(BUSYBOX)
+
+
+def ensure_setup(cache, allow_setup, row, qemu):
+    """Return the row's kernel directory, running setup.sh (and, for a
+    built kernel, build-kernel.sh) when something is missing."""
+    kdir = row_kernel_dir(cache, row)
+    if kdir and host_ready(qemu):
         return kdir
     if not allow_setup:
-        raise SetupError("the VM is not set up (run tests/vm/setup.sh)")
+        raise SetupError("the VM is not set up (run tests/vm/setup.sh%s)"
+                         % (" and tests/vm/build-kernel.sh"
+                            if row["source"] == "built" else ""))
     log("running %s (cache %s)" % (SETUP_SH, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
     # setup.sh talks on stdout; keep ours for TAP.
@@ -166,8 +190,16 @@ def ensure_setup(cache, allow_setup):
     if res.returncode != 0:
         raise SetupError("tests/vm/setup.sh failed (exit status %d)"
                          % res.returncode)
-    kdir = kernel_dir(cache)
-    if not kdir or not host_ready():
+    if row["source"] == "built" and not built_kernel_dir(cache):
+        log("running %s (about 10 minutes on 2 cores)" % BUILD_KERNEL_SH)
+        res = subprocess.run(["sh", BUILD_KERNEL_SH], env=env,
+                             stdout=sys.stderr, stderr=sys.stderr,
+                             stdin=subprocess.DEVNULL)
+        if res.returncode != 0:
+            raise SetupError("tests/vm/build-kernel.sh failed (exit status "
+                             "%d)" % res.returncode)
+    kdir = row_kernel_dir(cache, row)
+    if not kdir or not host_ready(qemu):
         raise SetupError("tests/vm/setup.sh ran but the kernel, QEMU or "
                          "busybox is still missing")
     return kdir
@@ -226,6 +258,8 @@ def boot_kernel(kdir, bzimage):
     saves the decompression, some 3 s under TCG.  vmlinuz when that cannot
     be had (or with --bzimage)."""
     vmlinuz = os.path.join(kdir, "vmlinuz")
+    if not os.path.exists(vmlinuz):  # a kernel of build-kernel.sh
+        vmlinuz = os.path.join(kdir, "bzImage")
     if bzimage:
         return vmlinuz
     path = os.path.join(kdir, "vmlinux")
@@ -340,6 +374,30 @@ def shared_libraries(binary):
     return libs
 
 
+def add_modules(cpio, kdir):
+    """The kernel's modules (setup.sh's modules/order and the on-demand
+    groups) into /lib/modules.  A kernel without modules/ (build-kernel.sh:
+    everything built in) gets none, and init.sh loads none."""
+    mdir = os.path.join(kdir, "modules")
+    if not os.path.isdir(mdir):
+        return
+    with open(os.path.join(mdir, "order")) as f:
+        modules = f.read().split()
+    for m in modules:
+        cpio.file("lib/modules/" + m, os.path.join(mdir, m), mode=0o644)
+    cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
+              mode=0o644)
+    for g in MODULE_GROUPS:
+        with open(os.path.join(mdir, g + ".order")) as f:
+            group = f.read().split()
+        for m in group:
+            if m not in modules:
+                cpio.file("lib/modules/" + m, os.path.join(mdir, m),
+                          mode=0o644)
+        cpio.file("lib/modules/%s.order" % g,
+                  data=("\n".join(group) + "\n").encode(), mode=0o644)
+
+
 def build_initramfs(path, kdir, binaries, tests, conf):
     cpio = Cpio(path)
     for d in ("dev", "proc", "sys", "tmp", "root", "etc", "lib64"):
@@ -354,22 +412,7 @@ def build_initramfs(path, kdir, binaries, tests, conf):
     for applet in applets:
         if applet != "bin/busybox":
             cpio.symlink(applet, "/bin/busybox")
-    with open(os.path.join(kdir, "modules", "order")) as f:
-        modules = f.read().split()
-    for m in modules:
-        cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
-                  mode=0o644)
-    cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
-              mode=0o644)
-    for g in MODULE_GROUPS:
-        with open(os.path.join(kdir, "modules", g + ".order")) as f:
-            group = f.read().split()
-        for m in group:
-            if m not in modules:
-                cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
-                          mode=0o644)
-        cpio.file("lib/modules/%s.order" % g,
-                  data=("\n".join(group) + "\n").encode(), mode=0o644)
+    add_modules(cpio, kdir)
     for b in binaries:
         cpio.file("bin/" + os.path.basename(b), b)
         for guest, host in shared_libraries(b):
@@ -388,13 +431,41 @@ def build_initramfs(path, kdir, binaries, tests, conf):
 # ---------------------------------------------------------------- QEMU
 
 
-def kvm_usable():
+def kvm_opens():
+    """Whether /dev/kvm opens.  That proves nothing: on some machines it
+    opens and every KVM guest dies at once (QEMU: "failed to set MSR 0x10a
+    to 0x69", then an assertion).  auto tries KVM when it opens and keeps it
+    only once a guest started under it: see run_vm and kvm_died."""
     try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
+        fd = os.open(KVM_DEVICE, os.O_RDWR)
     except OSError:
         return False
     os.close(fd)
     return True
+
+
+QEMU_PREFIX = re.compile(r"^\S*qemu[^\s:]*:\s*(?:error:\s*)?")
+
+
+def qemu_message(path, rc):
+    """QEMU's own first message in its output file @path, as "qemu: TEXT",
+    or its exit status when it said nothing."""
+    for line in tail(path, 200):
+        line = line.strip()
+        if line:
+            return "qemu: " + QEMU_PREFIX.sub("", line)
+    return "qemu exit status %d, no message" % rc
+
+
+def kvm_died(report, rc, timed_out, work):
+    """Whether QEMU under KVM died before the guest printed anything: no
+    protocol line, nothing on the serial console, a failing exit status."""
+    if timed_out or rc == 0 or report.booted is not None:
+        return False
+    try:
+        return os.path.getsize(os.path.join(work, "console.log")) == 0
+    except OSError:
+        return True
 
 
 # The machines guest tests can ask for.  Each is one QEMU boot: "memory"
@@ -469,10 +540,7 @@ MACHINES = {
 }
 
 
-def qemu_command(args, kdir, work, machine):
-    accel = args.accel
-    if accel == "auto":
-        accel = "kvm" if kvm_usable() else "tcg"
+def qemu_command(args, kdir, work, machine, accel):
     if accel == "kvm":
         # The emulated IOMMU's interrupt remapping needs a split irqchip.
         qmachine, cpu = "q35,accel=kvm,kernel-irqchip=split", "host"
@@ -484,7 +552,7 @@ def qemu_command(args, kdir, work, machine):
               "init_on_alloc=0 rdinit=/init")
     m = MACHINES[machine]
     memory = args.memory or m["memory"]
-    return accel, [
+    return [
         args.qemu, "-machine", qmachine, "-cpu", cpu,
         "-m", str(memory), "-smp", str(m["smp"]),
         "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
@@ -847,7 +915,33 @@ def tail(path, n):
 def run_vm(args, kdir, machine, tests, numbers, work, label):
     """Boot @machine once and run @tests in it; TAP numbers from @numbers.
 
+    With --accel auto and a /dev/kvm that opens, the first boot is under
+    KVM; when QEMU dies there before the guest printed anything, one line
+    quoting QEMU says so and the machine boots again under TCG (and so do
+    the later ones: args.accel becomes tcg).  A guest that started under
+    KVM keeps KVM for the later machines.
+
     Return (exit status, seconds to READY or None, seconds QEMU ran)."""
+    accel = args.accel
+    if accel == "auto":
+        accel = "kvm" if kvm_opens() else "tcg"
+    status, ready, ran, died = boot_once(args, kdir, machine, tests, numbers,
+                                         work, label, accel)
+    if died and args.accel == "auto":
+        log("KVM not usable here (%s), using TCG" % died)
+        args.accel = accel = "tcg"
+        shutil.rmtree(work, ignore_errors=True)
+        status, ready, ran, _ = boot_once(args, kdir, machine, tests, numbers,
+                                          work, label, accel)
+    elif args.accel == "auto" and accel == "kvm":
+        args.accel = "kvm"  # proven: a guest started under it
+    return status, ready, ran
+
+
+def boot_once(args, kdir, machine, tests, numbers, work, label, accel):
+    """One boot of run_vm under @accel.  The fourth value is QEMU's message
+    when it died under KVM before the guest printed anything (nothing is
+    reported then), else None."""
     os.makedirs(work, exist_ok=True)
     nonce = secrets.token_hex(8)
     conf = {
@@ -859,20 +953,22 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
         # need_program (testlib.sh) fails rather than skips in CI.
         "VMTEST_CI": "1" if in_ci() else "",
     }
+    # The row (FPGACTL_VM_ROW, ...): init.sh exports the FPGACTL_* lines.
+    conf.update(rows.guest_env(args.row_data))
     initrd = os.path.join(work, "initramfs.cpio")
     build_initramfs(initrd, kdir, args.binaries, tests, conf)
     with open(os.path.join(work, "nvme.img"), "wb") as f:
         f.truncate(16 << 20)
     for name in ("console.log", "results.log"):
         open(os.path.join(work, name), "wb").close()
-    accel, cmd = qemu_command(args, kdir, work, machine)
+    cmd = qemu_command(args, kdir, work, machine, accel)
     try:
         load = "host load %.2f; " % os.getloadavg()[0]
     except OSError:
         load = ""
-    log("%sbooting machine %s, kernel %s, with %s (%d test%s; %stimeout %d s; "
-        "work dir %s)"
-        % (label, machine, os.path.basename(kdir), accel, len(tests),
+    log("%sbooting machine %s, row %s, kernel %s, with %s (%d test%s; "
+        "%stimeout %d s; work dir %s)"
+        % (label, machine, args.row, os.path.basename(kdir), accel, len(tests),
            "" if len(tests) == 1 else "s", load, args.timeout, work))
     host = Host(work, nonce, label)
     report = Report(tests, numbers, nonce, args.verbose, label, host)
@@ -911,9 +1007,13 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
     log("%sVM ran %.1f s%s" % (label, elapsed, " (killed at the timeout)"
                                if timed_out else ", QEMU exit status %d"
                                % proc.returncode))
+    if (accel == "kvm" and args.accel == "auto"
+            and kvm_died(report, proc.returncode, timed_out, work)):
+        return None, None, elapsed, qemu_message(
+            os.path.join(work, "qemu.log"), proc.returncode)
     status = finish(report, tests, timed_out, proc.returncode, work, args,
                     machine)
-    return status, report.boot_time, elapsed
+    return status, report.boot_time, elapsed, None
 
 
 class LineReader:
@@ -1034,8 +1134,14 @@ def parse_args():
                    help="guest MiB for every machine (default: the machine's)")
     p.add_argument("--accel", choices=("auto", "tcg", "kvm"),
                    default=os.environ.get("FPGACTL_VM_ACCEL", "auto"),
-                   help="auto: KVM when /dev/kvm can be opened, TCG otherwise "
-                   "(env FPGACTL_VM_ACCEL)")
+                   help="auto: KVM when /dev/kvm opens and a guest starts "
+                   "under it, TCG otherwise (env FPGACTL_VM_ACCEL)")
+    p.add_argument("--row", default=os.environ.get("FPGACTL_VM_ROW",
+                                                   rows.DEFAULT_ROW),
+                   choices=[r["name"] for r in rows.ROWS],
+                   help="the matrix row: guest kernel and expected backend "
+                   "(tests/vm/rows.py; env FPGACTL_VM_ROW; default "
+                   "%(default)s)")
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--bzimage", action="store_true",
                    default=bool(os.environ.get("FPGACTL_VM_BZIMAGE")),
@@ -1078,7 +1184,8 @@ def main():
     global DIAG_TO_STDERR
     args = parse_args()
     DIAG_TO_STDERR = args.tap_harness
-    tests = find_tests(args.only)
+    args.row_data = rows.row(args.row)
+    tests = rows.row_tests(args.row_data, find_tests(args.only))
     runs = plan(tests, args.machine)
     if args.list:
         for machine, ts in runs:
@@ -1104,7 +1211,8 @@ def main():
     order = [t for _, ts in runs for t in ts]
     numbers = {t: i + 1 for i, t in enumerate(order)}
     try:
-        kdir = ensure_setup(args.cache, not args.no_setup)
+        kdir = ensure_setup(args.cache, not args.no_setup, args.row_data,
+                            args.qemu)
     except SetupError as e:
         if in_ci():
             print("1..%d" % len(order))
