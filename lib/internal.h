@@ -370,6 +370,8 @@ struct region *region_get(struct fpgactl_device *dev, uint32_t index);
  */
 volatile uint8_t *region_mapped_ptr(const struct region *r, uint64_t offset,
 				    uint64_t len);
+/* Width (4, 2 or 1) of the next access of a region copy at @offset. */
+unsigned int region_access_width(uint64_t offset, size_t len);
 
 /* -ERANGE (logged) when [@offset, @offset + @len) leaves region @r. */
 int region_check_range(struct fpgactl_device *dev, const struct region *r,

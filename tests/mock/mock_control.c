@@ -346,9 +346,37 @@ void mock_note_reset(struct mock_device *dev, enum mock_reset_kind kind)
 		reset_hook(dev->bdf, kind, reset_hook_arg);
 }
 
+/* ---- the log of device reads and writes ---------------------------------------- */
+
+#define RW_LOG_MAX 256
+static struct mock_rw rw_log[RW_LOG_MAX];
+static size_t rw_count;
+
+/* Called under the lock by the pread/pwrite checks for each device access. */
+void mock_note_rw(uint32_t index, uint64_t offset, size_t len, bool write)
+{
+	if (rw_count < RW_LOG_MAX)
+		rw_log[rw_count] = (struct mock_rw){ index, offset, len, write };
+	rw_count++;
+}
+
+size_t mock_device_rw_log(struct mock_rw *out, size_t max)
+{
+	size_t n;
+
+	mock_init();
+	mock_lock();
+	n = rw_count;
+	for (size_t i = 0; i < n && i < max && i < RW_LOG_MAX; i++)
+		out[i] = rw_log[i];
+	mock_unlock();
+	return n;
+}
+
 void mock_control_reset(void)
 {
 	clear_failures();
+	rw_count = 0;
 	memset(counters, 0, sizeof(counters));
 	dma_limit = MOCK_DMA_LIMIT_DEFAULT;
 	reset_hook = NULL;

@@ -438,6 +438,7 @@ static long cdev_bind(struct mock_fd *f, void *arg)
 	dev->cdev_bound = true;
 	dev->open_count = 1;
 	df->granted = true;
+	mock_device_first_open(dev, f->fd);
 	if (!mock_read_desc(dev->bdf, &d) && d.can_reset)
 		mock_note_reset(dev, MOCK_RESET_OPEN);
 	((struct vfio_device_bind_iommufd *)arg)->out_devid = o->id;

@@ -108,6 +108,31 @@ int mock_irq_trigger(const char *bdf, unsigned int index, unsigned int vector);
 /* Vectors of @index that have an eventfd now (0 when disabled). */
 unsigned int mock_irq_vectors(const char *bdf, unsigned int index);
 
+/* ---- device reads and writes --------------------------------------------------- */
+
+/**
+ * struct mock_rw - one pread() or pwrite() on a device fd that reached the
+ * device (after the kernel's checks)
+ * @index: region index
+ * @offset: offset in the region
+ * @len: bytes (after clipping at the end of a BAR)
+ * @write: pwrite()
+ */
+struct mock_rw {
+	uint32_t index;
+	uint64_t offset;
+	size_t len;
+	bool write;
+};
+
+/*
+ * Copy up to @max of the device reads and writes since the last
+ * mock_reset_state() (the first 256 are kept) to @out, oldest first.
+ * Return how many there were.  Accesses through a mapping are plain memory
+ * accesses that the mock cannot see.
+ */
+size_t mock_device_rw_log(struct mock_rw *out, size_t max);
+
 /* ---- configuration ------------------------------------------------------------ */
 
 /* vfio_iommu_type1's dma_entry_limit (mappings per container); 65535. */

@@ -314,8 +314,21 @@ static long check_rw(int fd, uint64_t off, size_t *n, bool write)
 	return ret;
 }
 
+/* Virtualized config bytes over what the file holds. */
+static void read_fixup(int fd, uint64_t off, void *buf, size_t n)
+{
+	struct mock_fd *f;
+
+	mock_lock();
+	f = mock_fd_get(fd);
+	if (f)
+		mock_device_read_fixup(f, off, buf, n);
+	mock_unlock();
+}
+
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
+	ssize_t ret;
 	long err;
 
 	if (!mock_init())
@@ -326,7 +339,10 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off)
 		errno = (int)-err;
 		return -1;
 	}
-	return mock_real.pread(fd, buf, n, off);
+	ret = mock_real.pread(fd, buf, n, off);
+	if (ret > 0)
+		read_fixup(fd, (uint64_t)off, buf, (size_t)ret);
+	return ret;
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)

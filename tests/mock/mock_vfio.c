@@ -408,8 +408,11 @@ static long open_device_file(struct mock_group *g, const char *bdf)
 	f->devfile.group = g;
 	f->devfile.granted = true;
 	g->device_users++;
-	if (!f->devfile.dev->open_count++ && !mock_read_desc(bdf, &d) && d.can_reset)
-		mock_note_reset(f->devfile.dev, MOCK_RESET_OPEN);
+	if (!f->devfile.dev->open_count++) {
+		mock_device_first_open(f->devfile.dev, fd);
+		if (!mock_read_desc(bdf, &d) && d.can_reset)
+			mock_note_reset(f->devfile.dev, MOCK_RESET_OPEN);
+	}
 	return fd;
 }
 

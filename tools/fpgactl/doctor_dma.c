@@ -242,7 +242,7 @@ void check_hugepages(struct doctor *doc, int device_node)
 
 static const char *proc_mounts(void)
 {
-	const char *path = getenv("FPGACTL_PROC_MOUNTS");
+	const char *path = secure_getenv("FPGACTL_PROC_MOUNTS");
 
 	return path && *path ? path : "/proc/mounts";
 }
