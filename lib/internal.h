@@ -90,6 +90,12 @@ int pci_vfio_cdev_index(const char *bdf);
  */
 int pci_group_viable(int group, char *culprits, size_t size);
 /*
+ * The processes holding @bdf's VFIO group node or cdev open, as "pid N
+ * (comm), this process (pid M)" in @buf (at most 4, then "...").  Return
+ * how many were found (0 when none is visible to this process).
+ */
+int vfio_device_holders(const char *bdf, char *buf, size_t size);
+/*
  * Explain why @bdf cannot be used through VFIO before an open is attempted:
  * log the cause and the fix.  Return the matching -errno, or 0 when nothing
  * is visibly wrong.

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <linux/vfio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,72 @@ static void test_iommufd_missing(void **state)
 	add_ready_device(BDF, 5, 0);
 	assert_int_equal(open_err(BDF, &fd), -ENOENT);
 	assert_true(log_has("CONFIG_IOMMUFD"));
+}
+
+/*
+ * A second private context on a device bound through its cdev: the kernel
+ * says EINVAL (vfio_df_open(): open_count != 0 && !df->group); the library
+ * says busy, -EBUSY as documented, naming the holder.
+ */
+static void test_iommufd_busy(void **state)
+{
+	struct fpgactl_open_opts fd = { .backend = FPGACTL_IOMMU_IOMMUFD };
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	dev = open_ok(BDF, &fd);
+	fixture_log_clear();
+	assert_int_equal(open_err(BDF, &fd), -EBUSY);
+	assert_true(log_has(BDF " is busy: it is open in this process (pid "));
+	assert_false(log_has("dmesg"));
+	fpgactl_device_close(dev);
+	/* Closed, it opens again. */
+	dev = open_ok(BDF, &fd);
+	fpgactl_device_close(dev);
+}
+
+static void with_cdev0(struct fake_dev_desc *d)
+{
+	d->cdev_index = 0;
+}
+
+/* Devices bound to a vfio-pci variant driver are served by VFIO too. */
+static void test_variant_driver(void **state)
+{
+	struct fpgactl_open_opts legacy = { .backend = FPGACTL_IOMMU_LEGACY };
+	struct fpgactl_pci_dev d;
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_device(BDF, 5, "mlx5_vfio_pci", with_cdev0);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_equal(d.vfio_state, FPGACTL_VFIO_READY);
+	dev = open_ok(BDF, &legacy);
+	fpgactl_device_close(dev);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "iommufd");
+	fpgactl_device_close(dev);
+}
+
+/*
+ * The kernel's own sign of a VFIO device, whatever its driver's name:
+ * vfio-dev/vfioN under the PCI device (vfio_device_add(), Linux 6.1+).
+ */
+static void test_vfio_dev_entry(void **state)
+{
+	struct fpgactl_pci_dev d;
+
+	add_device(BDF, 5, "acme_passthru", NULL);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_equal(d.vfio_state, FPGACTL_VFIO_NOT_BOUND);
+	assert_int_equal(mkdir(faketree_path(tree, "sys/bus/pci/devices/" BDF
+					     "/vfio-dev"), 0755), 0);
+	assert_int_equal(mkdir(faketree_path(tree, "sys/bus/pci/devices/" BDF
+					     "/vfio-dev/vfio3"), 0755), 0);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_not_equal(d.vfio_state, FPGACTL_VFIO_NOT_BOUND);
 }
 
 static void test_not_bound(void **state)
@@ -705,6 +772,9 @@ int main(void)
 		T(test_open_iommufd),
 		T(test_iommufd_without_cdev),
 		T(test_iommufd_missing),
+		T(test_iommufd_busy),
+		T(test_variant_driver),
+		T(test_vfio_dev_entry),
 		T(test_not_bound),
 		T(test_no_iommu),
 		T(test_group_not_viable),
