@@ -196,6 +196,47 @@ static void test_vfio_dev_entry(void **state)
 	assert_int_not_equal(d.vfio_state, FPGACTL_VFIO_NOT_BOUND);
 }
 
+/*
+ * AUTO with a device whose cdev this user may not open (a udev rule that
+ * covers the group nodes only): legacy, which works.
+ */
+static void test_auto_cdev_denied(void **state)
+{
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	mock_fail_open("/dev/vfio/devices/vfio0", EACCES);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "legacy");
+	fpgactl_device_close(dev);
+}
+
+/*
+ * AUTO without a device: a user who may open /dev/iommu and a cdev gets
+ * iommufd, although only root may write /dev/vfio/devices itself.
+ */
+static void test_auto_no_device(void **state)
+{
+	struct fpgactl_iommu *iommu;
+	int err = 0;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	mock_fail_open("/dev/vfio/devices", EACCES);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err);
+	assert_non_null(iommu);
+	assert_string_equal(fpgactl_iommu_backend_name(iommu), "iommufd");
+	fpgactl_iommu_close(iommu);
+	/* No cdev this user may open: legacy. */
+	mock_fail_open("/dev/vfio/devices/vfio0", EACCES);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err);
+	assert_non_null(iommu);
+	assert_string_equal(fpgactl_iommu_backend_name(iommu), "legacy");
+	fpgactl_iommu_close(iommu);
+}
+
 static void test_not_bound(void **state)
 {
 	add_device(BDF, 5, "xdma", NULL);
@@ -774,6 +815,8 @@ int main(void)
 		T(test_iommufd_missing),
 		T(test_iommufd_busy),
 		T(test_variant_driver),
+		T(test_auto_cdev_denied),
+		T(test_auto_no_device),
 		T(test_vfio_dev_entry),
 		T(test_not_bound),
 		T(test_no_iommu),
