@@ -18,6 +18,9 @@
  * then faults instead of hitting a buffer. */
 #define IOVA_LOW_RESERVE ((uint64_t)1 << 20)
 
+/* The largest DMA buffer size a caller may ask for; see fpgactl_dma_alloc(). */
+#define DMA_SIZE_MAX (SIZE_MAX - FPGACTL_PAGE_1G)
+
 /*
  * Bytes this process has mapped for DMA, against RLIMIT_MEMLOCK: the type1
  * driver charges every pinned page to the process's locked memory.
@@ -233,8 +236,14 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 	int node, ret;
 
 	ret = resolve_opts(dev, opts, &page_size, &node, &flags);
-	if (!ret && (!size || size > SIZE_MAX - page_size)) {
-		log_err("%s: DMA buffer size %zu is out of range", dev->bdf, size);
+	/*
+	 * Rounding up to a page, a hugepage or a lookup-table slot must not
+	 * wrap: no size within 1 GiB of SIZE_MAX (nothing that large can be
+	 * mapped anyway).
+	 */
+	if (!ret && (!size || size > DMA_SIZE_MAX)) {
+		log_err("%s: DMA buffer size %zu is out of range (1 to %zu bytes)",
+			dev->bdf, size, (size_t)DMA_SIZE_MAX);
 		ret = -EINVAL;
 	}
 	if (ret)

@@ -130,11 +130,15 @@ static int map_hugetlb(size_t size, size_t page_size, struct dma_backing *b)
  */
 static int map_small(size_t size, struct dma_backing *b)
 {
-	size_t len = size + DMA_TABLE_SLOT;
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len;
+	uint8_t *p;
 	uintptr_t start;
 
+	/* The slack for the alignment must not wrap the length. */
+	if (size > SIZE_MAX - DMA_TABLE_SLOT)
+		return -ENOMEM;
+	len = size + DMA_TABLE_SLOT;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	start = ((uintptr_t)p + DMA_TABLE_SLOT - 1) & ~(uintptr_t)(DMA_TABLE_SLOT - 1);
@@ -166,12 +170,38 @@ static int bind_node(void *p, size_t len, int node)
 	return ret ? -errno : 0;
 }
 
+/*
+ * Does the kernel know MADV_POPULATE_WRITE (Linux 5.14+)?  An unknown advice
+ * is EINVAL, but so are other refusals: ask about one fresh anonymous page,
+ * which a kernel that knows the advice always populates.
+ */
+static bool populate_write_known(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	bool known;
+
+	if (p == MAP_FAILED)
+		return true;	/* cannot tell: do not guess an old kernel */
+	known = !madvise(p, page, MADV_POPULATE_WRITE) || errno != EINVAL;
+	munmap(p, page);
+	return known;
+}
+
 static int populate(void *p, size_t len, size_t page_size)
 {
+	int ret;
+
 	if (!madvise(p, len, MADV_POPULATE_WRITE))
 		return 0;
-	if (errno != EINVAL)
-		return -errno;
+	ret = -errno;
+	if (ret != -EINVAL || populate_write_known()) {
+		if (ret != -ENOMEM && ret != -EFAULT)	/* shortages: described */
+			log_err("cannot populate the DMA buffer's pages "
+				"(MADV_POPULATE_WRITE): %s", strerror(-ret));
+		return ret;
+	}
 	/* Kernels before 5.14: touch each page (may SIGBUS on a shortage). */
 	for (size_t off = 0; off < len; off += page_size)
 		((volatile uint8_t *)p)[off] = 0;

@@ -80,7 +80,8 @@ struct fpgactl_dma_buf {
  * log names the sysctl or mount that fixes it), -EDQUOT (RLIMIT_MEMLOCK too
  * low; the log gives the limit, the need and how to raise it), -ENOSPC (no
  * IOVA room below the DMA mask), -E2BIG (the IOMMU's mapping limit would be
- * exceeded), -EINVAL, or another -errno.
+ * exceeded), -EINVAL (also for @size 0 or within 1 GiB of SIZE_MAX, which
+ * no rounding may wrap), or another -errno.
  */
 struct fpgactl_dma_buf *fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 					  const struct fpgactl_dma_opts *opts,

@@ -346,6 +346,34 @@ void mock_note_reset(struct mock_device *dev, enum mock_reset_kind kind)
 		reset_hook(dev->bdf, kind, reset_hook_arg);
 }
 
+/* ---- madvise failures ------------------------------------------------------------ */
+
+static struct { int advice, err, times; } madvise_rule;
+
+void mock_fail_madvise(int advice, int err, int times)
+{
+	mock_init();
+	mock_lock();
+	madvise_rule.advice = advice;
+	madvise_rule.err = err;
+	madvise_rule.times = times;
+	mock_unlock();
+}
+
+int mock_madvise_failure(int advice)
+{
+	int err = 0;
+
+	mock_lock();
+	if (madvise_rule.err && madvise_rule.advice == advice) {
+		err = madvise_rule.err;
+		if (madvise_rule.times > 0 && !--madvise_rule.times)
+			madvise_rule.err = 0;
+	}
+	mock_unlock();
+	return err;
+}
+
 /* ---- the log of device reads and writes ---------------------------------------- */
 
 #define RW_LOG_MAX 256
@@ -377,6 +405,7 @@ void mock_control_reset(void)
 {
 	clear_failures();
 	rw_count = 0;
+	madvise_rule.err = 0;
 	memset(counters, 0, sizeof(counters));
 	dma_limit = MOCK_DMA_LIMIT_DEFAULT;
 	reset_hook = NULL;

@@ -283,6 +283,7 @@ void mock_cdev_release(struct mock_devfile *df);
 /* Access checks for pread/pwrite/mmap on a device fd: 0 or -errno. */
 long mock_device_rw_check(struct mock_fd *f, uint64_t off, size_t *count,
 			  bool write);
+int mock_madvise_failure(int advice);
 void mock_note_rw(uint32_t index, uint64_t offset, size_t len, bool write);
 void mock_device_first_open(struct mock_device *dev, int fd);
 void mock_device_read_fixup(struct mock_fd *f, uint64_t off, void *buf, size_t n);

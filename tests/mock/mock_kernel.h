@@ -108,6 +108,13 @@ int mock_irq_trigger(const char *bdf, unsigned int index, unsigned int vector);
 /* Vectors of @index that have an eventfd now (0 when disabled). */
 unsigned int mock_irq_vectors(const char *bdf, unsigned int index);
 
+/*
+ * The next @times madvise() calls with @advice fail with @err (@times <= 0:
+ * always), e.g. MADV_POPULATE_WRITE with EINVAL as on kernels before 5.14.
+ * One rule at a time; madvise() otherwise goes to the kernel.
+ */
+void mock_fail_madvise(int advice, int err, int times);
+
 /* ---- device reads and writes --------------------------------------------------- */
 
 /**

@@ -294,6 +294,18 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return mock_real.mmap(addr, len, prot, flags, fd, off);
 }
 
+/* Injected failures only (mock_fail_madvise()); the kernel does the rest. */
+int madvise(void *addr, size_t len, int advice)
+{
+	int err = mock_init() ? mock_madvise_failure(advice) : 0;
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
 	return mmap(addr, len, prot, flags, fd, (off_t)off);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -516,6 +517,57 @@ static void test_pool(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
+/*
+ * Sizes near SIZE_MAX are refused before any rounding can wrap (it used to
+ * wrap in map_small() and write through unmapped memory).
+ */
+static void test_size_overflow(void **state)
+{
+	static const struct fpgactl_dma_opts huge = { .page_size = FPGACTL_PAGE_2M,
+		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES };
+	const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 4096, SIZE_MAX - 3 * 4096,
+				 SIZE_MAX - 2 * MiB, SIZE_MAX - 2 * MiB - 4096 };
+	struct fpgactl_device *dev;
+	int err;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		err = 0;
+		assert_null(fpgactl_dma_alloc(dev, sizes[i], &small, &err));
+		assert_true(err == -EINVAL || err == -ENOMEM);
+		err = 0;
+		assert_null(fpgactl_dma_alloc(dev, sizes[i], &huge, &err));
+		assert_true(err == -EINVAL || err == -ENOMEM);
+	}
+	assert_int_equal(mock_mappings(NULL, 0), 0);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * MADV_POPULATE_WRITE refused with EINVAL on a kernel that knows it is an
+ * error; only a kernel that does not know the advice (before 5.14) gets the
+ * page-touching fallback.
+ */
+static void test_populate_einval(void **state)
+{
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+	int err = 0;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	mock_fail_madvise(MADV_POPULATE_WRITE, EINVAL, 1);
+	assert_null(fpgactl_dma_alloc(dev, 8192, &small, &err));
+	assert_int_equal(err, -EINVAL);
+	/* Every MADV_POPULATE_WRITE refused: an old kernel, fallback. */
+	mock_fail_madvise(MADV_POPULATE_WRITE, EINVAL, 0);
+	b = alloc_ok(dev, 8192, &small);
+	fpgactl_dma_free(b);
+	mock_fail_madvise(0, 0, 0);
+	fpgactl_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +577,8 @@ int main(void)
 		T(test_mapping_limit),
 		T(test_hugepage_paths),
 		T(test_bad_opts),
+		T(test_size_overflow),
+		T(test_populate_einval),
 		T(test_legacy_context_outlives_devices),
 		T(test_unmap_failure_leaks_safely),
 		T(test_unmap_failure_keeps_iova_reserved),
