@@ -137,6 +137,30 @@ static void untrack_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 	}
 }
 
+/*
+ * The smallest unit a mapping can have: the host's page and the IOMMU's
+ * smallest page (type1 iova_pgsizes, iommufd out_iova_alignment; 64 KiB on
+ * some arm64 SMMUs), whichever is larger.  Needs iova_prepare() first.
+ */
+static size_t dma_granule(const struct fpgactl_iommu *iommu)
+{
+	size_t host = (size_t)sysconf(_SC_PAGESIZE);
+
+	/* A power of two no larger than a hugepage; else ignore it. */
+	if (iommu->min_pgsize > host && iommu->min_pgsize <= FPGACTL_PAGE_1G &&
+	    !(iommu->min_pgsize & (iommu->min_pgsize - 1)))
+		return (size_t)iommu->min_pgsize;
+	return host;
+}
+
+/* IOVA alignment of a buffer backed by @page_size pages. */
+static uint64_t dma_align(const struct fpgactl_iommu *iommu, size_t page_size)
+{
+	size_t granule = dma_granule(iommu);
+
+	return page_size > granule ? page_size : granule;
+}
+
 static int iova_for(struct fpgactl_device *dev, struct dma_buf_priv *b)
 {
 	struct fpgactl_iommu *iommu = dev->iommu;
@@ -153,8 +177,8 @@ static int iova_for(struct fpgactl_device *dev, struct dma_buf_priv *b)
 			iommu->nr_maps);
 		return -E2BIG;
 	}
-	ret = iova_alloc(&iommu->iova, size, b->backing.page_size, dev->dma_limit,
-			 &b->map.iova);
+	ret = iova_alloc(&iommu->iova, size, dma_align(iommu, b->backing.page_size),
+			 dev->dma_limit, &b->map.iova);
 	if (ret == -ENOSPC)
 		log_err("%s: no room for %llu KiB of IOVA space below the device's "
 			"DMA limit 0x%llx: free buffers, or use a wider DMA mask if "
@@ -231,8 +255,9 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 		  const struct fpgactl_dma_opts *opts, int *err)
 {
 	struct dma_buf_priv *b = NULL;
+	size_t page_size, granule;
 	unsigned int flags;
-	size_t page_size;
+	int64_t avail;
 	int node, ret;
 
 	ret = resolve_opts(dev, opts, &page_size, &node, &flags);
@@ -252,12 +277,18 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 	ret = check_memlock((size + page_size - 1) & ~(page_size - 1));
 	if (ret)
 		goto fail;
+	pthread_mutex_lock(&dev->iommu->lock);
+	ret = iova_prepare(dev->iommu, &avail);
+	granule = dma_granule(dev->iommu);
+	pthread_mutex_unlock(&dev->iommu->lock);
+	if (ret)
+		goto fail;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = backing_alloc(size, page_size, node, flags, &b->backing);
+	ret = backing_alloc(size, page_size, granule, node, flags, &b->backing);
 	if (ret)
 		goto fail;
 	check_placement(dev, b, node, flags, &ret);

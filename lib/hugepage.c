@@ -235,11 +235,17 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) & ~(to - 1);
 }
 
-/* Map @request bytes rounded up to the page size that is actually used. */
-static int backing_map(size_t request, size_t page_size, int node,
+/*
+ * Map @request bytes rounded up to the page size that is actually used and
+ * to @granule (the IOMMU's smallest page and the host's, a power of two).
+ * FPGACTL_PAGE_4K asks for ordinary pages: the host's page size, which is
+ * 16 or 64 KiB on some arm64 kernels.
+ */
+static int backing_map(size_t request, size_t page_size, size_t granule, int node,
 		       unsigned int flags, struct dma_backing *b)
 {
-	size_t size = round_up(request, page_size);
+	size_t host_page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = round_up(request, page_size > granule ? page_size : granule);
 	int ret = -EINVAL;
 
 	if (page_size != FPGACTL_PAGE_4K) {
@@ -262,18 +268,19 @@ static int backing_map(size_t request, size_t page_size, int node,
 		return ret;
 	}
 	if (page_size != FPGACTL_PAGE_4K)
-		log_warn("falling back to 4 KiB pages: each one is a separate "
-			 "IOMMU page and TLB entry, which costs DMA throughput");
-	b->page_size = FPGACTL_PAGE_4K;
-	b->len = round_up(request, FPGACTL_PAGE_4K);
+		log_warn("falling back to %zu KiB pages (ordinary pages): each "
+			 "one is a separate IOMMU page and TLB entry, which costs "
+			 "DMA throughput", host_page >> 10);
+	b->page_size = host_page;
+	b->len = round_up(request, host_page > granule ? host_page : granule);
 	return map_small(b->len, b);
 }
 
-int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
-		  struct dma_backing *out)
+int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
+		  unsigned int flags, struct dma_backing *out)
 {
 	struct dma_backing b = { .page_size = page_size, .node = -1 };
-	int ret = backing_map(request, page_size, node, flags, &b);
+	int ret = backing_map(request, page_size, granule, node, flags, &b);
 
 	if (ret)
 		return ret;

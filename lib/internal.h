@@ -189,6 +189,8 @@ struct fpgactl_iommu {
 	struct dma_table *table;
 	struct dma_mapping **maps;
 	size_t nr_maps;
+	/* The IOMMU's smallest page (0: not reported); set by dma_info. */
+	uint64_t min_pgsize;
 	union {
 		struct legacy_state legacy;
 		struct iommufd_state iommufd;
@@ -254,8 +256,8 @@ struct dma_backing {
  * zeroed, populated memory on @node (-1: anywhere), following the fallbacks
  * of fpgactl_dma_alloc().  Return 0 or -errno (logged, with the fix).
  */
-int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
-		  struct dma_backing *out);
+int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
+		  unsigned int flags, struct dma_backing *out);
 void backing_free(struct dma_backing *b);
 /* Free hugepages of @page_size on @node (-1: all nodes), -errno if unknown. */
 long hugepages_free(size_t page_size, int node);

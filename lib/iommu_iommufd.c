@@ -352,6 +352,8 @@ static int iommufd_dma_info(struct fpgactl_iommu *iommu, struct iova_range **ran
 	*nr_ranges = arr ? q.num_iovas : 0;
 	/* iommufd has no per-container mapping count limit. */
 	*mappings_avail = -1;
+	/* The IOAS's IOVA and length granule: the smallest IOMMU page. */
+	iommu->min_pgsize = q.out_iova_alignment;
 	free(arr);
 	return 0;
 }

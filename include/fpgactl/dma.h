@@ -19,6 +19,13 @@
 extern "C" {
 #endif
 
+/*
+ * FPGACTL_PAGE_4K selects ordinary pages: the host's page size (16 or
+ * 64 KiB on some arm64 kernels).  Whatever the pages, a buffer's size and
+ * IOVA are whole pages of the IOMMU's smallest page size too (type1
+ * iova_pgsizes, iommufd out_iova_alignment), so &fpgactl_dma_buf.size may
+ * exceed the request by up to that page.
+ */
 #define FPGACTL_PAGE_4K ((size_t)4 << 10)
 #define FPGACTL_PAGE_2M ((size_t)2 << 20)
 #define FPGACTL_PAGE_1G ((size_t)1 << 30)

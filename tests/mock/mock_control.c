@@ -346,6 +346,43 @@ void mock_note_reset(struct mock_device *dev, enum mock_reset_kind kind)
 		reset_hook(dev->bdf, kind, reset_hook_arg);
 }
 
+/* ---- the IOMMU's page sizes and type1's capabilities ------------------------------ */
+
+static uint64_t iommu_pgsize = MOCK_PAGE_SIZE;
+static bool type1_iova_cap = true;
+
+void mock_set_iommu_pgsize(uint64_t pgsize)
+{
+	mock_init();
+	mock_lock();
+	iommu_pgsize = pgsize && !(pgsize & (pgsize - 1)) ? pgsize : MOCK_PAGE_SIZE;
+	mock_unlock();
+}
+
+uint64_t mock_iommu_pgsize(void)
+{
+	return iommu_pgsize;
+}
+
+uint64_t mock_iommu_pgsizes(void)
+{
+	/* The smallest page, and the larger ones of the default set. */
+	return iommu_pgsize | (MOCK_PGSIZES & ~(2 * iommu_pgsize - 1));
+}
+
+void mock_set_type1_iova_ranges(bool reported)
+{
+	mock_init();
+	mock_lock();
+	type1_iova_cap = reported;
+	mock_unlock();
+}
+
+bool mock_type1_iova_ranges(void)
+{
+	return type1_iova_cap;
+}
+
 /* ---- madvise failures ------------------------------------------------------------ */
 
 static struct { int advice, err, times; } madvise_rule;
@@ -406,6 +443,8 @@ void mock_control_reset(void)
 	clear_failures();
 	rw_count = 0;
 	madvise_rule.err = 0;
+	iommu_pgsize = MOCK_PAGE_SIZE;
+	type1_iova_cap = true;
 	memset(counters, 0, sizeof(counters));
 	dma_limit = MOCK_DMA_LIMIT_DEFAULT;
 	reset_hook = NULL;

@@ -284,6 +284,11 @@ void mock_cdev_release(struct mock_devfile *df);
 long mock_device_rw_check(struct mock_fd *f, uint64_t off, size_t *count,
 			  bool write);
 int mock_madvise_failure(int advice);
+/* The IOMMU's smallest page and page-size bitmap (mock_set_iommu_pgsize()). */
+uint64_t mock_iommu_pgsize(void);
+uint64_t mock_iommu_pgsizes(void);
+/* type1 reports VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE (Linux 5.4+). */
+bool mock_type1_iova_ranges(void);
 void mock_note_rw(uint32_t index, uint64_t offset, size_t len, bool write);
 void mock_device_first_open(struct mock_device *dev, int fd);
 void mock_device_read_fixup(struct mock_fd *f, uint64_t off, void *buf, size_t n);

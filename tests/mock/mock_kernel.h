@@ -142,6 +142,22 @@ size_t mock_device_rw_log(struct mock_rw *out, size_t max);
 
 /* ---- configuration ------------------------------------------------------------ */
 
+/*
+ * The IOMMU's smallest page (a power of two; default 4 KiB), e.g. 64 KiB
+ * as on arm64 SMMUs with a 64K granule: type1 reports it first in
+ * iova_pgsizes and refuses maps not aligned to it (vfio_dma_do_map()),
+ * iommufd reports it as out_iova_alignment and refuses misaligned maps
+ * (iopt_check_iova(), iopt_alloc_area_pages()).
+ */
+void mock_set_iommu_pgsize(uint64_t pgsize);
+
+/*
+ * Whether VFIO_IOMMU_GET_INFO carries the IOVA-range capability (default
+ * true; false: a kernel before 5.4, where vfio_iommu_type1.c did not
+ * report it).
+ */
+void mock_set_type1_iova_ranges(bool reported);
+
 /* vfio_iommu_type1's dma_entry_limit (mappings per container); 65535. */
 void mock_set_dma_limit(unsigned int limit);
 

@@ -568,6 +568,66 @@ static void test_populate_einval(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * An IOMMU whose smallest page is 64 KiB (arm64 SMMU with a 64K granule):
+ * ordinary-page buffers are sized and placed in whole IOMMU pages, which
+ * both backends refuse otherwise (EINVAL).
+ */
+static void alloc_on_64k_iommu(bool iommufd)
+{
+	struct mock_dma_mapping m;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+
+	if (iommufd)
+		assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, iommufd ? 0 : -1);
+	mock_set_iommu_pgsize(64 << 10);
+	dev = open_dev();
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    iommufd ? "iommufd" : "legacy");
+	b = alloc_ok(dev, 8192, &small);
+	assert_int_equal(b->size, 64 << 10);
+	assert_int_equal(b->iova % (64 << 10), 0);
+	assert_int_equal(mock_mappings(&m, 1), 1);
+	assert_int_equal(m.iova, b->iova);
+	assert_int_equal(m.size, 64 << 10);
+	fpgactl_dma_free(b);
+	fpgactl_device_close(dev);
+}
+
+static void test_iommu_64k_legacy(void **state)
+{
+	alloc_on_64k_iommu(false);
+}
+
+static void test_iommu_64k_iommufd(void **state)
+{
+	alloc_on_64k_iommu(true);
+}
+
+/*
+ * A type1 container that reports no IOVA ranges (kernels before 5.4):
+ * 39 bits of IOVA minus the x86 MSI window, not the whole 64-bit space.
+ */
+static void test_legacy_no_iova_ranges(void **state)
+{
+	struct fpgactl_dma_plan plan;
+	struct fpgactl_device *dev;
+
+	mock_set_type1_iova_ranges(false);
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	assert_int_equal(fpgactl_dma_get_plan(dev, NULL, &plan), 0);
+	assert_int_equal(plan.iova_first, MiB);
+	assert_int_equal(plan.iova_last, (1ull << 39) - 1);
+#if defined(__x86_64__)
+	assert_int_equal(plan.iova_free,
+			 (0xfee00000ull - MiB) + ((1ull << 39) - 0xfef00000ull));
+#endif
+	fpgactl_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +638,9 @@ int main(void)
 		T(test_hugepage_paths),
 		T(test_bad_opts),
 		T(test_size_overflow),
+		T(test_iommu_64k_legacy),
+		T(test_iommu_64k_iommufd),
+		T(test_legacy_no_iova_ranges),
 		T(test_populate_einval),
 		T(test_legacy_context_outlives_devices),
 		T(test_unmap_failure_leaks_safely),
