@@ -22,8 +22,8 @@
 #define DMA_SIZE_MAX (SIZE_MAX - FPGACTL_PAGE_1G)
 
 /*
- * Bytes this process has mapped for DMA, against RLIMIT_MEMLOCK: the type1
- * driver charges every pinned page to the process's locked memory.
+ * Bytes this process has mapped for DMA; what the kernel charges against
+ * RLIMIT_MEMLOCK depends on the backend (lib/memlock.c).
  */
 static uint64_t dma_locked_bytes;
 
@@ -39,42 +39,46 @@ static struct dma_buf_priv *to_priv(struct fpgactl_dma_buf *buf)
 	return (struct dma_buf_priv *)buf;
 }
 
-static bool has_cap_ipc_lock(void)
+/* One line naming the limit, the need, who is charged and the fix. */
+static void explain_memlock(enum fpgactl_iommu_backend backend, uint64_t limit,
+			    uint64_t used, size_t size)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
+	unsigned long long need_kib = (unsigned long long)((used + size + 1023) >> 10);
 
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+	if (backend == FPGACTL_IOMMU_IOMMUFD)
+		log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked: "
+			"iommufd charges pinned memory to the user (uid %u), whose "
+			"processes already pin about %llu KiB (VmPin), plus %zu KiB "
+			"for this buffer; raise it with 'ulimit -l %llu' in every "
+			"process of the user (or memlock in /etc/security/limits.conf, "
+			"LimitMEMLOCK= for a systemd service), free the others' pins, "
+			"or run with CAP_IPC_LOCK",
+			(unsigned long long)(limit >> 10), need_kib, (unsigned)getuid(),
+			(unsigned long long)(used >> 10), size >> 10, need_kib);
+	else
+		log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked "
+			"(%llu KiB mapped + %zu KiB for this buffer): raise it with "
+			"'ulimit -l %llu' (or memlock in /etc/security/limits.conf, "
+			"LimitMEMLOCK= for a systemd service), or run with CAP_IPC_LOCK",
+			(unsigned long long)(limit >> 10), need_kib,
+			(unsigned long long)(used >> 10), size >> 10, need_kib);
 }
 
-/* RLIMIT_MEMLOCK in bytes, UINT64_MAX when unlimited or not enforced. */
-static uint64_t memlock_limit(void)
+/* Will the kernel accept @size more pinned bytes for this context? */
+static int check_memlock(struct fpgactl_iommu *iommu, size_t size)
 {
-	struct rlimit rl;
+	enum fpgactl_iommu_backend backend = iommu->backend->id;
+	uint64_t limit, used;
 
-	if (has_cap_ipc_lock() || getrlimit(RLIMIT_MEMLOCK, &rl) ||
-	    rl.rlim_cur == RLIM_INFINITY)
-		return UINT64_MAX;
-	return rl.rlim_cur;
-}
-
-static int check_memlock(size_t size)
-{
-	uint64_t limit = memlock_limit();
-	uint64_t used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
-
-	if (limit == UINT64_MAX || used + size <= limit)
+	if (backend != FPGACTL_IOMMU_LEGACY && backend != FPGACTL_IOMMU_IOMMUFD)
+		return 0;	/* the model pins nothing */
+	limit = memlock_limit();
+	if (limit == UINT64_MAX)
 		return 0;
-	log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked "
-		"(%llu KiB mapped + %zu KiB for this buffer): raise it with "
-		"'ulimit -l %llu' (or memlock in /etc/security/limits.conf, "
-		"LimitMEMLOCK= for a systemd service), or run with CAP_IPC_LOCK",
-		(unsigned long long)(limit >> 10),
-		(unsigned long long)((used + size) >> 10),
-		(unsigned long long)(used >> 10), size >> 10,
-		(unsigned long long)((used + size + 1023) >> 10));
+	used = memlock_used(backend, __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED));
+	if (used + size <= limit)
+		return 0;
+	explain_memlock(backend, limit, used, size);
 	return -EDQUOT;
 }
 
@@ -274,7 +278,7 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 	if (ret)
 		goto fail;
 	/* Charged at the hugepage size even if 4 KiB pages end up used. */
-	ret = check_memlock((size + page_size - 1) & ~(page_size - 1));
+	ret = check_memlock(dev->iommu, (size + page_size - 1) & ~(page_size - 1));
 	if (ret)
 		goto fail;
 	pthread_mutex_lock(&dev->iommu->lock);
@@ -413,7 +417,9 @@ FPGACTL_EXPORT int fpgactl_dma_get_plan(struct fpgactl_device *dev,
 	if (ret)
 		return ret;
 	plan->memlock_limit = memlock_limit();
-	plan->memlock_used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
+	plan->memlock_used = memlock_used(dev->iommu->backend->id,
+					  __atomic_load_n(&dma_locked_bytes,
+							  __ATOMIC_RELAXED));
 	plan->hugepages_free = plan->page_size == FPGACTL_PAGE_4K ? 0 :
 			       hugepages_free(plan->page_size, plan->node);
 	backing_describe(plan->page_size, plan->backing, sizeof(plan->backing));

@@ -74,6 +74,20 @@ int sysfs_write(const char *val, const char *fmt, ...)
 int sysfs_link_name(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- memlock.c (locked-memory accounting per backend) -------------------- */
+
+/* CAP_IPC_LOCK in the initial user namespace: nothing is charged. */
+bool memlock_exempt(void);
+/* RLIMIT_MEMLOCK in bytes; UINT64_MAX when unlimited or exempt. */
+uint64_t memlock_limit(void);
+/*
+ * Bytes charged against that limit for @backend: legacy, this process's
+ * locked memory (VmLck); iommufd, this user's pinned memory (VmPin summed
+ * over its processes, an estimate).  @mine: what this library mapped in
+ * this process, the floor for this process's share.
+ */
+uint64_t memlock_used(enum fpgactl_iommu_backend backend, uint64_t mine);
+
 /* ---- pci.c --------------------------------------------------------------- */
 
 /* IOMMU group number of a device, -ENODEV when it has none (IOMMU off). */
