@@ -4,7 +4,8 @@
  * the RTL co-simulation in the rtl suite; the model when unset): each queue
  * pair's completion signals its own MSI-X vector's eventfd and no other's;
  * with QCTRL.IEN off nothing is signalled; commands aborted on a slow
- * device are reported -ECANCELED and their late completions consumed.
+ * device are reported -ECANCELED and their late completions consumed; a
+ * queue-pair reset restarts the rings.
  */
 #include <errno.h>
 #include <poll.h>
@@ -132,12 +133,39 @@ static void test_abort(void **state)
 	fpgactl_device_close(dev);
 }
 
+/* The queue-pair reset of softcore.md (QEN cleared, ACTIVE 0, QEN set): the
+ * rings restart empty with phase 1, with an interrupt pending on the way
+ * out, and the other queue pair is not affected. */
+static void test_queue_reset(void **state)
+{
+	const struct fpgactl_sc_opts opts = { .nr_queues = 2, .depth = 16, .interrupts = true };
+	struct fpgactl_device *dev = open_dev("model:queues=4", "");
+	struct fpgactl_sc *sc;
+	int err = 0;
+
+	sc = fpgactl_sc_open(dev, &opts, &err);
+	assert_non_null(sc);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	for (int i = 0; i < 21; i++)		/* past a wrap, phase 0 */
+		one_nop(fpgactl_sc_queue(sc, 0));
+	one_nop(fpgactl_sc_queue(sc, 1));
+	assert_int_equal(fpgactl_sc_queue_reset(sc, 0), 0);
+	for (int i = 0; i < 21; i++) {
+		one_nop(fpgactl_sc_queue(sc, 0));
+		one_nop(fpgactl_sc_queue(sc, 1));
+	}
+	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
+	fpgactl_sc_close(sc);
+	fpgactl_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_per_queue),
 		cmocka_unit_test(test_no_interrupt_without_ien),
 		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_queue_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
