@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The cffi declarations match the C headers: every struct's size and
-every field's offset as the C compiler lays them out."""
+every field's offset as the C compiler lays them out, and every constant
+the package spells out itself has the C compiler's value."""
 import os
 import shutil
 import subprocess
