@@ -229,8 +229,9 @@ int bridge_errors_mask(struct bridge_errors *e, const char *bdf)
 		return 0;
 	}
 	log_cfg_error(bdf, e->aer_masked || e->dpc_disabled ? "write" : "read", ret);
-	restore_regs(e);
-	e->aer_masked = e->dpc_disabled = false;
+	/* Put back what was changed; when even that fails, it is logged with
+	 * the values to set, and the flags stay set to say so. */
+	bridge_errors_restore(e);
 	return ret;
 }
 

@@ -579,6 +579,36 @@ static void test_dpc_restored_when_aer_restore_fails(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * The mask step fails half-way (the DPC control write) and the bridge does
+ * not take the AER values back either: the caller must not be told that
+ * the bridge's error reporting was restored, and the values to set back
+ * are named.  Opens of the bridge's config file before the DPC write:
+ * AER found (1), DPC found (2), AER mask and severity read (2) and
+ * written (2), DPC control read (1).
+ */
+static void test_mask_rollback_failure_reported(void **state)
+{
+	struct fpgactl_device *dev = open_ep();
+	struct fpgactl_lc_opts o = opts();
+	struct fpgactl_lc_result r;
+
+	(void)state;
+	mock_fail_open_after(BRIDGE "/config", ENXIO, 8);
+	assert_int_equal(fpgactl_device_reprogram(dev, &o, &r), -ENXIO);
+	mock_clear_failures();
+	assert_int_equal(r.failed_step, FPGACTL_LC_MASK);
+	assert_true(log_has("mask: cannot write the bridge's config space"));
+	assert_int_equal(k.removes + k.programs, 0);
+	/* Left masked, and said so. */
+	assert_int_equal(cfg32(AER + AER_UNCOR_MASK), MASK0 | AER_SURPRISE_DOWN);
+	assert_false(r.masks_restored);
+	assert_true(log_has("set AER mask 0x00400000 severity 0x00462030, DPC control "
+			    "0x0041 with setpci -s " BRIDGE));
+	assert_usable(dev);
+	fpgactl_device_close(dev);
+}
+
 static void test_no_bridge_touches_nothing(void **state)
 {
 	struct fpgactl_device *dev;
@@ -629,6 +659,7 @@ int main(void)
 		T(test_remove_failure_reopens_in_place),
 		T(test_bus_reset_failure_still_restores),
 		T(test_dpc_restored_when_aer_restore_fails),
+		T(test_mask_rollback_failure_reported),
 		T(test_no_bridge_touches_nothing),
 		T(test_model_refused),
 	};
