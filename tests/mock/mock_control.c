@@ -25,6 +25,7 @@ struct ioctl_rule {
 
 struct open_rule {
 	int err;
+	int skip;		/* matching opens let through first */
 	struct open_rule *next;
 	char suffix[];
 };
@@ -55,13 +56,14 @@ static void add_ioctl_rule(unsigned long request, int err, int times, int skip)
 	*pp = r;
 }
 
-static void add_open_rule(const char *suffix, int err)
+static void add_open_rule(const char *suffix, int err, int skip)
 {
 	struct open_rule *r = calloc(1, sizeof(*r) + strlen(suffix) + 1);
 
 	if (!r)
 		return;
 	r->err = err;
+	r->skip = skip;
 	strcpy(r->suffix, suffix);
 	r->next = open_rules;
 	open_rules = r;
@@ -92,7 +94,15 @@ void mock_fail_open(const char *path_suffix, int err)
 {
 	mock_init();
 	mock_lock();
-	add_open_rule(path_suffix, err);
+	add_open_rule(path_suffix, err, 0);
+	mock_unlock();
+}
+
+void mock_fail_open_after(const char *path_suffix, int err, int skip)
+{
+	mock_init();
+	mock_lock();
+	add_open_rule(path_suffix, err, skip);
 	mock_unlock();
 }
 
@@ -152,6 +162,10 @@ int mock_injected_open(const char *abspath, bool exist_only)
 			continue;
 		if (exist_only && r->err != ENOENT)
 			continue;
+		if (r->skip > 0) {
+			r->skip--;
+			continue;
+		}
 		return r->err;
 	}
 	return 0;
@@ -246,7 +260,7 @@ static bool parse_rule(char *item)
 	if (!parse_errno(eq, &err))
 		return false;
 	if (!strncmp(item, "open:", 5) && item[5]) {
-		add_open_rule(item + 5, err);
+		add_open_rule(item + 5, err, 0);
 		return true;
 	}
 	if (!strncmp(item, "ioctl:", 6) && parse_request(item + 6, &req)) {

@@ -42,6 +42,10 @@ void mock_fail_next(unsigned long request, int err);
  */
 void mock_fail_open(const char *path_suffix, int err);
 
+/* As mock_fail_open(), once @skip matching opens (and access() calls that
+ * the rule would fail) went through. */
+void mock_fail_open_after(const char *path_suffix, int err, int skip);
+
 /*
  * Add the failures described by @spec, in the syntax of FPGACTL_MOCK_FAIL
  * (read once, when the program starts): comma-separated items
