@@ -1875,5 +1875,40 @@ class BenchWakeupStreamTest(FakeTreeCase):
                 self.assert_usage_error(["bench", *args], message)
 
 
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
+
+
+def doc_example(page, command):
+    """The output lines shown under "$ COMMAND" in docs/PAGE, and the
+    paragraph before the example."""
+    with open(os.path.join(DOCS, page), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    at = lines.index("    $ " + command)
+    out = []
+    for line in lines[at + 1:]:
+        if not line.startswith("    ") or line.startswith("    $ "):
+            break
+        out.append(line[4:])
+    start = at - 1
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    return out, " ".join(lines[start:at])
+
+
+class DocsTest(FakeTreeCase):
+    """Examples of docs/cli.md run as they are written (issue 12, item 29)."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree()
+
+    def test_bad_model_option_example(self):
+        shown, text = doc_example("cli.md", "fpgactl -d model:bogus=1 info")
+        result = self.fpgactl("-d", "model:bogus=1", "info")
+        self.assertEqual(result.stderr.splitlines(), shown)
+        self.assertEqual(result.stdout, "")
+        self.assertIn(f"status {result.returncode}", text)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
