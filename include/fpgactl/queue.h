@@ -79,8 +79,14 @@ struct fpgactl_cqe {
 	uint16_t status;
 };
 
-_Static_assert(sizeof(struct fpgactl_sqe) == 64, "SQE is 64 bytes");
-_Static_assert(sizeof(struct fpgactl_cqe) == 16, "CQE is 16 bytes");
+/* C11 spells it _Static_assert, C++ static_assert: the header serves both. */
+#ifdef __cplusplus
+#define FPGACTL_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define FPGACTL_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_sqe) == 64, "SQE is 64 bytes");
+FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_cqe) == 16, "CQE is 16 bytes");
 
 /**
  * struct fpgactl_queue_cfg - shape and doorbells of a queue pair

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install the build into a staging directory, then build a program against it
 # with nothing but `pkg-config --cflags --libs libfpgactl`, and run it.
-# Usage: run.sh BUILD_DIR SOURCE_FILE
+# Then the same with a C++ program (every installed header included) built
+# with g++.
+# Usage: run.sh BUILD_DIR SOURCE_FILE CXX_SOURCE_FILE
 set -eu
 build=$1
 src=$2
+cxx_src=$3
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -22,3 +25,21 @@ libdir=$(pkg-config --variable=libdir libfpgactl)
 LD_LIBRARY_PATH="$libdir" "$stage/consumer"
 # The binary must really use the staged library, not one from the system.
 LD_LIBRARY_PATH="$libdir" ldd "$stage/consumer" | grep -q "$libdir/libfpgactl.so.0"
+
+# C++: every installed public header, each alone and all together, then a
+# program that links and runs.
+command -v c++ >/dev/null || { echo "no C++ compiler (apt-get install g++)"; exit 77; }
+incdir=$(find "$stage" -type d -name fpgactl -path '*/include/*' | head -n 1)
+all="$stage/all_headers.h"
+: >"$all"
+for h in "$incdir"/../fpgactl.h "$incdir"/*.h; do
+	name=${h#"$incdir"/}
+	case $name in ../*) name=${name#../} ;; *) name=fpgactl/$name ;; esac
+	echo "#include <$name>" >>"$all"
+	printf '#include <%s>\n' "$name" |
+		c++ -std=c++11 -pedantic -Wall -Wextra -Werror -x c++ -fsyntax-only $flags - ||
+		{ echo "<$name> does not compile as C++ on its own"; exit 1; }
+done
+c++ -std=c++17 -pedantic -Wall -Wextra -Werror -include "$all" -o "$stage/consumer_cxx" \
+	"$cxx_src" $flags
+LD_LIBRARY_PATH="$libdir" "$stage/consumer_cxx"
