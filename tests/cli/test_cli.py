@@ -1628,6 +1628,21 @@ class LoadSaveTest(FakeTreeCase):
         result = self.fpgactl("-d", "model:fault=stall", "save", out, "--size", "4096")
         self.assert_failed(result, r"save: model:fault=stall: no completion for 2 s")
 
+    def test_broken_max_xfer(self):
+        # Issue 12, item 27: a soft-core whose MAX_XFER reads 0 cannot move a
+        # byte; load and save say so, naming the register, before any
+        # bring-up, instead of sending commands that move nothing.
+        src = self.data_file("some.bin", 1000)
+        out = os.path.join(self.tmp, "saved.bin")
+        for args in (["load", src], ["save", out, "--size", "1000"]):
+            with self.subTest(args=args):
+                result = self.fpgactl("-d", "model:max_xfer=0", *args)
+                self.assert_failed(result, rf"^fpgactl: {args[0]}: model:max_xfer=0: the "
+                                           r"soft-core's MAX_XFER register \(0x01c\) reads "
+                                           r"0x0: no command could move data")
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+                self.assertFalse(os.path.exists(out))
+
     def test_bad_input(self):
         small = self.data_file("small.bin", 1000)
         big = self.data_file("big.bin", LMEM_SIZE + 1)
@@ -1636,6 +1651,13 @@ class LoadSaveTest(FakeTreeCase):
         out = os.path.join(self.tmp, "out.bin")
         fifo = os.path.join(self.tmp, "fifo")
         os.mkfifo(fifo)
+        # Issue 12, item 27: links that point nowhere, into an existing
+        # directory (open(O_CREAT) would create the target) and into none.
+        dangling_target = os.path.join(self.tmp, "target.bin")
+        dangling = os.path.join(self.tmp, "dangling")
+        os.symlink(dangling_target, dangling)
+        dangling_dir = os.path.join(self.tmp, "dangling-dir")
+        os.symlink(os.path.join(missing, "x"), dangling_dir)
         cases = [
             (["load", missing], f"load: cannot read '{missing}': No such file or directory"),
             (["load", self.tmp], f"load: '{self.tmp}' is a directory"),
@@ -1670,11 +1692,17 @@ class LoadSaveTest(FakeTreeCase):
             (["save", "", "--size", "16"], "save: empty file name"),
             (["save", missing + "/", "--size", "16"],
              f"save: '{missing}/' names a directory, not a file"),
+            (["save", dangling, "--size", "16"],
+             f"save: '{dangling}' is a dangling symbolic link: save does not create files "
+             "through it (remove it, or name its target)"),
+            (["save", dangling_dir, "--size", "16"],
+             f"save: '{dangling_dir}' is a dangling symbolic link"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 self.assert_usage_error(["-d", "model", *args], message)
                 self.assertFalse(os.path.exists(out))
+                self.assertFalse(os.path.lexists(dangling_target))
         # A PCI device that is not the soft-core: refused before anything is
         # written, as by every command that brings the soft-core up.
         for args in (["load", small], ["save", out, "--size", "16"], ["selftest"],
