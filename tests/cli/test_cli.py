@@ -19,6 +19,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import unittest
 
 FPGACTL = os.environ.get("FPGACTL", "fpgactl")
@@ -1876,8 +1877,47 @@ class BenchWakeupStreamTest(FakeTreeCase):
         result = self.fpgactl("bench", "stream", "--size", "65536", "--rounds", "1",
                               env={"TMPDIR": self.tmp})
         self.assert_ok(result)
-        self.assertIn(f"64 KiB from {self.tmp}/fpgactl-bench-stream-", result.stdout)
+        self.assertIn(f"64 KiB from a temporary file in {self.tmp} (unlinked, ",
+                      result.stdout)
         self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")], [])
+
+    def test_stream_killed_leaves_no_file(self):
+        # Issue 12, item 28: SIGKILL mid-run (no handler runs) leaves no
+        # temporary file: it has no name from the start.
+        tmpdir = os.path.join(self.tmp, "tmpdir")
+        os.mkdir(tmpdir)
+        proc = subprocess.Popen([FPGACTL, "bench", "stream", "--size", str(8 << 20),
+                                 "--rounds", "100"], env=self.tool_env({"TMPDIR": tmpdir}),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            seen = self.wait_for_temp_file(proc.pid, tmpdir)
+        finally:
+            proc.kill()
+            proc.communicate()
+        self.assertTrue(seen, "the benchmark never had its temporary file open")
+        self.assertEqual(proc.returncode, -9)
+        self.assertEqual(os.listdir(tmpdir), [])
+
+    @staticmethod
+    def wait_for_temp_file(pid, tmpdir, timeout=30.0):
+        """Wait until process @pid has a file of @tmpdir open (or a file
+        exists there): its temporary file is being written or read."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.listdir(tmpdir):
+                return True
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except FileNotFoundError:
+                return False
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(tmpdir + "/"):
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        return False
 
     def test_bad_input(self):
         missing = os.path.join(self.tmp, "missing")
