@@ -335,9 +335,13 @@ extern const struct device_ops vfio_device_ops;
  * @dma_limit: highest IOVA the device can address (its DMA mask)
  * @regions: one per region index
  * @bars: data-path view of fully mapped BARs (base NULL otherwise)
+ * @refs: references: the application's, until fpgactl_device_close(), and
+ *	one per handle that uses the device (soft-core, queue); atomic.  The
+ *	device is released when the last goes.
  */
 struct fpgactl_device {
 	char bdf[FPGACTL_BDF_LEN];
+	unsigned int refs;
 	const struct device_ops *ops;
 	void *priv;
 	int fd;
@@ -421,8 +425,14 @@ bool vfio_hot_reset_possible(struct fpgactl_device *dev);
 int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
 		  uint32_t count, const int *fds);
 
-/* Allocate a device with its defaults (fd -1, DMA limit 64 bits). */
+/* Allocate a device with its defaults (fd -1, DMA limit 64 bits, one
+ * reference: the application's). */
 struct fpgactl_device *device_alloc(void);
+/* A handle that uses @dev takes a reference (device_get()) and drops it
+ * when closed (device_put()), so that a device closed first stays open
+ * until its last user goes: the lifetime rule of docs/architecture.md. */
+void device_get(struct fpgactl_device *dev);
+void device_put(struct fpgactl_device *dev);
 
 /* model.c: open the software model of the soft-core ("model[:OPTIONS]"). */
 struct fpgactl_device *model_device_open(const char *spec,

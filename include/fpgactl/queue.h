@@ -117,7 +117,9 @@ struct fpgactl_queue;
  * Both rings are allocated in DMA memory mapped for @dev (zeroed, so the
  * first completion the device writes has phase 1).  The caller then tells
  * the device where they are (fpgactl_queue_sq_iova(),
- * fpgactl_queue_cq_iova()) in the device's own way.
+ * fpgactl_queue_cq_iova()) in the device's own way.  The queue holds a
+ * reference to @dev until fpgactl_queue_destroy(), which may come after
+ * fpgactl_device_close().
  *
  * Return: the queue, or NULL with *@err set: -EINVAL for a bad shape, a
  * BAR that does not exist or a doorbell outside it, -ENOTSUP for a BAR not
