@@ -96,6 +96,22 @@ int pci_group_viable(int group, char *culprits, size_t size);
  */
 int pci_explain_unusable(const char *bdf);
 
+/* ---- holders.c: processes holding VFIO nodes open ------------------------- */
+
+/* fpgactl_pci_holders(); *@partial: some processes could not be inspected. */
+int pci_holders(const char *bdf, struct fpgactl_pci_holder *out, unsigned int max,
+		bool *partial);
+/* Processes holding the node at @node (a full path) open, or -errno. */
+int node_holders(const char *node, struct fpgactl_pci_holder *out, unsigned int max);
+/* "pid 1 (a), pid 2 (b) and 3 more": @n holders, the first @max in @h. */
+void holders_text(const struct fpgactl_pci_holder *h, int n, unsigned int max,
+		  char *buf, size_t size);
+/*
+ * Log why @node (what: "VFIO group 5") could not be opened (-EBUSY): this
+ * process has it open already (another IOMMU context), or which processes.
+ */
+void log_busy(const char *node, const char *what);
+
 /* ---- iommu.c: IOMMU contexts and their backends -------------------------- */
 
 struct fpgactl_device;

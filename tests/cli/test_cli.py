@@ -325,6 +325,38 @@ class ListTest(FakeTreeCase):
                          ["BDF", "ID", "CLASS", "DRIVER", "GROUP", "NUMA", "VFIO"])
         return lines
 
+    def hold(self, rel):
+        """A process that holds node @rel of the tree open until killed."""
+        proc = subprocess.Popen(
+            ["python3", "-c", "import sys, time\nf = open(sys.argv[1], 'rb')\n"
+             "print('open', flush=True)\ntime.sleep(600)", self.path(rel)],
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), "open\n")
+        return proc
+
+    def test_busy(self):
+        # Issue 12, item 24: a device whose group another process holds is
+        # "busy", naming the process, not "ready" (an open would fail EBUSY).
+        holder = self.hold("dev/vfio/5")
+        result = self.fpgactl("list")
+        self.assert_ok(result)
+        row = [line for line in result.stdout.splitlines() if line.startswith(READY)]
+        self.assertEqual(len(row), 1, result.stdout)
+        self.assertTrue(row[0].endswith(f" busy: in use by pid {holder.pid} (python3): it "
+                                        "holds the VFIO group or cdev open"), row[0])
+        result = self.fpgactl("list", "10ee:9038", "--json")
+        self.assert_ok(result)
+        dev = [d for d in json.loads(result.stdout) if d["bdf"] == READY][0]
+        self.assertEqual(dev["vfio_state"], "busy")
+        self.assertIn(f"pid {holder.pid} (python3)", dev["vfio_reason"])
+        holder.kill()
+        holder.wait()
+        result = self.fpgactl("list", "--json")
+        dev = [d for d in json.loads(result.stdout) if d["bdf"] == READY][0]
+        self.assertEqual(dev["vfio_state"], "ready")
+
     def test_table(self):
         result = self.fpgactl("list")
         self.assert_ok(result)
@@ -449,6 +481,56 @@ class BindTest(FakeTreeCase):
         before = self.snapshot()
         self.assert_failed(self.fpgactl("bind", "0000:09:00.0"), "0000:09:00.0")
         self.assertEqual(self.snapshot(), before)
+
+    def hold(self, rel, seconds=600):
+        """A process that holds node @rel of the tree open for @seconds."""
+        proc = subprocess.Popen(
+            ["python3", "-c", "import sys, time\nf = open(sys.argv[1], 'rb')\n"
+             "print('open', flush=True)\ntime.sleep(float(sys.argv[2]))",
+             self.path(rel), str(seconds)], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), "open\n")
+        return proc
+
+    def test_unbind_held_device_times_out(self):
+        # Issue 12, item 25: the kernel's unbind would wait for the holder,
+        # silently; fpgactl names it and, with --timeout-ms, gives up with
+        # nothing changed.
+        holder = self.hold("dev/vfio/5")
+        before = self.snapshot()
+        result = self.fpgactl("unbind", READY, "--timeout-ms", "300")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stderr.splitlines(), [
+            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting up "
+            "to 300 ms for it to close the device",
+            f"fpgactl: unbind: {READY} is still in use by pid {holder.pid} (python3) after "
+            "300 ms: nothing was changed; stop it (or have it close the device) and try "
+            "again"])
+        self.assertEqual(self.snapshot(), before)
+
+    def test_unbind_waits_for_the_holder(self):
+        holder = self.hold("dev/vfio/5", seconds=0.5)
+        result = self.fpgactl("unbind", READY, "--timeout-ms", "20000")
+        self.assertEqual(holder.wait(), 0)
+        self.assertTrue(result.stderr.startswith(
+            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting up "
+            "to 20000 ms for it to close the device\n"), result.stderr)
+        # Then the unbind itself.
+        self.assertEqual(self.read("sys/bus/pci/drivers/vfio-pci/unbind").strip(), READY)
+        # Without --timeout-ms: said, then the kernel's wait.
+        holder = self.hold("dev/vfio/5")
+        result = self.fpgactl("unbind", READY)
+        self.assertTrue(result.stderr.startswith(
+            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting "
+            "until it closes the device (the kernel asks it to; --timeout-ms N gives up "
+            "instead)\n"), result.stderr)
+
+    def test_unbind_bad_timeout(self):
+        for value, message in (("x", "unbind: timeout-ms 'x' is not a number"),
+                               ("-1", "unbind: timeout-ms '-1'")):
+            with self.subTest(value=value):
+                self.assert_usage_error(["unbind", READY, "--timeout-ms", value], message)
 
     def test_unbind_to_named_driver(self):
         result = self.fpgactl("unbind", "03:00.0", "xdma")
