@@ -3,11 +3,15 @@
 # with nothing but `pkg-config --cflags --libs libfpgactl`, and run it.
 # Then the same with a C++ program (every installed header included) built
 # with g++.
-# Usage: run.sh BUILD_DIR SOURCE_FILE CXX_SOURCE_FILE
+# Then the README's library snippet, as it stands between its markers, built
+# the same way and run against the model (4 KiB pages where no hugepages are
+# reserved).
+# Usage: run.sh BUILD_DIR SOURCE_FILE CXX_SOURCE_FILE README
 set -eu
 build=$1
 src=$2
 cxx_src=$3
+readme=$4
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -43,3 +47,13 @@ done
 c++ -std=c++17 -pedantic -Wall -Wextra -Werror -include "$all" -o "$stage/consumer_cxx" \
 	"$cxx_src" $flags
 LD_LIBRARY_PATH="$libdir" "$stage/consumer_cxx"
+
+# The README's snippet, exactly as a reader copies it.
+sed -n '/^<!-- readme-snippet/,/^<!-- \/readme-snippet -->/p' "$readme" |
+	sed '/^<!--/d; /^```/d' >"$stage/readme.c"
+[ -s "$stage/readme.c" ] || { echo "no readme-snippet markers in $readme"; exit 1; }
+cc -std=gnu11 -Wall -Wextra -Werror -o "$stage/readme" "$stage/readme.c" $flags
+LD_LIBRARY_PATH="$libdir" "$stage/readme" >"$stage/readme.out" 2>"$stage/readme.err" || {
+	echo "the README snippet failed:"; cat "$stage/readme.out" "$stage/readme.err"; exit 1; }
+cat "$stage/readme.out" "$stage/readme.err"
+grep -qx 'copy through the soft-core: ok' "$stage/readme.out"
