@@ -482,13 +482,14 @@ class BindTest(FakeTreeCase):
         self.assert_failed(self.fpgactl("bind", "0000:09:00.0"), "0000:09:00.0")
         self.assertEqual(self.snapshot(), before)
 
-    def hold(self, rel, seconds=600):
-        """A process that holds node @rel of the tree open for @seconds."""
+    def hold(self, rel):
+        """A process that holds node @rel of the tree open until a line
+        arrives on its stdin (or it is killed)."""
         proc = subprocess.Popen(
-            ["python3", "-c", "import sys, time\nf = open(sys.argv[1], 'rb')\n"
-             "print('open', flush=True)\ntime.sleep(float(sys.argv[2]))",
-             self.path(rel), str(seconds)], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(proc.wait)
+            ["python3", "-c", "import sys\nf = open(sys.argv[1], 'rb')\n"
+             "print('open', flush=True)\nsys.stdin.readline()", self.path(rel)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.communicate)
         self.addCleanup(proc.kill)
         self.assertEqual(proc.stdout.readline(), "open\n")
         return proc
@@ -510,12 +511,18 @@ class BindTest(FakeTreeCase):
         self.assertEqual(self.snapshot(), before)
 
     def test_unbind_waits_for_the_holder(self):
-        holder = self.hold("dev/vfio/5", seconds=0.5)
-        result = self.fpgactl("unbind", READY, "--timeout-ms", "20000")
-        self.assertEqual(holder.wait(), 0)
-        self.assertTrue(result.stderr.startswith(
-            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting up "
-            "to 20000 ms for it to close the device\n"), result.stderr)
+        holder = self.hold("dev/vfio/5")
+        unbind = subprocess.Popen([FPGACTL, "unbind", READY, "--timeout-ms", "60000"],
+                                  env=self.tool_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = unbind.stderr.readline()
+        # The holder lets go only once fpgactl has said it is waiting.
+        holder.communicate("\n", timeout=30)
+        out, err = unbind.communicate(timeout=60)
+        self.assertEqual(line, f"fpgactl: unbind: {READY} is in use by pid {holder.pid} "
+                               "(python3): waiting up to 60000 ms for it to close the "
+                               "device\n", line + err)
+        self.assertNotIn("still in use", err)
         # Then the unbind itself.
         self.assertEqual(self.read("sys/bus/pci/drivers/vfio-pci/unbind").strip(), READY)
         # Without --timeout-ms: said, then the kernel's wait.
