@@ -91,6 +91,7 @@ struct fpgactl_device *device_alloc(void)
 
 	if (!dev)
 		return NULL;
+	dev->refs = 1;
 	dev->ops = &vfio_device_ops;
 	dev->fd = -1;
 	dev->group = -1;
@@ -153,10 +154,30 @@ fail:
 	return NULL;
 }
 
+void device_get(struct fpgactl_device *dev)
+{
+	__atomic_add_fetch(&dev->refs, 1, __ATOMIC_RELAXED);
+}
+
+void device_put(struct fpgactl_device *dev)
+{
+	if (!__atomic_sub_fetch(&dev->refs, 1, __ATOMIC_ACQ_REL))
+		device_free(dev);
+}
+
 FPGACTL_EXPORT void fpgactl_device_close(struct fpgactl_device *dev)
 {
-	if (dev)
-		device_free(dev);
+	unsigned int users;
+
+	if (!dev)
+		return;
+	users = __atomic_load_n(&dev->refs, __ATOMIC_RELAXED) - 1;
+	if (users)
+		log_warn("%s: closed while %u soft-core or queue handle%s still use%s it: "
+			 "the device stays open until the last is closed (close them "
+			 "before the device)", dev->bdf, users, users == 1 ? "" : "s",
+			 users == 1 ? "s" : "");
+	device_put(dev);
 }
 
 FPGACTL_EXPORT const char *fpgactl_device_bdf(const struct fpgactl_device *dev)

@@ -1,114 +1,192 @@
 // SPDX-License-Identifier: MIT
 /*
- * Who holds a VFIO device open: the processes with its group node or its
- * cdev among their open files (/proc/PID/fd), for "busy" messages.  Only
- * what this process may read: other users' processes stay unseen without
- * root.  A device fd obtained through a group is an anonymous inode that
- * names no device; its holder normally keeps the group node open too.
+ * Which processes hold a device's VFIO nodes open: /dev/vfio/GROUP (legacy)
+ * and /dev/vfio/devices/vfioN (cdev).  The kernel refuses a second user of
+ * either (vfio_group_fops_open(): one opener of a group, none while a
+ * device of the group is open through its cdev; vfio_df_open(): one bind of
+ * a cdev) and keeps a device bound to vfio-pci until its users let go
+ * (vfio_unregister_group_dev()), but it does not say who they are: the fds
+ * under /proc/PID/fd do.  An fd matches a node when it is the same character
+ * device (st_rdev), or, for nodes that are not device files (the test
+ * trees), the same file (st_dev, st_ino).  Processes whose fd directory this
+ * user cannot read (other users', without root) are not seen.
  */
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define HOLDERS_MAX 4
+#define MAX_NODES 2
 
-/* The resolved path of the VFIO node @fmt..., "" when it does not exist. */
-static void node_realpath(char *out, const char *rel)
+struct node_ids {
+	struct stat st[MAX_NODES];
+	unsigned int nr;
+};
+
+static bool same_node(const struct stat *a, const struct stat *b)
 {
-	char path[PATH_MAX];
-
-	out[0] = '\0';
-	if (dev_path(path, sizeof(path), "%s", rel) || !realpath(path, out))
-		out[0] = '\0';
+	if (S_ISCHR(a->st_mode))
+		return S_ISCHR(b->st_mode) && a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* Does process @pid have one of the @n nodes open? */
-static bool pid_holds(const char *pid, char nodes[][PATH_MAX], int n)
+/* Whether process @pid (a /proc entry name) has one of @ids open. */
+static bool holds(const char *pid, const struct node_ids *ids, bool *partial)
 {
-	char dir[300], link[PATH_MAX + 300], target[PATH_MAX];
+	char path[64 + NAME_MAX];
 	struct dirent *de;
+	struct stat st;
 	bool found = false;
-	DIR *d;
+	DIR *dir;
 
-	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
-	d = opendir(dir);
-	if (!d)
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	dir = opendir(path);
+	if (!dir) {
+		if (errno == EACCES || errno == EPERM)
+			*partial = true;
 		return false;
-	while (!found && (de = readdir(d))) {
-		ssize_t len;
-
+	}
+	while (!found && (de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, de->d_name);
+		if (stat(path, &st))
 			continue;
-		target[len] = '\0';
-		for (int i = 0; i < n && !found; i++)
-			found = nodes[i][0] && !strcmp(target, nodes[i]);
+		for (unsigned int i = 0; i < ids->nr && !found; i++)
+			found = same_node(&ids->st[i], &st);
 	}
-	closedir(d);
+	closedir(dir);
 	return found;
 }
 
-static void append_holder(char *buf, size_t size, const char *pid, int count)
+static void read_comm(const char *pid, char *comm, size_t size)
 {
-	char comm_path[300], comm[32] = "?";
-	size_t len = strlen(buf);
+	char path[64 + NAME_MAX];
 	FILE *f;
 
-	if (count >= HOLDERS_MAX) {
-		if (count == HOLDERS_MAX && len < size)
-			snprintf(buf + len, size - len, ", ...");
-		return;
-	}
-	if (atoi(pid) == getpid()) {
-		snprintf(buf + len, size - len, "%sthis process (pid %s)",
-			 count ? ", " : "", pid);
-		return;
-	}
-	snprintf(comm_path, sizeof(comm_path), "/proc/%s/comm", pid);
-	f = fopen(comm_path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(comm, (int)size, f))
+		snprintf(comm, size, "?");
+	else
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
 		fclose(f);
-	}
-	snprintf(buf + len, size - len, "%spid %s (%s)", count ? ", " : "", pid, comm);
 }
 
-int vfio_device_holders(const char *bdf, char *buf, size_t size)
+/* Processes holding any of @ids open: their number, the first @max in @out. */
+static int scan_proc(const struct node_ids *ids, struct fpgactl_pci_holder *out,
+		     unsigned int max, bool *partial)
 {
-	char nodes[2][PATH_MAX], rel[64];
-	int group = pci_iommu_group(bdf), cdev = pci_vfio_cdev_index(bdf);
-	int count = 0;
 	struct dirent *de;
-	DIR *proc;
+	DIR *dir = opendir("/proc");
+	int n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || pid <= 0 || pid > INT_MAX ||
+		    !holds(de->d_name, ids, partial))
+			continue;
+		if ((unsigned int)n < max) {
+			out[n].pid = (int)pid;
+			read_comm(de->d_name, out[n].comm, sizeof(out[n].comm));
+		}
+		if (n < INT_MAX)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* /dev/vfio/@index, or /dev/vfio/devices/vfio@index when @cdev. */
+static void add_node(struct node_ids *ids, bool cdev, int index)
+{
+	char path[PATH_MAX];
+
+	if (index >= 0 && !dev_path(path, sizeof(path), "vfio/%s%d",
+				    cdev ? "devices/vfio" : "", index) &&
+	    !stat(path, &ids->st[ids->nr]))
+		ids->nr++;
+}
+
+int pci_holders(const char *bdf, struct fpgactl_pci_holder *out, unsigned int max,
+		bool *partial)
+{
+	struct node_ids ids = { .nr = 0 };
+
+	*partial = false;
+	add_node(&ids, false, pci_iommu_group(bdf));
+	add_node(&ids, true, pci_vfio_cdev_index(bdf));
+	return ids.nr ? scan_proc(&ids, out, max, partial) : 0;
+}
+
+int node_holders(const char *node, struct fpgactl_pci_holder *out, unsigned int max)
+{
+	struct node_ids ids = { .nr = 1 };
+	bool partial;
+
+	if (stat(node, &ids.st[0]))
+		return -errno;
+	return scan_proc(&ids, out, max, &partial);
+}
+
+void holders_text(const struct fpgactl_pci_holder *h, int n, unsigned int max,
+		  char *buf, size_t size)
+{
+	size_t len = 0;
+	int shown = n < (int)max ? n : (int)max;
 
 	buf[0] = '\0';
-	nodes[0][0] = nodes[1][0] = '\0';
-	if (group >= 0) {
-		snprintf(rel, sizeof(rel), "vfio/%d", group);
-		node_realpath(nodes[0], rel);
+	for (int i = 0; i < shown && len < size; i++)
+		len += (size_t)(h[i].pid == (int)getpid() ?
+			snprintf(buf + len, size - len, "%sthis process (pid %d)",
+				 i ? ", " : "", h[i].pid) :
+			snprintf(buf + len, size - len, "%spid %d (%s)",
+				 i ? ", " : "", h[i].pid, h[i].comm));
+	if (n > shown && len < size)
+		snprintf(buf + len, size - len, " and %d more", n - shown);
+}
+
+void log_busy(const char *node, const char *what)
+{
+	struct fpgactl_pci_holder h[4];
+	int n = node_holders(node, h, ARRAY_SIZE(h)), others = 0;
+	bool self = false;
+	char text[200];
+
+	for (int i = 0; i < n && i < (int)ARRAY_SIZE(h); i++) {
+		if (h[i].pid == (int)getpid())
+			self = true;
+		else
+			h[others++] = h[i];
 	}
-	if (cdev >= 0) {
-		snprintf(rel, sizeof(rel), "vfio/devices/vfio%d", cdev);
-		node_realpath(nodes[1], rel);
-	}
-	proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	while ((de = readdir(proc))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		if (pid_holds(de->d_name, nodes, 2))
-			append_holder(buf, size, de->d_name, count++);
-	}
-	closedir(proc);
-	return count;
+	if (self)
+		log_err("%s is busy (%s): this process already has it open, in another "
+			"IOMMU context (a second fpgactl_device_open() of this device or "
+			"of another in its IOMMU group, each with a private context): "
+			"open it once, or pass the first device's context in "
+			"fpgactl_open_opts.iommu", node, what);
+	else if (others) {
+		holders_text(h, n - self, (unsigned int)others, text, sizeof(text));
+		log_err("%s is busy (%s): %s has it open (QEMU, another fpgactl, ...): "
+			"stop it, then try again", node, what, text);
+	} else
+		log_err("%s is busy (%s): another process (QEMU, another fpgactl) has "
+			"it open", node, what);
+}
+
+FPGACTL_EXPORT int fpgactl_pci_holders(const char *bdf, struct fpgactl_pci_holder *out,
+				       unsigned int max)
+{
+	bool partial;
+
+	return pci_holders(bdf, out, max, &partial);
 }

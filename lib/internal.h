@@ -104,17 +104,27 @@ int pci_vfio_cdev_index(const char *bdf);
  */
 int pci_group_viable(int group, char *culprits, size_t size);
 /*
- * The processes holding @bdf's VFIO group node or cdev open, as "pid N
- * (comm), this process (pid M)" in @buf (at most 4, then "...").  Return
- * how many were found (0 when none is visible to this process).
- */
-int vfio_device_holders(const char *bdf, char *buf, size_t size);
-/*
  * Explain why @bdf cannot be used through VFIO before an open is attempted:
  * log the cause and the fix.  Return the matching -errno, or 0 when nothing
  * is visibly wrong.
  */
 int pci_explain_unusable(const char *bdf);
+
+/* ---- holders.c: processes holding VFIO nodes open ------------------------- */
+
+/* fpgactl_pci_holders(); *@partial: some processes could not be inspected. */
+int pci_holders(const char *bdf, struct fpgactl_pci_holder *out, unsigned int max,
+		bool *partial);
+/* Processes holding the node at @node (a full path) open, or -errno. */
+int node_holders(const char *node, struct fpgactl_pci_holder *out, unsigned int max);
+/* "pid 1 (a), this process (pid 2) and 3 more": @n holders, the first @max in @h. */
+void holders_text(const struct fpgactl_pci_holder *h, int n, unsigned int max,
+		  char *buf, size_t size);
+/*
+ * Log why @node (what: "VFIO group 5") could not be opened (-EBUSY): this
+ * process has it open already (another IOMMU context), or which processes.
+ */
+void log_busy(const char *node, const char *what);
 
 /* ---- iommu.c: IOMMU contexts and their backends -------------------------- */
 
@@ -357,9 +367,13 @@ extern const struct device_ops vfio_device_ops;
  * @dma_limit: highest IOVA the device can address (its DMA mask)
  * @regions: one per region index
  * @bars: data-path view of fully mapped BARs (base NULL otherwise)
+ * @refs: references: the application's, until fpgactl_device_close(), and
+ *	one per handle that uses the device (soft-core, queue); atomic.  The
+ *	device is released when the last goes.
  */
 struct fpgactl_device {
 	char bdf[FPGACTL_BDF_LEN];
+	unsigned int refs;
 	const struct device_ops *ops;
 	void *priv;
 	int fd;
@@ -448,8 +462,14 @@ int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
 /* device.c: VFIO_DEVICE_GET_INFO into @dev (flags, regions, IRQs); logged. */
 int query_device_info(struct fpgactl_device *dev);
 
-/* Allocate a device with its defaults (fd -1, DMA limit 64 bits). */
+/* Allocate a device with its defaults (fd -1, DMA limit 64 bits, one
+ * reference: the application's). */
 struct fpgactl_device *device_alloc(void);
+/* A handle that uses @dev takes a reference (device_get()) and drops it
+ * when closed (device_put()), so that a device closed first stays open
+ * until its last user goes: the lifetime rule of docs/architecture.md. */
+void device_get(struct fpgactl_device *dev);
+void device_put(struct fpgactl_device *dev);
 
 /* model.c: open the software model of the soft-core ("model[:OPTIONS]"). */
 struct fpgactl_device *model_device_open(const char *spec,

@@ -212,9 +212,13 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 	 * is vfio_device_block_group(): the group node is open.
 	 */
 	if (ret == -EBUSY || ret == -EINVAL) {
+		struct fpgactl_pci_holder h[4];
 		char holders[256];
+		bool partial;
+		int n = pci_holders(dev->bdf, h, ARRAY_SIZE(h), &partial);
 
-		if (vfio_device_holders(dev->bdf, holders, sizeof(holders)) > 0)
+		holders_text(h, n, ARRAY_SIZE(h), holders, sizeof(holders));
+		if (n > 0)
 			log_err("iommufd: %s is busy: it is open in %s; close it "
 				"there first", dev->bdf, holders);
 		else

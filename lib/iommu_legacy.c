@@ -27,8 +27,7 @@ static void log_open_error(const char *path, int err, const char *what)
 		log_err("%s does not exist (%s): load the driver with "
 			"'modprobe vfio-pci' and bind the device to it", path, what);
 	else if (err == -EBUSY)
-		log_err("%s is busy (%s): another process (QEMU, another "
-			"fpgactl) has it open", path, what);
+		log_busy(path, what);
 	else
 		log_err("cannot open %s (%s): %s", path, what, strerror(-err));
 }

@@ -246,6 +246,21 @@ static bool pci_driver_is_vfio(const char *bdf, const char *driver)
 	return found;
 }
 
+/* READY, or BUSY with who holds it (holders.c). */
+static enum fpgactl_vfio_state busy_state(const char *bdf, char *why, size_t size)
+{
+	struct fpgactl_pci_holder h[3];
+	char text[160];
+	bool partial;
+	int n = pci_holders(bdf, h, ARRAY_SIZE(h), &partial);
+
+	if (n <= 0)
+		return FPGACTL_VFIO_READY;
+	holders_text(h, n, ARRAY_SIZE(h), text, sizeof(text));
+	set_reason(why, size, "in use by %s: it holds the VFIO group or cdev open", text);
+	return FPGACTL_VFIO_BUSY;
+}
+
 static enum fpgactl_vfio_state vfio_state(const struct fpgactl_pci_dev *d,
 					  char *why, size_t size)
 {
@@ -277,7 +292,7 @@ static enum fpgactl_vfio_state vfio_state(const struct fpgactl_pci_dev *d,
 			 "give this user the node: chown or a udev rule)", node);
 		return FPGACTL_VFIO_NO_ACCESS;
 	}
-	return FPGACTL_VFIO_READY;
+	return busy_state(d->bdf, why, size);
 }
 
 FPGACTL_EXPORT int fpgactl_pci_lookup(const char *bdf, struct fpgactl_pci_dev *out)
@@ -496,6 +511,7 @@ FPGACTL_EXPORT const char *fpgactl_vfio_state_name(enum fpgactl_vfio_state state
 		[FPGACTL_VFIO_GROUP_NOT_VIABLE] = "group-not-viable",
 		[FPGACTL_VFIO_NO_NODE] = "no-vfio-node",
 		[FPGACTL_VFIO_NO_ACCESS] = "no-access",
+		[FPGACTL_VFIO_BUSY] = "busy",
 	};
 
 	return (unsigned int)state < ARRAY_SIZE(names) ? names[state] : "unknown";

@@ -288,6 +288,7 @@ fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg 
 		ret = q ? 0 : -ENOMEM;
 	}
 	if (!ret) {
+		device_get(dev);	/* dropped by fpgactl_queue_destroy() */
 		q->dev = dev;
 		q->qid = cfg->qid;
 		q->efd = -1;
@@ -319,6 +320,8 @@ FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
 	free(q->pending);
 	free(q->sq_cids);
 	free(q->abort_keys);
+	if (q->dev)
+		device_put(q->dev);
 	free(q);
 }
 

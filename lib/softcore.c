@@ -253,6 +253,7 @@ FPGACTL_EXPORT struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 	}
 	sc = calloc(1, sizeof(*sc));
 	if (sc) {
+		device_get(dev);	/* dropped by fpgactl_sc_close() */
 		sc->dev = dev;
 		sc->nr_queues = opts->nr_queues;
 		sc->opts = *opts;
@@ -284,6 +285,7 @@ FPGACTL_EXPORT void fpgactl_sc_close(struct fpgactl_sc *sc)
 	for (unsigned int i = 0; sc->queues && i < sc->nr_queues; i++)
 		fpgactl_queue_destroy(sc->queues[i]);
 	free(sc->queues);
+	device_put(sc->dev);
 	free(sc);
 }
 

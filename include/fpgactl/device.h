@@ -97,6 +97,12 @@ struct fpgactl_device *fpgactl_device_open(const char *bdf,
 /**
  * fpgactl_device_close() - unmap the regions and release the device
  * @dev: device, or NULL
+ *
+ * Soft-cores and queues hold a reference to their device: when one is still
+ * open, the release (interrupts off, BARs unmapped, fds closed) is deferred
+ * to the close of the last of them, with one warning logged; DMA buffers hold
+ * the IOMMU context only and may be freed later.  @dev itself must not be
+ * used after this call.  See "Lifetimes" in docs/architecture.md.
  */
 void fpgactl_device_close(struct fpgactl_device *dev);
 

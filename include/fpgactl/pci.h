@@ -31,6 +31,9 @@ extern "C" {
  *	(vfio-pci module not loaded?)
  * @FPGACTL_VFIO_NO_ACCESS: the device node exists but this user cannot
  *	open it
+ * @FPGACTL_VFIO_BUSY: ready, but a process holds its group or cdev node
+ *	open (see fpgactl_pci_holders()), so an open fails with -EBUSY until
+ *	it lets go (since 0.2)
  */
 enum fpgactl_vfio_state {
 	FPGACTL_VFIO_READY,
@@ -39,6 +42,7 @@ enum fpgactl_vfio_state {
 	FPGACTL_VFIO_GROUP_NOT_VIABLE,
 	FPGACTL_VFIO_NO_NODE,
 	FPGACTL_VFIO_NO_ACCESS,
+	FPGACTL_VFIO_BUSY,
 };
 
 /**
@@ -117,6 +121,33 @@ int fpgactl_pci_bind_vfio(const char *bdf, char *prev_driver);
  * Return: 0, -EINVAL when the device is not bound to vfio-pci, or -errno.
  */
 int fpgactl_pci_unbind_vfio(const char *bdf, const char *driver);
+
+/**
+ * struct fpgactl_pci_holder - a process that holds a device's VFIO node open
+ * @pid: its process id (this process's own when it has the device open)
+ * @comm: its command name (/proc/PID/comm), "?" when unknown
+ */
+struct fpgactl_pci_holder {
+	int pid;
+	char comm[16];
+};
+
+/**
+ * fpgactl_pci_holders() - processes holding a device's VFIO nodes open
+ * @bdf: canonical PCI address
+ * @out: receives the first @max holders; may be NULL when @max is 0
+ * @max: room in @out
+ *
+ * Looks for /dev/vfio/GROUP and /dev/vfio/devices/vfioN of the device among
+ * the open files of every process (/proc/PID/fd): what keeps an open from
+ * succeeding (-EBUSY) and an unbind from vfio-pci waiting.  Processes whose
+ * files this user may not inspect (other users', without root) are not
+ * seen.  Since 0.2.
+ *
+ * Return: the number of holders (more than @max when some did not fit; 0
+ * for a device without VFIO nodes), or -errno when /proc cannot be read.
+ */
+int fpgactl_pci_holders(const char *bdf, struct fpgactl_pci_holder *out, unsigned int max);
 
 /**
  * fpgactl_vfio_state_name() - short name of a &enum fpgactl_vfio_state

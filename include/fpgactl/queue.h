@@ -79,8 +79,14 @@ struct fpgactl_cqe {
 	uint16_t status;
 };
 
-_Static_assert(sizeof(struct fpgactl_sqe) == 64, "SQE is 64 bytes");
-_Static_assert(sizeof(struct fpgactl_cqe) == 16, "CQE is 16 bytes");
+/* C11 spells it _Static_assert, C++ static_assert: the header serves both. */
+#ifdef __cplusplus
+#define FPGACTL_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define FPGACTL_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_sqe) == 64, "SQE is 64 bytes");
+FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_cqe) == 16, "CQE is 16 bytes");
 
 /**
  * struct fpgactl_queue_cfg - shape and doorbells of a queue pair
@@ -111,7 +117,9 @@ struct fpgactl_queue;
  * Both rings are allocated in DMA memory mapped for @dev (zeroed, so the
  * first completion the device writes has phase 1).  The caller then tells
  * the device where they are (fpgactl_queue_sq_iova(),
- * fpgactl_queue_cq_iova()) in the device's own way.
+ * fpgactl_queue_cq_iova()) in the device's own way.  The queue holds a
+ * reference to @dev until fpgactl_queue_destroy(), which may come after
+ * fpgactl_device_close().
  *
  * Return: the queue, or NULL with *@err set: -EINVAL for a bad shape, a
  * BAR that does not exist or a doorbell outside it, -ENOTSUP for a BAR not

@@ -133,6 +133,9 @@ struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 /**
  * fpgactl_sc_close() - disable the queues and the soft-core, free them
  * @sc: handle, or NULL
+ *
+ * The handle holds a reference to its device, so this may come after
+ * fpgactl_device_close(): the device is released here then.
  */
 void fpgactl_sc_close(struct fpgactl_sc *sc);
 

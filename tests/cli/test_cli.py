@@ -19,6 +19,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import unittest
 
 FPGACTL = os.environ.get("FPGACTL", "fpgactl")
@@ -325,6 +326,38 @@ class ListTest(FakeTreeCase):
                          ["BDF", "ID", "CLASS", "DRIVER", "GROUP", "NUMA", "VFIO"])
         return lines
 
+    def hold(self, rel):
+        """A process that holds node @rel of the tree open until killed."""
+        proc = subprocess.Popen(
+            ["python3", "-c", "import sys, time\nf = open(sys.argv[1], 'rb')\n"
+             "print('open', flush=True)\ntime.sleep(600)", self.path(rel)],
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), "open\n")
+        return proc
+
+    def test_busy(self):
+        # Issue 12, item 24: a device whose group another process holds is
+        # "busy", naming the process, not "ready" (an open would fail EBUSY).
+        holder = self.hold("dev/vfio/5")
+        result = self.fpgactl("list")
+        self.assert_ok(result)
+        row = [line for line in result.stdout.splitlines() if line.startswith(READY)]
+        self.assertEqual(len(row), 1, result.stdout)
+        self.assertTrue(row[0].endswith(f" busy: in use by pid {holder.pid} (python3): it "
+                                        "holds the VFIO group or cdev open"), row[0])
+        result = self.fpgactl("list", "10ee:9038", "--json")
+        self.assert_ok(result)
+        dev = [d for d in json.loads(result.stdout) if d["bdf"] == READY][0]
+        self.assertEqual(dev["vfio_state"], "busy")
+        self.assertIn(f"pid {holder.pid} (python3)", dev["vfio_reason"])
+        holder.kill()
+        holder.wait()
+        result = self.fpgactl("list", "--json")
+        dev = [d for d in json.loads(result.stdout) if d["bdf"] == READY][0]
+        self.assertEqual(dev["vfio_state"], "ready")
+
     def test_table(self):
         result = self.fpgactl("list")
         self.assert_ok(result)
@@ -449,6 +482,63 @@ class BindTest(FakeTreeCase):
         before = self.snapshot()
         self.assert_failed(self.fpgactl("bind", "0000:09:00.0"), "0000:09:00.0")
         self.assertEqual(self.snapshot(), before)
+
+    def hold(self, rel):
+        """A process that holds node @rel of the tree open until a line
+        arrives on its stdin (or it is killed)."""
+        proc = subprocess.Popen(
+            ["python3", "-c", "import sys\nf = open(sys.argv[1], 'rb')\n"
+             "print('open', flush=True)\nsys.stdin.readline()", self.path(rel)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.communicate)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), "open\n")
+        return proc
+
+    def test_unbind_held_device_times_out(self):
+        # Issue 12, item 25: the kernel's unbind would wait for the holder,
+        # silently; fpgactl names it and, with --timeout-ms, gives up with
+        # nothing changed.
+        holder = self.hold("dev/vfio/5")
+        before = self.snapshot()
+        result = self.fpgactl("unbind", READY, "--timeout-ms", "300")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stderr.splitlines(), [
+            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting up "
+            "to 300 ms for it to close the device",
+            f"fpgactl: unbind: {READY} is still in use by pid {holder.pid} (python3) after "
+            "300 ms: nothing was changed; stop it (or have it close the device) and try "
+            "again"])
+        self.assertEqual(self.snapshot(), before)
+
+    def test_unbind_waits_for_the_holder(self):
+        holder = self.hold("dev/vfio/5")
+        unbind = subprocess.Popen([FPGACTL, "unbind", READY, "--timeout-ms", "60000"],
+                                  env=self.tool_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = unbind.stderr.readline()
+        # The holder lets go only once fpgactl has said it is waiting.
+        holder.communicate("\n", timeout=30)
+        out, err = unbind.communicate(timeout=60)
+        self.assertEqual(line, f"fpgactl: unbind: {READY} is in use by pid {holder.pid} "
+                               "(python3): waiting up to 60000 ms for it to close the "
+                               "device\n", line + err)
+        self.assertNotIn("still in use", err)
+        # Then the unbind itself.
+        self.assertEqual(self.read("sys/bus/pci/drivers/vfio-pci/unbind").strip(), READY)
+        # Without --timeout-ms: said, then the kernel's wait.
+        holder = self.hold("dev/vfio/5")
+        result = self.fpgactl("unbind", READY)
+        self.assertTrue(result.stderr.startswith(
+            f"fpgactl: unbind: {READY} is in use by pid {holder.pid} (python3): waiting "
+            "until it closes the device (the kernel asks it to; --timeout-ms N gives up "
+            "instead)\n"), result.stderr)
+
+    def test_unbind_bad_timeout(self):
+        for value, message in (("x", "unbind: timeout-ms 'x' is not a number"),
+                               ("-1", "unbind: timeout-ms '-1'")):
+            with self.subTest(value=value):
+                self.assert_usage_error(["unbind", READY, "--timeout-ms", value], message)
 
     def test_unbind_to_named_driver(self):
         result = self.fpgactl("unbind", "03:00.0", "xdma")
@@ -1629,6 +1719,21 @@ class LoadSaveTest(FakeTreeCase):
         result = self.fpgactl("-d", "model:fault=stall", "save", out, "--size", "4096")
         self.assert_failed(result, r"save: model:fault=stall: no completion for 2 s")
 
+    def test_broken_max_xfer(self):
+        # Issue 12, item 27: a soft-core whose MAX_XFER reads 0 cannot move a
+        # byte; load and save say so, naming the register, before any
+        # bring-up, instead of sending commands that move nothing.
+        src = self.data_file("some.bin", 1000)
+        out = os.path.join(self.tmp, "saved.bin")
+        for args in (["load", src], ["save", out, "--size", "1000"]):
+            with self.subTest(args=args):
+                result = self.fpgactl("-d", "model:max_xfer=0", *args)
+                self.assert_failed(result, rf"^fpgactl: {args[0]}: model:max_xfer=0: the "
+                                           r"soft-core's MAX_XFER register \(0x01c\) reads "
+                                           r"0x0: no command could move data")
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+                self.assertFalse(os.path.exists(out))
+
     def test_bad_input(self):
         small = self.data_file("small.bin", 1000)
         big = self.data_file("big.bin", LMEM_SIZE + 1)
@@ -1637,6 +1742,13 @@ class LoadSaveTest(FakeTreeCase):
         out = os.path.join(self.tmp, "out.bin")
         fifo = os.path.join(self.tmp, "fifo")
         os.mkfifo(fifo)
+        # Issue 12, item 27: links that point nowhere, into an existing
+        # directory (open(O_CREAT) would create the target) and into none.
+        dangling_target = os.path.join(self.tmp, "target.bin")
+        dangling = os.path.join(self.tmp, "dangling")
+        os.symlink(dangling_target, dangling)
+        dangling_dir = os.path.join(self.tmp, "dangling-dir")
+        os.symlink(os.path.join(missing, "x"), dangling_dir)
         cases = [
             (["load", missing], f"load: cannot read '{missing}': No such file or directory"),
             (["load", self.tmp], f"load: '{self.tmp}' is a directory"),
@@ -1671,11 +1783,17 @@ class LoadSaveTest(FakeTreeCase):
             (["save", "", "--size", "16"], "save: empty file name"),
             (["save", missing + "/", "--size", "16"],
              f"save: '{missing}/' names a directory, not a file"),
+            (["save", dangling, "--size", "16"],
+             f"save: '{dangling}' is a dangling symbolic link: save does not create files "
+             "through it (remove it, or name its target)"),
+            (["save", dangling_dir, "--size", "16"],
+             f"save: '{dangling_dir}' is a dangling symbolic link"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 self.assert_usage_error(["-d", "model", *args], message)
                 self.assertFalse(os.path.exists(out))
+                self.assertFalse(os.path.lexists(dangling_target))
         # A PCI device that is not the soft-core: refused before anything is
         # written, as by every command that brings the soft-core up.
         for args in (["load", small], ["save", out, "--size", "16"], ["selftest"],
@@ -1849,8 +1967,47 @@ class BenchWakeupStreamTest(FakeTreeCase):
         result = self.fpgactl("bench", "stream", "--size", "65536", "--rounds", "1",
                               env={"TMPDIR": self.tmp})
         self.assert_ok(result)
-        self.assertIn(f"64 KiB from {self.tmp}/fpgactl-bench-stream-", result.stdout)
+        self.assertIn(f"64 KiB from a temporary file in {self.tmp} (unlinked, ",
+                      result.stdout)
         self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")], [])
+
+    def test_stream_killed_leaves_no_file(self):
+        # Issue 12, item 28: SIGKILL mid-run (no handler runs) leaves no
+        # temporary file: it has no name from the start.
+        tmpdir = os.path.join(self.tmp, "tmpdir")
+        os.mkdir(tmpdir)
+        proc = subprocess.Popen([FPGACTL, "bench", "stream", "--size", str(8 << 20),
+                                 "--rounds", "100"], env=self.tool_env({"TMPDIR": tmpdir}),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            seen = self.wait_for_temp_file(proc.pid, tmpdir)
+        finally:
+            proc.kill()
+            proc.communicate()
+        self.assertTrue(seen, "the benchmark never had its temporary file open")
+        self.assertEqual(proc.returncode, -9)
+        self.assertEqual(os.listdir(tmpdir), [])
+
+    @staticmethod
+    def wait_for_temp_file(pid, tmpdir, timeout=30.0):
+        """Wait until process @pid has a file of @tmpdir open (or a file
+        exists there): its temporary file is being written or read."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.listdir(tmpdir):
+                return True
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except FileNotFoundError:
+                return False
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(tmpdir + "/"):
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        return False
 
     def test_bad_input(self):
         missing = os.path.join(self.tmp, "missing")
@@ -1978,6 +2135,41 @@ def has_sys_admin():
             if line.startswith("CapEff:"):
                 return bool(int(line.split()[1], 16) & (1 << CAP_SYS_ADMIN))
     return False
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
+
+
+def doc_example(page, command):
+    """The output lines shown under "$ COMMAND" in docs/PAGE, and the
+    paragraph before the example."""
+    with open(os.path.join(DOCS, page), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    at = lines.index("    $ " + command)
+    out = []
+    for line in lines[at + 1:]:
+        if not line.startswith("    ") or line.startswith("    $ "):
+            break
+        out.append(line[4:])
+    start = at - 1
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    return out, " ".join(lines[start:at])
+
+
+class DocsTest(FakeTreeCase):
+    """Examples of docs/cli.md run as they are written (issue 12, item 29)."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree()
+
+    def test_bad_model_option_example(self):
+        shown, text = doc_example("cli.md", "fpgactl -d model:bogus=1 info")
+        result = self.fpgactl("-d", "model:bogus=1", "info")
+        self.assertEqual(result.stderr.splitlines(), shown)
+        self.assertEqual(result.stdout, "")
+        self.assertIn(f"status {result.returncode}", text)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

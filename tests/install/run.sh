@@ -1,14 +1,20 @@
 #!/bin/sh
 # Install the build into a staging directory, then build a program against it
 # with nothing but `pkg-config --cflags --libs libfpgactl`, and run it.
+# Then the same with a C++ program (every installed header included) built
+# with g++, and the README's library snippet, as it stands between its
+# markers, built the same way and run against the model (4 KiB pages where
+# no hugepages are reserved).
 # Then check what else is installed: man pages, bash completion, and the
 # Python package (importable, and working on the staged library).
-# Usage: run.sh BUILD_DIR SOURCE_FILE [PYTHON PYTHON_INSTALL_DIR]
+# Usage: run.sh BUILD_DIR SOURCE_FILE CXX_SOURCE_FILE README [PYTHON PYTHON_INSTALL_DIR]
 set -eu
 build=$1
 src=$2
-python=${3:-}
-pyinstdir=${4:-}
+cxx_src=$3
+readme=$4
+python=${5:-}
+pyinstdir=${6:-}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -26,6 +32,34 @@ libdir=$(pkg-config --variable=libdir libfpgactl)
 LD_LIBRARY_PATH="$libdir" "$stage/consumer"
 # The binary must really use the staged library, not one from the system.
 LD_LIBRARY_PATH="$libdir" ldd "$stage/consumer" | grep -q "$libdir/libfpgactl.so.0"
+
+# C++: every installed public header, each alone and all together, then a
+# program that links and runs.
+command -v c++ >/dev/null || { echo "no C++ compiler (apt-get install g++)"; exit 77; }
+incdir=$(find "$stage" -type d -name fpgactl -path '*/include/*' | head -n 1)
+all="$stage/all_headers.h"
+: >"$all"
+for h in "$incdir"/../fpgactl.h "$incdir"/*.h; do
+	name=${h#"$incdir"/}
+	case $name in ../*) name=${name#../} ;; *) name=fpgactl/$name ;; esac
+	echo "#include <$name>" >>"$all"
+	printf '#include <%s>\n' "$name" |
+		c++ -std=c++11 -pedantic -Wall -Wextra -Werror -x c++ -fsyntax-only $flags - ||
+		{ echo "<$name> does not compile as C++ on its own"; exit 1; }
+done
+c++ -std=c++17 -pedantic -Wall -Wextra -Werror -include "$all" -o "$stage/consumer_cxx" \
+	"$cxx_src" $flags
+LD_LIBRARY_PATH="$libdir" "$stage/consumer_cxx"
+
+# The README's snippet, exactly as a reader copies it.
+sed -n '/^<!-- readme-snippet/,/^<!-- \/readme-snippet -->/p' "$readme" |
+	sed '/^<!--/d; /^```/d' >"$stage/readme.c"
+[ -s "$stage/readme.c" ] || { echo "no readme-snippet markers in $readme"; exit 1; }
+cc -std=gnu11 -Wall -Wextra -Werror -o "$stage/readme" "$stage/readme.c" $flags
+LD_LIBRARY_PATH="$libdir" "$stage/readme" >"$stage/readme.out" 2>"$stage/readme.err" || {
+	echo "the README snippet failed:"; cat "$stage/readme.out" "$stage/readme.err"; exit 1; }
+cat "$stage/readme.out" "$stage/readme.err"
+grep -qx 'copy through the soft-core: ok' "$stage/readme.out"
 
 # The man pages are installed and man(1) renders them (docs/man).
 for page in man1/fpgactl.1 man3/fpgactl_queue_reap.3 man3/libfpgactl.3; do

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <errno.h>
 #include <cmocka.h>
 #include <linux/vfio.h>
@@ -259,6 +260,29 @@ static void test_group_not_viable(void **state)
 	assert_int_equal(open_err(BDF, NULL), -EBUSY);
 	assert_true(log_has("IOMMU group 5 is not viable"));
 	assert_true(log_has(BDF2 " (xdma)"));
+}
+
+/*
+ * Issue 12, item 26: a second private context of the same process is told
+ * that this process has the group open already, not "another process".
+ */
+static void test_busy_in_this_process(void **state)
+{
+	struct fpgactl_device *dev;
+	struct fpgactl_pci_holder h[2];
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_ok(BDF, NULL);
+	assert_int_equal(fpgactl_pci_holders(BDF, h, 2), 1);
+	assert_int_equal(h[0].pid, getpid());
+	fixture_log_clear();
+	assert_int_equal(open_err(BDF, NULL), -EBUSY);
+	assert_true(log_has("/dev/vfio/5 is busy (VFIO group): this process already has "
+			    "it open, in another IOMMU context"));
+	assert_false(log_has("another process"));
+	/* The same context: the device is shared, not refused. */
+	fpgactl_device_close(dev);
+	assert_int_equal(fpgactl_pci_holders(BDF, h, 2), 0);
 }
 
 static void test_group_node_eacces(void **state)
@@ -810,6 +834,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_legacy),
+		T(test_busy_in_this_process),
 		T(test_open_iommufd),
 		T(test_iommufd_without_cdev),
 		T(test_iommufd_missing),

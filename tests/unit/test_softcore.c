@@ -590,6 +590,62 @@ static void test_queue_reset_after_lost_completion(void **state)
 	fpgactl_device_close(dev);
 }
 
+static char logged[1024];
+
+static void capture_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+/*
+ * Issue 12, item 21: a device closed before the handles that use it stays
+ * open until the last of them is closed (docs/architecture.md, "Lifetimes").
+ * Before, fpgactl_sc_close() wrote through the freed device (ASan:
+ * heap-use-after-free) and a queue rang its doorbell in an unmapped BAR.
+ */
+static void test_device_closed_first(void **state)
+{
+	const struct fpgactl_queue_cfg cfg = {
+		.qid = 1, .depth = 4, .bar = 0, .db_offset = FPGACTL_SC_DOORBELLS,
+		.db_stride = 4,
+	};
+	struct fpgactl_completion c;
+	struct fpgactl_queue *q;
+	struct fpgactl_device *dev;
+	struct rig r;
+	int err = 0;
+
+	(void)state;
+	rig_open(&r, "model");
+	fpgactl_set_log(capture_log, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_device_close(r.dev);
+	fpgactl_set_log(NULL, NULL, FPGACTL_LOG_WARNING);
+	/* It still answers, and its close stops it (register writes). */
+	for (int i = 0; i < 4096; i++)
+		*va(&r, i) = (uint8_t)(i * 7);
+	c = run1(&r, fpgactl_sc_prep_copy(r.q, iova(&r, 0), iova(&r, 4096), 4096, &r, 0));
+	assert_int_equal(c.status, FPGACTL_SC_SUCCESS);
+	assert_memory_equal(va(&r, 0), va(&r, 4096), 4096);
+	fpgactl_sc_close(r.sc);
+	fpgactl_dma_free(r.buf);
+	/* The soft-core and its queue: two handles; said once. */
+	assert_non_null(strstr(logged, "model: closed while 2 soft-core or queue handles "
+				       "still use it: the device stays open until the last "
+				       "is closed"));
+
+	/* A queue of its own: its doorbell is in BAR0's mapping. */
+	dev = fpgactl_device_open("model", NULL, &err);
+	assert_non_null(dev);
+	q = fpgactl_queue_create(dev, &cfg, &err);
+	assert_non_null(q);
+	fpgactl_device_close(dev);
+	assert_non_null(fpgactl_queue_get_sqe(q, &r, 0));
+	assert_int_equal(fpgactl_queue_submit(q), 1);
+	fpgactl_queue_destroy(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_queue_enable_timeout),
 		cmocka_unit_test(test_queue_reset_after_lost_completion),
 		cmocka_unit_test(test_reinit_after_reset),
+		cmocka_unit_test(test_device_closed_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

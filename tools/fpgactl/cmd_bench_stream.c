@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +64,7 @@ static const char *const engine_names[NR_ENGINES] = {
  * @size: bytes per run
  * @rounds: runs of each variant
  * @path: the file read
+ * @temp_dir: where the temporary file is, NULL with --file
  * @dev: the device whose DMA buffer is filled
  * @buf: that buffer
  * @st: the stream, @buf registered
@@ -80,6 +80,7 @@ struct sbench {
 	uint64_t size;
 	uint64_t rounds;
 	const char *path;
+	const char *temp_dir;
 	struct fpgactl_device *dev;
 	struct fpgactl_dma_buf *buf;
 	struct fpgactl_stream *st;
@@ -91,23 +92,14 @@ struct sbench {
 	struct progress progress;
 };
 
-/* The temporary file, removed at exit and on SIGINT / SIGTERM. */
-static char temp_path[PATH_MAX];
-
-static void remove_temp(void)
-{
-	if (*temp_path)
-		unlink(temp_path);
-	*temp_path = '\0';
-}
-
-static void on_signal(int sig)
-{
-	if (*temp_path)
-		unlink(temp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
+/*
+ * The temporary file has no name from the moment it exists (O_TMPFILE, or
+ * unlinked right after mkstemp()), so that nothing is left behind whatever
+ * ends the process (SIGKILL, SIGHUP, a crash).  The runs reopen it through
+ * /proc/self/fd/N, in @temp_path; @temp_fd keeps it alive.
+ */
+static char temp_path[64];
+static int temp_fd = -1;
 
 /* ---- arguments ----------------------------------------------------------------------- */
 
@@ -150,6 +142,25 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* A file without a name in @dir, open for reading and writing; -errno. */
+static int open_unnamed(const char *dir)
+{
+	char name[PATH_MAX];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd >= 0 ? fd : -errno;
+	/* A file system without O_TMPFILE: a name for a moment only. */
+	if ((size_t)snprintf(name, sizeof(name), "%s/fpgactl-bench-stream-XXXXXX", dir) >=
+	    sizeof(name))
+		return -ENAMETOOLONG;
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(name);
+	return fd;
+}
+
 /* A temporary file of @size pseudo-random bytes in $TMPDIR or /var/tmp. */
 static int make_temp_file(struct sbench *b)
 {
@@ -160,18 +171,15 @@ static int make_temp_file(struct sbench *b)
 
 	if (!dir || !*dir)
 		dir = "/var/tmp"; /* on disk: /tmp may be tmpfs, which keeps no page cache apart */
-	snprintf(temp_path, sizeof(temp_path), "%s/fpgactl-bench-stream-XXXXXX", dir);
-	fd = block ? mkstemp(temp_path) : -1;
+	b->temp_dir = dir;
+	fd = block ? open_unnamed(dir) : -ENOMEM;
 	if (fd < 0) {
-		err = block ? errno : ENOMEM;
-		*temp_path = '\0';
 		free(block);
 		return failure(CMD, "cannot create a temporary file in %s: %s", dir,
-			       strerror(err));
+			       strerror(-fd));
 	}
-	atexit(remove_temp);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	temp_fd = fd;
+	snprintf(temp_path, sizeof(temp_path), "/proc/self/fd/%d", fd);
 	while (left && !err) {
 		size_t n = left < GEN_BLOCK ? (size_t)left : GEN_BLOCK;
 
@@ -183,10 +191,9 @@ static int make_temp_file(struct sbench *b)
 	}
 	if (!err && fsync(fd))
 		err = errno;
-	close(fd);
 	free(block);
 	if (err)
-		return failure(CMD, "writing %s: %s", temp_path, strerror(err));
+		return failure(CMD, "writing a temporary file in %s: %s", dir, strerror(err));
 	b->path = temp_path;
 	return STATUS_OK;
 }
@@ -355,9 +362,13 @@ static void print_results(struct sbench *b, bool temporary)
 		med[v] = median(b->mbs[v], b->rounds); /* sorts */
 	format_size(size, sizeof(size), b->size);
 	page_size_text(page, sizeof(page), b->buf->page_size);
-	printf("bench stream: %s from %s (%s%s) into a DMA buffer of %s (%s pages), %" PRIu64
-	       " round(s) in alternating order, median MB/s\n", size, b->path,
-	       temporary ? "temporary, " : "", fs_name(b->path), b->device, page, b->rounds);
+	if (temporary)
+		printf("bench stream: %s from a temporary file in %s (unlinked, %s)", size,
+		       b->temp_dir, fs_name(b->path));
+	else
+		printf("bench stream: %s from %s (%s)", size, b->path, fs_name(b->path));
+	printf(" into a DMA buffer of %s (%s pages), %" PRIu64 " round(s) in alternating "
+	       "order, median MB/s\n", b->device, page, b->rounds);
 	printf("io_uring = fpgactl_stream_file_to_buf(): READ_FIXED into the registered DMA "
 	       "buffer, %d in flight, %s\n", STREAM_DEPTH,
 	       stats.direct_bytes == stats.bytes ? "O_DIRECT" :
@@ -433,7 +444,9 @@ static void tear_down(struct sbench *b)
 	free(b->bounce);
 	for (unsigned int v = 0; v < NR_VARIANTS; v++)
 		free(b->mbs[v]);
-	remove_temp();
+	if (temp_fd >= 0)
+		close(temp_fd);
+	temp_fd = -1;
 }
 
 int run_bench_stream(const struct invocation *inv)

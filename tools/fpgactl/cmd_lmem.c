@@ -169,6 +169,11 @@ static int check_output_file(struct lmem_job *j)
 					     strerror(errno));
 	} else if (errno != ENOENT) {
 		status = usage_error(j->cmd, "cannot write '%s': %s", j->path, strerror(errno));
+	} else if (!lstat(j->path, &sb) && S_ISLNK(sb.st_mode)) {
+		/* As cp: no file is created through a link that points nowhere. */
+		status = usage_error(j->cmd, "'%s' is a dangling symbolic link: save does not "
+				     "create files through it (remove it, or name its target)",
+				     j->path);
 	} else if (stat(dir, &sb)) {
 		status = usage_error(j->cmd, "cannot create '%s': directory '%s': %s", j->path,
 				     dir, strerror(errno));
@@ -199,6 +204,13 @@ static int open_and_check(const struct invocation *inv, struct lmem_job *j)
 	if (status)
 		return status;
 	lmem = caps.lmem_size;
+	/* Every command moves 1 .. MAX_XFER bytes: 0 would send commands that
+	 * move nothing, for ever; all ones is a device that stopped answering. */
+	if (!caps.max_xfer || caps.max_xfer == UINT32_MAX)
+		return failure(j->cmd, "%s: the soft-core's MAX_XFER register (0x%03x) reads "
+			       "0x%" PRIx32 ": no command could move data (a broken device or "
+			       "bitstream); nothing was written", j->device, FPGACTL_SC_MAX_XFER,
+			       caps.max_xfer);
 	/* QUEUE_DEPTH, or the largest power of two the soft-core takes. */
 	j->depth = QUEUE_DEPTH;
 	while (j->depth > caps.max_depth)

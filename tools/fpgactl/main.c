@@ -143,7 +143,8 @@ static const struct option_doc option_docs[] = {
 	{ OPT_ACK, "[--ack OFFSET=VALUE]",
 	  "      --ack OFFSET=VALUE      32-bit BAR0 write after each interrupt\n" },
 	{ OPT_TIMEOUT, "[--timeout-ms N]",
-	  "      --timeout-ms N   longest wait per interrupt (default 1000)\n" },
+	  "      --timeout-ms N   longest wait, ms (irq-wait: per interrupt, default 1000;\n"
+	  "                       unbind: for the device's users to close it, default none)\n" },
 	{ OPT_EXPECT, "[--expect VENDOR:DEVICE]",
 	  "      --expect V:D     ids the device must come back with (default: the same)\n" },
 	{ OPT_DEADLINE, "[--deadline SECONDS]",

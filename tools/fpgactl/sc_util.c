@@ -12,7 +12,7 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 		   struct sc_caps *caps)
 {
 	struct fpgactl_region_info bar0;
-	uint32_t id = 0, version = 0, lmem = 0, cap = 0;
+	uint32_t id = 0, version = 0, lmem = 0, cap = 0, max_xfer = 0;
 	int err = fpgactl_region_get_info(dev, FPGACTL_REGION_BAR0, &bar0);
 
 	if (err)
@@ -27,6 +27,8 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_LMEM_SIZE, &lmem);
 	if (!err)
 		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_CAP, &cap);
+	if (!err)
+		err = fpgactl_reg_read32(dev, 0, FPGACTL_SC_MAX_XFER, &max_xfer);
 	if (err)
 		return failure(cmd, "%s: cannot read the soft-core's registers: %s", name,
 			       errno_text(err));
@@ -40,7 +42,8 @@ int check_softcore(const char *cmd, struct fpgactl_device *dev, const char *name
 	if (caps)
 		*caps = (struct sc_caps){ .lmem_size = lmem,
 					  .max_depth = FPGACTL_SC_CAP_MAX_DEPTH(cap),
-					  .nr_queues = FPGACTL_SC_CAP_NQ(cap) };
+					  .nr_queues = FPGACTL_SC_CAP_NQ(cap),
+					  .max_xfer = max_xfer };
 	return STATUS_OK;
 }
 

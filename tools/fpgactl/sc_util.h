@@ -18,11 +18,13 @@
  * @lmem_size: LMEM_SIZE, bytes of local memory
  * @max_depth: CAP.MQES + 1, the deepest queue it takes
  * @nr_queues: CAP.NQ, its queue pairs
+ * @max_xfer: MAX_XFER, the largest LENGTH of a command (as read: check it)
  */
 struct sc_caps {
 	uint32_t lmem_size;
 	uint32_t max_depth;
 	uint32_t nr_queues;
+	uint32_t max_xfer;
 };
 
 /**
