@@ -988,6 +988,30 @@ class DoctorTest(FakeTreeCase):
         self.assertIn("vfio-dev/vfio0", text)
         self.assertIn("legacy container", text)
 
+    def test_backend_forced_legacy(self):
+        """FPGACTL_IOMMU=legacy (or --iommu legacy): doctor says the legacy
+        container is used, not iommufd."""
+        self.make_tree(f"--device={READY_DEVICE},cdev=3", "--iommufd")
+        for args, env in ((["--iommu", "legacy"], {}), ([], {"FPGACTL_IOMMU": "legacy"})):
+            with self.subTest(args=args, env=env):
+                result, checks = self.doctor(*args, "-d", READY,
+                                             env={**self.mounts_file(), **env})
+                self.assert_ok(result)
+                self.assertEqual(checks["iommufd"], (
+                    "info", "FPGACTL_IOMMU=legacy: the legacy VFIO container is used"))
+                self.assertEqual(checks["cdev"], (
+                    "info", f"{READY} has vfio-dev/vfio3, but FPGACTL_IOMMU=legacy: "
+                    "the legacy container is used"))
+                self.assertIn(f"IOMMU mappings left: {MOCK_DMA_ENTRY_LIMIT}", checks["dma"][1])
+
+    def test_backend_forced_iommufd_missing(self):
+        self.make_tree(f"--device={READY_DEVICE},cdev=3")
+        result, checks = self.doctor("--iommu", "iommufd", env=self.mounts_file())
+        self.assertEqual(result.returncode, 1, result.stdout)
+        verdict, text = checks["iommufd"]
+        self.assertEqual(verdict, "FAIL")
+        self.assertIn("FPGACTL_IOMMU=iommufd, but there is no /dev/iommu", text)
+
     def test_iommufd_not_accessible(self):
         self.make_tree(f"--device={READY_DEVICE}", "--iommufd")
         result, checks = self.doctor(env={"FPGACTL_MOCK_FAIL": "open:/dev/iommu=EACCES"})
