@@ -40,8 +40,11 @@ static int join_iommu(struct fpgactl_device *dev,
 		dev->iommu = opts->iommu;
 		return 0;
 	}
-	if (backend == FPGACTL_IOMMU_AUTO)
-		backend = iommu_auto_backend(dev->bdf);
+	if (backend == FPGACTL_IOMMU_AUTO) {
+		ret = iommu_choose_backend(dev->bdf, &backend);
+		if (ret)
+			return ret;
+	}
 	dev->iommu = fpgactl_iommu_open(backend, &ret);
 	return ret;
 }

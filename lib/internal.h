@@ -230,6 +230,12 @@ int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
 void iommu_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
 /* The backend AUTO resolves to for @bdf (or for no device when NULL). */
 enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf);
+/*
+ * iommu_env.c: the backend FPGACTL_IOMMU_AUTO stands for, for @bdf (or no
+ * device when NULL): the environment's FPGACTL_IOMMU, else
+ * iommu_auto_backend().  0, or -EINVAL (logged) for a bad FPGACTL_IOMMU.
+ */
+int iommu_choose_backend(const char *bdf, enum fpgactl_iommu_backend *backend);
 
 /* ---- dma_table.c: VA -> IOVA lookup without locks or list walks ---------- */
 

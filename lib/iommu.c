@@ -96,8 +96,11 @@ struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err)
 	struct fpgactl_iommu *iommu;
 	int ret;
 
-	if (backend == FPGACTL_IOMMU_AUTO)
-		backend = iommu_auto_backend(NULL);
+	if (backend == FPGACTL_IOMMU_AUTO) {
+		ret = iommu_choose_backend(NULL, &backend);
+		if (ret)
+			goto fail;
+	}
 	if ((unsigned int)backend >= ARRAY_SIZE(backends) || !backends[backend]) {
 		log_err("unknown IOMMU backend %d", (int)backend);
 		ret = -EINVAL;

@@ -1,14 +1,44 @@
 #!/bin/sh
 # Build libfpgactl and run every test suite, as CI does.
-#   1. a -Werror build with every suite (unit, cli, install, ...)
-#   2. an ASan+UBSan build running the unit, model and cli suites
-#   3. a ThreadSanitizer build running the model suite (the multi-threaded
+#   1. the Debian packages (tools/deps.sh)
+#   2. the VM guest kernels: Debian's 6.1 (tests/vm/setup.sh, which also
+#      installs QEMU) and the 6.12 with iommufd built from Debian's
+#      linux-source-6.12 (tests/vm/build-kernel.sh: the build tools from
+#      apt, then about 10 minutes on 2 cores, once: cached in
+#      ~/.cache/libfpgactl-vm)
+#   3. a -Werror build with every suite (unit, cli, install, harness, ...,
+#      and vm: every guest test in every row of the VM matrix)
+#   4. an ASan+UBSan build running the unit, model and cli suites
+#   5. a ThreadSanitizer build running the model suite (the multi-threaded
 #      queue test; the mocked-kernel tests cannot run under TSan)
+# The closing summary (tests/summarize.py) gives the time of each stage,
+# one line per matrix row, and the counts.
 # Usage: tests/run-all.sh    (installs missing Debian packages with apt)
 set -eu
 cd "$(dirname "$0")/.."
 
-tools/deps.sh
+stages=$(mktemp)
+trap 'rm -f "$stages"' EXIT
+
+# stage NAME CMD...: run CMD, print and record how long it took.
+stage() {
+	name=$1
+	shift
+	start=$(date +%s)
+	rc=0
+	"$@" || rc=$?
+	secs=$(($(date +%s) - start))
+	echo "$name $secs" >>"$stages"
+	echo "run-all: stage '$name': ${secs} s$([ $rc = 0 ] || echo ", failed (exit status $rc)")"
+	return $rc
+}
+
+# The VM suite sets itself up when this fails (and says why, or skips
+# outside CI), so a failure here does not stop the run.
+vm_kernels() {
+	sh tests/vm/setup.sh && sh tests/vm/build-kernel.sh >/dev/null ||
+		echo "run-all: the VM set-up failed; the vm suite will say why"
+}
 
 run_suites() {
 	dir=$1
@@ -18,13 +48,21 @@ run_suites() {
 	meson test -C "$dir" --print-errorlogs --num-processes 2 $SUITES
 }
 
+stage "deps" tools/deps.sh
+stage "vm guest kernels" vm_kernels
+# A failing build stage does not stop the later ones: the summary covers
+# them all, and the exit status says whether anything failed.
+failed=0
 SUITES=""
-run_suites build-test
+stage "build-test: all suites, the VM matrix included" run_suites build-test || failed=1
 SUITES="--suite unit --suite model --suite cli"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	stage "build-asan: unit, model, cli" run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
+	failed=1
 SUITES="--suite model"
-TSAN_OPTIONS=halt_on_error=1 run_suites build-tsan -Db_sanitize=thread -Db_lundef=false
+TSAN_OPTIONS=halt_on_error=1 stage "build-tsan: model" run_suites build-tsan -Db_sanitize=thread -Db_lundef=false ||
+	failed=1
 
-# One closing line over every build, for people and CI alike.
-python3 tests/summarize.py build-test build-asan build-tsan
+# One closing summary over every build, for people and CI alike.
+python3 tests/summarize.py --stages "$stages" build-test build-asan build-tsan || failed=1
+exit $failed

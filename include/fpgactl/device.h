@@ -16,8 +16,11 @@ struct fpgactl_device;
 
 /**
  * enum fpgactl_iommu_backend - how the library talks to the IOMMU
- * @FPGACTL_IOMMU_AUTO: iommufd where /dev/iommu and the device's vfio cdev
- *	exist, the legacy container otherwise
+ * @FPGACTL_IOMMU_AUTO: the backend the environment variable FPGACTL_IOMMU
+ *	names (auto, legacy or iommufd; any other value fails the open with
+ *	-EINVAL; ignored by set-user-ID programs); when it is unset, empty or
+ *	auto: iommufd where /dev/iommu and the device's vfio cdev exist, the
+ *	legacy container otherwise
  * @FPGACTL_IOMMU_LEGACY: /dev/vfio/vfio container and /dev/vfio/GROUP
  * @FPGACTL_IOMMU_IOMMUFD: /dev/iommu and /dev/vfio/devices/vfioN
  */
@@ -29,7 +32,8 @@ enum fpgactl_iommu_backend {
 
 /**
  * fpgactl_iommu_open() - create an IOMMU context
- * @backend: backend to use; AUTO picks iommufd when /dev/iommu exists
+ * @backend: backend to use; AUTO: FPGACTL_IOMMU from the environment, or
+ *	iommufd when /dev/iommu exists
  * @err: receives -errno on failure; may be NULL
  *
  * One context is one I/O address space: every device opened into it sees the

@@ -113,6 +113,7 @@ class FakeTreeCase(unittest.TestCase):
     def tool_env(self, extra=None):
         env = dict(os.environ)
         env.pop("FPGACTL_MOCK_FAIL", None)
+        env.pop("FPGACTL_IOMMU", None)
         env["FPGACTL_SYSFS_ROOT"] = os.path.join(self.root, "sys")
         env["FPGACTL_DEV_ROOT"] = os.path.join(self.root, "dev")
         if MOCKVFIO:
@@ -630,6 +631,43 @@ class InfoTest(FakeTreeCase):
         info = json.loads(self.fpgactl("-d", READY, "info", "--json").stdout)
         self.assertEqual(info["iommu_backend"], "iommufd")
 
+    def backend(self, *args, env=None):
+        result = self.fpgactl(*args, "-d", READY, "info", "--json", env=env)
+        self.assert_ok(result)
+        return json.loads(result.stdout)["iommu_backend"]
+
+    def test_iommu_option(self):
+        """--iommu and FPGACTL_IOMMU choose the backend; the option wins."""
+        self.make_tree(f"--device={READY_DEVICE},cdev=0", "--iommufd")
+        self.assertEqual(self.backend(), "iommufd")
+        self.assertEqual(self.backend("--iommu", "legacy"), "legacy")
+        self.assertEqual(self.backend("--iommu", "iommufd"), "iommufd")
+        self.assertEqual(self.backend(env={"FPGACTL_IOMMU": "legacy"}), "legacy")
+        self.assertEqual(self.backend("--iommu", "auto",
+                                      env={"FPGACTL_IOMMU": "legacy"}), "iommufd")
+        self.assertEqual(self.backend("--iommu=legacy",
+                                      env={"FPGACTL_IOMMU": "iommufd"}), "legacy")
+
+    def test_iommu_option_forces(self):
+        """--iommu iommufd where there is no iommufd: fails, no fallback."""
+        self.make_tree(f"--device={READY_DEVICE},cdev=0")
+        result = self.fpgactl("--iommu", "iommufd", "-d", READY, "info")
+        self.assert_failed(result, "CONFIG_IOMMUFD")
+
+    def test_bad_iommu(self):
+        self.make_tree(f"--device={READY_DEVICE},cdev=0", "--iommufd")
+        for value in ("vfio", "", "LEGACY", "iommufd "):
+            with self.subTest(value=value):
+                self.assert_usage_error(
+                    ["--iommu", value, "-d", READY, "info"],
+                    f"--iommu '{value}': the backends are auto, legacy and iommufd")
+        self.assert_usage_error(["--iommu"], "option '--iommu' needs an argument")
+        # A bad FPGACTL_IOMMU: the library refuses to open, one message.
+        result = self.fpgactl("-d", READY, "info", env={"FPGACTL_IOMMU": "vfio"})
+        self.assert_failed(result, r"FPGACTL_IOMMU=vfio is not a backend: set it "
+                           r"to auto, legacy or iommufd")
+        self.assertEqual(result.stderr.count("FPGACTL_IOMMU=vfio"), 1, result.stderr)
+
     def test_device_not_usable(self):
         self.make_tree(f"--device={READY_DEVICE}", "--device=0000:04:00.0,group=6,driver=xdma")
         before = self.snapshot()
@@ -1040,6 +1078,30 @@ class DoctorTest(FakeTreeCase):
         self.assertEqual(verdict, "info")
         self.assertIn("vfio-dev/vfio0", text)
         self.assertIn("legacy container", text)
+
+    def test_backend_forced_legacy(self):
+        """FPGACTL_IOMMU=legacy (or --iommu legacy): doctor says the legacy
+        container is used, not iommufd."""
+        self.make_tree(f"--device={READY_DEVICE},cdev=3", "--iommufd")
+        for args, env in ((["--iommu", "legacy"], {}), ([], {"FPGACTL_IOMMU": "legacy"})):
+            with self.subTest(args=args, env=env):
+                result, checks = self.doctor(*args, "-d", READY,
+                                             env={**self.mounts_file(), **env})
+                self.assert_ok(result)
+                self.assertEqual(checks["iommufd"], (
+                    "info", "FPGACTL_IOMMU=legacy: the legacy VFIO container is used"))
+                self.assertEqual(checks["cdev"], (
+                    "info", f"{READY} has vfio-dev/vfio3, but FPGACTL_IOMMU=legacy: "
+                    "the legacy container is used"))
+                self.assertIn(f"IOMMU mappings left: {MOCK_DMA_ENTRY_LIMIT}", checks["dma"][1])
+
+    def test_backend_forced_iommufd_missing(self):
+        self.make_tree(f"--device={READY_DEVICE},cdev=3")
+        result, checks = self.doctor("--iommu", "iommufd", env=self.mounts_file())
+        self.assertEqual(result.returncode, 1, result.stdout)
+        verdict, text = checks["iommufd"]
+        self.assertEqual(verdict, "FAIL")
+        self.assertIn("FPGACTL_IOMMU=iommufd, but there is no /dev/iommu", text)
 
     def test_iommufd_not_accessible(self):
         self.make_tree(f"--device={READY_DEVICE}", "--iommufd")

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,6 +111,81 @@ static void test_open_iommufd(void **state)
 	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
 			    "legacy");
 	fpgactl_device_close(dev);
+}
+
+/* Occurrences of @needle in the library's log. */
+static int log_count(const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = fixture_log(); (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* FPGACTL_IOMMU chooses what AUTO stands for; an explicit backend wins. */
+static void test_env_backend(void **state)
+{
+	struct fpgactl_open_opts fd = { .backend = FPGACTL_IOMMU_IOMMUFD };
+	struct fpgactl_device *dev;
+	struct fpgactl_iommu *iommu;
+	int err = 0;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	setenv("FPGACTL_IOMMU", "legacy", 1);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "legacy");
+	assert_int_equal(mock_ioctl_count(VFIO_DEVICE_BIND_IOMMUFD), 0);
+	fpgactl_device_close(dev);
+	/* The caller's explicit choice is not overridden. */
+	dev = open_ok(BDF, &fd);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "iommufd");
+	fpgactl_device_close(dev);
+	/* A context opened on its own follows the variable too. */
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err);
+	assert_non_null(iommu);
+	assert_string_equal(fpgactl_iommu_backend_name(iommu), "legacy");
+	fpgactl_iommu_close(iommu);
+	setenv("FPGACTL_IOMMU", "auto", 1);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "iommufd");
+	fpgactl_device_close(dev);
+	unsetenv("FPGACTL_IOMMU");
+}
+
+/* FPGACTL_IOMMU=iommufd where there is no /dev/iommu: the open fails, as
+ * with FPGACTL_IOMMU_IOMMUFD, instead of falling back to legacy. */
+static void test_env_iommufd_missing(void **state)
+{
+	add_ready_device(BDF, 5, 0);
+	setenv("FPGACTL_IOMMU", "iommufd", 1);
+	assert_int_equal(open_err(BDF, NULL), -ENOENT);
+	assert_true(log_has("CONFIG_IOMMUFD"));
+	unsetenv("FPGACTL_IOMMU");
+	fpgactl_device_close(open_ok(BDF, NULL));
+}
+
+/* A bad FPGACTL_IOMMU: -EINVAL and one message naming the variable and
+ * its values, nothing opened. */
+static void test_env_bad(void **state)
+{
+	int err = 0;
+
+	add_ready_device(BDF, 5, 0);
+	setenv("FPGACTL_IOMMU", "vfio", 1);
+	assert_int_equal(open_err(BDF, NULL), -EINVAL);
+	assert_int_equal(log_count("FPGACTL_IOMMU=vfio"), 1);
+	assert_true(log_has("auto, legacy or iommufd"));
+	assert_int_equal(mock_device_open_count(BDF), 0);
+	fixture_log_clear();
+	assert_null(fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_int_equal(log_count("FPGACTL_IOMMU=vfio"), 1);
+	unsetenv("FPGACTL_IOMMU");
 }
 
 static void test_iommufd_without_cdev(void **state)
@@ -836,6 +912,9 @@ int main(void)
 		T(test_open_legacy),
 		T(test_busy_in_this_process),
 		T(test_open_iommufd),
+		T(test_env_backend),
+		T(test_env_iommufd_missing),
+		T(test_env_bad),
 		T(test_iommufd_without_cdev),
 		T(test_iommufd_missing),
 		T(test_iommufd_busy),

@@ -7,6 +7,13 @@
 EDU_ID=1234:11e8
 NVME_ID=1b36:0010
 
+# The VM matrix row (tests/vm/rows.py) this guest runs in: vm.py exports
+# FPGACTL_VM_ROW, FPGACTL_VM_ARCH, FPGACTL_VM_KERNEL and FPGACTL_VM_BACKEND
+# (the backend fpgactl must end up using here: legacy or iommufd), and
+# FPGACTL_IOMMU when the row forces a backend.
+ROW=${FPGACTL_VM_ROW:-x86-6.1-legacy}
+BACKEND=${FPGACTL_VM_BACKEND:-legacy}
+
 # fail MESSAGE: end the test as failed.
 fail() {
 	echo "FAIL: $*"
@@ -324,6 +331,51 @@ host() {
 	return $host_rc
 }
 
+# expect_backend BDF: fpgactl opens BDF (bound to vfio-pci) with the row's
+# backend, $BACKEND, as info says in text and JSON; on an iommufd row the
+# kernel has what iommufd needs (/dev/iommu, the device's VFIO cdev), so
+# that auto had a choice to make.
+expect_backend() {
+	run fpgactl -d "$1" info
+	expect_ok
+	expect_out "^iommu: +group $(group_of "$1"), $BACKEND backend\$"
+	run fpgactl -d "$1" info --json
+	expect_ok
+	expect_eq "$(json_value iommu_backend)" "\"$BACKEND\"" "backend of $1 in row $ROW"
+	if [ "$BACKEND" = iommufd ]; then
+		[ -c /dev/iommu ] || fail "row $ROW: no /dev/iommu"
+		ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null | grep -q '^vfio[0-9]' ||
+			fail "row $ROW: $1 has no VFIO cdev (vfio-dev/vfioN)"
+	fi
+	note "$1: $BACKEND backend (row $ROW${FPGACTL_IOMMU:+, FPGACTL_IOMMU=$FPGACTL_IOMMU})"
+}
+
+# expect_doctor_backend BDF: the last run was "fpgactl -d BDF doctor"; its
+# iommufd and cdev lines name the row's backend.
+expect_doctor_backend() {
+	case $ROW in
+	*-6.1-*)
+		expect_out '^info +iommufd +no /dev/iommu: the legacy VFIO container is used'
+		expect_out "^info +cdev +$1 .*the legacy container is used"
+		;;
+	*)
+		if [ "$BACKEND" = iommufd ]; then
+			expect_out '^info +iommufd +/dev/iommu present: iommufd is used for devices with a VFIO cdev$'
+			expect_out "^ok +cdev +$1: /dev/vfio/devices/vfio[0-9]+, the iommufd backend is used\$"
+		else
+			expect_out '^info +iommufd +FPGACTL_IOMMU=legacy: the legacy VFIO container is used$'
+			expect_out "^info +cdev +$1 has vfio-dev/vfio[0-9]+, but FPGACTL_IOMMU=legacy: the legacy container is used\$"
+		fi
+		;;
+	esac
+}
+
+# modules_builtin: the kernel has its drivers built in (a kernel of
+# build-kernel.sh): there is no /lib/modules/order.
+modules_builtin() {
+	[ ! -f /lib/modules/order ]
+}
+
 # load_modules GROUP: load a group of guest kernel modules that init.sh
 # does not load at boot (setup.sh keeps them; /lib/modules/GROUP.order
 # lists them in load order), skipping those loaded already.  "nvme": the
@@ -332,6 +384,10 @@ host() {
 load_modules() {
 	group=$1
 	shift
+	if modules_builtin; then
+		builtin_params "$@"
+		return
+	fi
 	[ -f "/lib/modules/$group.order" ] || fail "no module group $group in /lib/modules"
 	for m in $(cat "/lib/modules/$group.order"); do
 		name=${m%.ko}
@@ -343,6 +399,21 @@ load_modules() {
 		insmod "/lib/modules/$m" $params || fail "insmod $m $params failed"
 	done
 	note "modules of group $group loaded: $(tr '\n' ' ' <"/lib/modules/$group.order")"
+}
+
+# builtin_params "MODULE KEY=VALUE..."...: load_modules on a kernel with
+# everything built in: nothing to load; the parameters are written to
+# /sys/module/MODULE/parameters/KEY (they must be writable there).
+builtin_params() {
+	for p in "$@"; do
+		mod=${p%% *}
+		for kv in ${p#* }; do
+			f=/sys/module/$mod/parameters/${kv%%=*}
+			[ -w "$f" ] || fail "built-in $mod: $f is not writable (parameter ${kv%%=*})"
+			echo "${kv#*=}" >"$f" || fail "cannot write ${kv#*=} to $f"
+		done
+	done
+	note "modules built in; parameters set: $*"
 }
 
 # ---- reprogram and recover tests (9[34]-*.sh, docs/lifecycle.md) ----------

@@ -122,8 +122,20 @@ static void check_vfio_container(struct doctor *doc)
 
 static void check_iommufd(struct doctor *doc)
 {
+	const char *forced = forced_backend();
 	char path[4096];
 
+	if (forced && !strcmp(forced, "legacy")) {
+		report(doc, VERDICT_INFO, "iommufd", NULL,
+		       "FPGACTL_IOMMU=legacy: the legacy VFIO container is used");
+		return;
+	}
+	if (forced && !path_exists(dev_root(), "iommu")) {
+		report(doc, VERDICT_FAIL, "iommufd",
+		       "unset FPGACTL_IOMMU (or --iommu), or boot a kernel with CONFIG_IOMMUFD",
+		       "FPGACTL_IOMMU=iommufd, but there is no /dev/iommu");
+		return;
+	}
 	if (!path_exists(dev_root(), "iommu")) {
 		report(doc, VERDICT_INFO, "iommufd", NULL,
 		       "no /dev/iommu: the legacy VFIO container is used");

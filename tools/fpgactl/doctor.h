@@ -47,6 +47,8 @@ void check_hugetlbfs(struct doctor *doc);
 
 /* The device's VFIO cdev and whether the iommufd backend will be used. */
 void check_cdev(struct doctor *doc, const char *bdf);
+/* FPGACTL_IOMMU (or --iommu) when it forces "legacy" or "iommufd", else NULL. */
+const char *forced_backend(void);
 
 /* What fpgactl_dma_get_plan() says for the open device. */
 void check_dma_plan(struct doctor *doc, const struct fpgactl_dma_plan *plan);

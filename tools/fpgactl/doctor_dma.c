@@ -300,8 +300,16 @@ static bool dev_usable(const char *rel, char *path, size_t size)
 	return !root_path(path, size, dev_root(), rel) && !access(path, R_OK | W_OK);
 }
 
+const char *forced_backend(void)
+{
+	const char *v = getenv("FPGACTL_IOMMU");
+
+	return v && (!strcmp(v, "legacy") || !strcmp(v, "iommufd")) ? v : NULL;
+}
+
 void check_cdev(struct doctor *doc, const char *bdf)
 {
+	const char *forced = forced_backend();
 	char rel[256], path[4096], iommu[4096];
 	unsigned long index;
 	int n;
@@ -313,6 +321,12 @@ void check_cdev(struct doctor *doc, const char *bdf)
 		report(doc, VERDICT_INFO, "cdev", NULL,
 		       "%s has no VFIO cdev (kernel before 6.2, or CONFIG_VFIO_DEVICE_CDEV off):"
 		       " the legacy container is used", bdf);
+		return;
+	}
+	if (forced && !strcmp(forced, "legacy")) {
+		report(doc, VERDICT_INFO, "cdev", NULL,
+		       "%s has vfio-dev/vfio%lu, but FPGACTL_IOMMU=legacy: the legacy "
+		       "container is used", bdf, index);
 		return;
 	}
 	if (!dev_usable("iommu", iommu, sizeof(iommu))) {

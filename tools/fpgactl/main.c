@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <fpgactl.h>
@@ -224,7 +225,7 @@ static const struct command *find_command(const char *name)
 
 static void print_main_usage(FILE *out)
 {
-	fputs("usage: fpgactl [-v] [-d DEVICE] COMMAND [ARGS...]\n"
+	fputs("usage: fpgactl [-v] [-d DEVICE] [--iommu BACKEND] COMMAND [ARGS...]\n"
 	      "       fpgactl COMMAND --help\n"
 	      "       fpgactl --version\n"
 	      "\n"
@@ -241,6 +242,8 @@ static void print_main_usage(FILE *out)
 	      "                       soft-core, for info, peek, poke, dump, reset,\n"
 	      "                       selftest, load, save, irq-wait and bench\n"
 	      "                       queue|wakeup|stream\n"
+	      "      --iommu BACKEND  auto, legacy (VFIO container) or iommufd; default:\n"
+	      "                       FPGACTL_IOMMU from the environment, else auto\n"
 	      "  -v, --verbose        also print the library's informational messages\n"
 	      "  -h, --help           print this help\n"
 	      "  -V, --version        print the versions of fpgactl and libfpgactl\n"
@@ -471,8 +474,27 @@ static const struct option global_long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "device", required_argument, NULL, 'd' },
+	{ "iommu", required_argument, NULL, 'I' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/*
+ * --iommu BACKEND: the library's FPGACTL_IOMMU for this run (what
+ * FPGACTL_IOMMU_AUTO stands for, lib/iommu_env.c), so that every device
+ * the command opens, doctor's included, uses it.
+ */
+static int set_iommu(const char *backend)
+{
+	if (strcmp(backend, "auto") && strcmp(backend, "legacy") &&
+	    strcmp(backend, "iommufd"))
+		return usage_error(NULL, "--iommu '%s': the backends are auto, legacy "
+				   "and iommufd", backend);
+	if (setenv("FPGACTL_IOMMU", backend, 1)) {
+		perror("fpgactl: setenv FPGACTL_IOMMU");
+		return STATUS_FAILED;
+	}
+	return -1;
+}
 
 static int print_version(void)
 {
@@ -486,7 +508,7 @@ static int print_version(void)
  */
 static int parse_global_options(struct cli_state *state, int argc, char **argv)
 {
-	int opt;
+	int opt, status;
 
 	while ((opt = getopt_long(argc, argv, "+:hVvd:", global_long_options,
 				  NULL)) != -1) {
@@ -499,6 +521,11 @@ static int parse_global_options(struct cli_state *state, int argc, char **argv)
 		case 'v':
 		case 'd':
 			store_option(state, opt);
+			break;
+		case 'I':
+			status = set_iommu(optarg);
+			if (status >= 0)
+				return status;
 			break;
 		default:
 			return bad_option(NULL, opt, argv);

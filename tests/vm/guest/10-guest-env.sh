@@ -1,8 +1,17 @@
 # The guest itself: the emulated IOMMU is on, VFIO is loaded, and the devices
-# the other tests use are there, each in an IOMMU group of its own.
+# the other tests use are there, each in an IOMMU group of its own; the
+# kernel is the matrix row's (FPGACTL_VM_KERNEL), and a row that expects
+# iommufd has /dev/iommu.
 . /lib/vmtest.sh
 
-note "kernel $(uname -r), cmdline: $(cat /proc/cmdline)"
+note "row $ROW: kernel $(uname -r), expected backend $BACKEND, cmdline: $(cat /proc/cmdline)"
+case $(uname -r) in
+"${FPGACTL_VM_KERNEL:-6.1}".*) ;;
+*) fail "row $ROW wants kernel ${FPGACTL_VM_KERNEL:-6.1}, the guest runs $(uname -r)" ;;
+esac
+if [ "$BACKEND" = iommufd ]; then
+	[ -c /dev/iommu ] || fail "row $ROW: no /dev/iommu (kernel without CONFIG_IOMMUFD?)"
+fi
 pci_table
 
 [ -e /sys/class/iommu/dmar0 ] ||

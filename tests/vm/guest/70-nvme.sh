@@ -24,7 +24,7 @@ expect_eq "$(driver_of "$nvme")" vfio-pci "driver link $sysdev/driver after bind
 run fpgactl -d "$nvme" info
 expect_ok
 expect_out "^device: +$nvme \\($NVME_ID, class 010802\\)$"
-expect_out "^iommu: +group $(group_of "$nvme"), legacy backend$"
+expect_out "^iommu: +group $(group_of "$nvme"), $BACKEND backend\$"
 bar0=$(out_line '^ +0 +BAR0 ')
 [ -n "$bar0" ] || fail "no BAR0 line in the regions"
 echo "$bar0" | grep -Eq ' 0x4000 +16 KiB ' || fail "BAR0 is not 0x4000 (16 KiB): $bar0"

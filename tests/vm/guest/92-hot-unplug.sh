@@ -8,7 +8,10 @@
 # vfio-pci's remove asks the user for the device (REQ) and waits for it to
 # be closed.  edu_traffic must see -ENODEV within seconds, stop, free and
 # close (status 3); then the removal completes: the device leaves sysfs,
-# QEMU reports DEVICE_DELETED, the kernel log has vfio-pci's request.
+# QEMU reports DEVICE_DELETED, the kernel log has vfio-pci's request, and
+# the device has left its IOMMU group (/sys/kernel/iommu_groups/N/devices:
+# the sign every kernel gives; 6.1 also logs "Removing from iommu group",
+# 6.12 no longer does).
 # Nothing may hang: every wait is bounded.  Then the device is plugged in
 # again (device_add) and works (dma-test).
 . /lib/vmtest.sh
@@ -28,6 +31,9 @@ case $port in
 *) fail "edu $edu is not behind a PCI bridge (parent $port): the machine has no root port" ;;
 esac
 vfio_bind_sysfs "$edu"
+group=$(group_of "$edu")
+group_entry=/sys/kernel/iommu_groups/$group/devices/$edu
+[ -e "$group_entry" ] || fail "$edu is not in $group_entry before the removal"
 
 echo "\$ edu_traffic -t 40 $edu &"
 edu_traffic -t 40 "$edu" >/tmp/traffic.out 2>/tmp/traffic.err &
@@ -88,7 +94,9 @@ t_gone=$(uptime_s)
 note "$edu left sysfs $(elapsed "$t_req" "$t_gone") s after device_del"
 host wait_deleted hotedu 20 || fail "QEMU did not report DEVICE_DELETED for hotedu: $host_answer"
 expect_kmsg "vfio-pci $edu: Relaying device request to user"
-expect_kmsg "pci $edu: Removing from iommu group"
+wait_path gone "$group_entry" 10 ||
+	fail "$edu still in IOMMU group $group ($group_entry) 10 s after it left sysfs"
+note "$edu left IOMMU group $group"
 dmesg | sed 's/^/  kernel: /'
 report "hot-unplug: $edu gone from sysfs $(elapsed "$t_req" "$t_gone") s after device_del; QEMU: $host_answer"
 
