@@ -168,6 +168,7 @@ static void cids_init(struct fpgactl_queue *q)
 	set_unarmed(q, 0);
 	update_rare(q);
 	q->next_deadline = UINT64_MAX;
+	q->r.room = __fpgactl_queue_room(&q->r);
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -454,6 +455,7 @@ static void late_completion(struct fpgactl_queue *q, uint16_t cid)
 		s->state = CID_ABORTING_DONE;
 	else
 		cid_free(q, cid);
+	q->r.room = __fpgactl_queue_room(&q->r);
 }
 
 FPGACTL_EXPORT unsigned int fpgactl_queue__reap_one(struct fpgactl_queue *q,
@@ -481,6 +483,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue__reap_one(struct fpgactl_queue *q,
 	cid_retire(q, s);
 	cid_free(q, cid);
 	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
 	return 1;
 }
 
@@ -557,6 +560,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue__reap_rare(struct fpgactl_queue *q,
 	if (q->nr_deadlines)
 		n += reap_expired(q, out + n, max - n);
 	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
 	return n;
 }
 
@@ -610,6 +614,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 	q->next_deadline = UINT64_MAX;
 	q->r.stats.aborted += n;
 	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
 	return n;
 }
 

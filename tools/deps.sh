@@ -4,7 +4,7 @@
 set -eu
 
 packages="build-essential meson ninja-build pkg-config python3
-liburing-dev libnuma-dev libhugetlbfs-dev libcmocka-dev"
+liburing-dev libnuma-dev libhugetlbfs-dev libcmocka-dev valgrind"
 
 missing=""
 for p in $packages; do

@@ -235,7 +235,9 @@ struct fpgactl_queue_slot {
  * @nr_active: ids in flight (reserved or submitted, not finished)
  * @qid: queue pair number, the SQ id completions must carry
  * @flags: FPGACTL_QUEUE__UNARMED, FPGACTL_QUEUE__RARE
- * @rsvd: 0
+ * @room: entries fpgactl_queue_get_sqe() may still hand out: the least of
+ *	the SQ's free slots, depth - 1 - @nr_active and the free ids;
+ *	recomputed once per reap
  * @sq_db: the SQ tail doorbell
  * @cq_db: the CQ head doorbell
  * @stats: counters
@@ -258,7 +260,7 @@ struct fpgactl_queue_ring {
 	uint16_t nr_active;
 	uint16_t qid;
 	uint16_t flags;
-	uint16_t rsvd;
+	uint16_t room;
 	volatile uint32_t *sq_db __attribute__((aligned(64)));
 	volatile uint32_t *cq_db;
 	struct fpgactl_queue_stats stats;
@@ -364,18 +366,18 @@ fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 	/*
 	 * NVMe: the SQ is full when tail + 1 == head, so depth - 1 entries at
 	 * most; the same bound on commands in flight keeps the CQ from ever
-	 * filling up.  Ids held back (timed out, aborted) use the spare half
-	 * of the id table.
+	 * filling up; ids held back (timed out, aborted) use the spare half
+	 * of the id table.  @room is the least of the three.
 	 */
-	if (tail - r->sq_head >= r->mask || r->nr_active >= r->mask ||
-	    r->free_head == r->free_tail)
+	if (!r->room)
 		return (struct fpgactl_sqe *)0;
+	r->room--;
+	r->nr_active++;
 	cid = r->free_cids[r->free_head++ & (2 * r->mask + 1)];
 	s = &r->slots[cid];
 	s->ctx = ctx;
 	s->sq_pos = tail;
 	s->state = FPGACTL_QUEUE__CID_IN_FLIGHT;
-	r->nr_active++;
 	r->sq_tail = tail + 1;
 	sqe = &r->sq[tail & r->mask];
 	__builtin_memset(sqe, 0, sizeof(*sqe));
@@ -414,6 +416,109 @@ FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
 	return n;
 }
 
+/* What fpgactl_queue_get_sqe() may hand out; see &fpgactl_queue_ring.room. */
+static inline uint16_t __fpgactl_queue_room(const struct fpgactl_queue_ring *r)
+{
+	uint32_t sq = r->mask - (r->sq_tail - r->sq_head);
+	uint32_t ids = r->mask - r->nr_active;
+	uint32_t free_ids = (uint16_t)(r->free_tail - r->free_head);
+
+	sq = ids < sq ? ids : sq;
+	return (uint16_t)(free_ids < sq ? free_ids : sq);
+}
+
+/*
+ * The fast loop of fpgactl_queue_reap(): consume up to *@left entries that
+ * are a successful completion of an untimed command in flight, submitted,
+ * with a plausible SQ head, writing completions at *@o.  It calls nothing,
+ * so its state stays in registers.  @check_unsubmitted is false when every
+ * reserved entry was submitted (the usual case): the window test of a
+ * command id is then skipped, as no id can be in the window.
+ *
+ * Return: 1 when it stopped at an entry for fpgactl_queue__reap_one()
+ * (at &fpgactl_queue_ring.cq_head), 0 when out of entries or of *@left.
+ */
+static inline __attribute__((always_inline)) int
+__fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion **o,
+			  unsigned int *left, const int check_unsubmitted)
+{
+	const uint32_t mask = r->mask, depth = mask + 1, cid_mask = 2 * mask + 1;
+	const uint16_t qid = r->qid;
+	const struct fpgactl_cqe *const cq = r->cq;
+	struct fpgactl_queue_slot *const slots = r->slots;
+	uint16_t *const free_cids = r->free_cids;
+	uint32_t head = r->cq_head, sq_head = r->sq_head, n = *left;
+	/* SQ entries submitted and not yet fetched, as far as we know. */
+	uint32_t avail = r->sq_doorbell - sq_head;
+	uint16_t free_tail = r->free_tail;
+	struct fpgactl_completion *out = *o;
+	int slow = 0;
+
+	for (; n; n--, head++) {
+		const struct fpgactl_cqe *cqe = &cq[head & mask];
+		/* NVMe: Phase Tag, 1 on even passes over the ring. */
+		const uint16_t phase = !(head & depth);
+		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
+		struct fpgactl_queue_slot *s;
+		uint16_t cid, h;
+		uint32_t moved;
+
+		if (status != phase) {
+			/* An entry of the previous pass is not new; a new one
+			 * with an error status goes out of line. */
+			slow = !((status ^ phase) & 1);
+			break;
+		}
+		/* The rest of the entry only after its phase. */
+		fpgactl_dma_rmb();
+		cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
+		h = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
+		s = &slots[cid & cid_mask];
+		moved = (uint32_t)(h - sq_head) & mask;
+		if (__builtin_expect(__atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED) != qid ||
+				     cid > cid_mask || s->state != FPGACTL_QUEUE__CID_IN_FLIGHT ||
+				     (check_unsubmitted &&
+				      s->sq_pos - r->sq_doorbell < r->sq_tail - r->sq_doorbell) ||
+				     h > mask || moved > avail, 0)) {
+			slow = 1;
+			break;
+		}
+		/* NVMe: SQ Head Pointer, the SQ's flow control. */
+		sq_head += moved;
+		avail -= moved;
+		out->ctx = s->ctx;
+		out->result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
+		out->status = 0;
+		out->error = 0;
+		out++;
+		s->state = FPGACTL_QUEUE__CID_FREE;
+		/* Oldest freed, first reused. */
+		free_cids[free_tail++ & cid_mask] = cid;
+	}
+	r->cq_head = head;
+	r->sq_head = sq_head;
+	r->free_tail = free_tail;
+	*o = out;
+	*left = n;
+	return slow;
+}
+
+/* The entry at cq_head, each field read once, for fpgactl_queue__reap_one(). */
+static inline struct fpgactl_cqe __fpgactl_queue_cqe(const struct fpgactl_queue_ring *r)
+{
+	const struct fpgactl_cqe *cqe = &r->cq[r->cq_head & r->mask];
+	struct fpgactl_cqe e;
+
+	e.status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
+	fpgactl_dma_rmb();
+	e.result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
+	e.rsvd = 0;
+	e.sq_head = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
+	e.sq_id = __atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED);
+	e.cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
+	return e;
+}
+
 /**
  * fpgactl_queue_reap() - collect finished commands
  * @q: queue
@@ -445,74 +550,31 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 		   unsigned int max)
 {
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
-	const uint32_t mask = r->mask, cid_mask = 2 * mask + 1;
-	const uint32_t doorbell = r->sq_doorbell;
-	/* Entries in [doorbell, tail) were not submitted: not seen by the device. */
-	const uint32_t unsubmitted = r->sq_tail - doorbell;
-	struct fpgactl_queue_slot *const slots = r->slots;
-	uint32_t head = r->cq_head, sq_head = r->sq_head;
-	const uint32_t start = head;
-	uint16_t free_tail = r->free_tail;
-	unsigned int n = 0, fast = 0;
+	const uint32_t start = r->cq_head;
+	/* At most @max reported and one pass over the ring consumed. */
+	unsigned int left = max < r->mask + 1 ? max : r->mask + 1, slow = 0, n;
+	struct fpgactl_completion *o = out;
+	const int all_submitted = r->sq_tail == r->sq_doorbell;
 
-	while (n < max && head - start <= mask) {
-		const struct fpgactl_cqe *cqe = &r->cq[head & mask];
-		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
-		struct fpgactl_cqe e;
-		struct fpgactl_queue_slot *s;
-		uint32_t moved;
+	while (__fpgactl_queue_reap_fast(r, &o, &left, !all_submitted)) {
+		struct fpgactl_cqe e = __fpgactl_queue_cqe(r);
+		unsigned int k = fpgactl_queue__reap_one(q, &e, o);
 
-		/* NVMe: Phase Tag, 1 on even passes; else not new. */
-		if (!((status ^ (head >> __builtin_ctz(mask + 1))) & 1))
-			break;
-		/* The rest of the entry only after its phase. */
-		fpgactl_dma_rmb();
-		e.result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
-		e.rsvd = 0;
-		e.sq_head = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
-		e.sq_id = __atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED);
-		e.cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
-		e.status = status;
-		s = &slots[e.cid & cid_mask];
-		moved = (e.sq_head - sq_head) & mask;
-		if (__builtin_expect(status == 0xffff || e.sq_id != r->qid || e.cid > cid_mask ||
-				     s->state != FPGACTL_QUEUE__CID_IN_FLIGHT ||
-				     s->sq_pos - doorbell < unsubmitted || e.sq_head > mask ||
-				     moved > doorbell - sq_head, 0)) {
-			r->cq_head = head;
-			r->sq_head = sq_head;
-			r->free_tail = free_tail;
-			r->nr_active -= fast;
-			r->stats.completed += fast;
-			fast = 0;
-			n += fpgactl_queue__reap_one(q, &e, &out[n]);
-			sq_head = r->sq_head;
-			free_tail = r->free_tail;
-		} else {
-			/* NVMe: SQ Head Pointer, the SQ's flow control. */
-			sq_head += moved;
-			out[n].ctx = s->ctx;
-			out[n].result = e.result;
-			out[n].status = status >> 1;
-			out[n].error = 0;
-			n++;
-			fast++;
-			s->state = FPGACTL_QUEUE__CID_FREE;
-			/* Oldest freed, first reused. */
-			r->free_cids[free_tail++ & cid_mask] = e.cid;
-		}
-		head++;
+		r->cq_head++;
+		left--;
+		slow += k;
+		o += k;
 	}
-	r->sq_head = sq_head;
-	r->free_tail = free_tail;
-	r->nr_active -= fast;
-	r->stats.completed += fast;
-	r->cq_head = head;
-	if (head != start) {
+	n = (unsigned int)(o - out);
+	/* Per batch: the fast path's completions counted, the room updated. */
+	r->nr_active = (uint16_t)(r->nr_active - (n - slow));
+	r->stats.completed += n - slow;
+	r->room = __fpgactl_queue_room(r);
+	if (r->cq_head != start) {
 		/* Our loads of the released entries before the device may
 		 * overwrite them; NVMe: CQ y Head Doorbell, once per batch. */
 		fpgactl_dma_mb();
-		*r->cq_db = head & mask;
+		*r->cq_db = r->cq_head & r->mask;
 		r->stats.cq_doorbells++;
 	}
 	if (r->flags & FPGACTL_QUEUE__RARE)

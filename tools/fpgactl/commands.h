@@ -32,6 +32,7 @@
 #define OPT_TRIGGER (1u << 19)    /* --trigger OFFSET=VALUE */
 #define OPT_ACK (1u << 20)        /* --ack OFFSET=VALUE */
 #define OPT_TIMEOUT (1u << 21)    /* --timeout-ms N */
+#define OPT_ENGINE (1u << 22)     /* --engine NAME */
 
 struct command;
 
@@ -60,6 +61,7 @@ struct command;
  * @trigger: the --trigger argument as typed, or NULL
  * @ack: the --ack argument as typed, or NULL
  * @timeout_ms: the --timeout-ms argument as typed, or NULL
+ * @engine: the --engine argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -87,6 +89,7 @@ struct invocation {
 	const char *trigger;
 	const char *ack;
 	const char *timeout_ms;
+	const char *engine;
 	int argc;
 	char **argv;
 };

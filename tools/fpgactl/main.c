@@ -58,6 +58,7 @@ enum {
 	OPT_VAL_TRIGGER,
 	OPT_VAL_ACK,
 	OPT_VAL_TIMEOUT,
+	OPT_VAL_ENGINE,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -86,6 +87,7 @@ static const struct option command_long_options[] = {
 	{ "trigger", required_argument, NULL, OPT_VAL_TRIGGER },
 	{ "ack", required_argument, NULL, OPT_VAL_ACK },
 	{ "timeout-ms", required_argument, NULL, OPT_VAL_TIMEOUT },
+	{ "engine", required_argument, NULL, OPT_VAL_ENGINE },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -139,6 +141,8 @@ static const struct option_doc option_docs[] = {
 	  "      --ack OFFSET=VALUE      32-bit BAR0 write after each interrupt\n" },
 	{ OPT_TIMEOUT, "[--timeout-ms N]",
 	  "      --timeout-ms N   longest wait per interrupt (default 1000)\n" },
+	{ OPT_ENGINE, "[--engine NAME]",
+	  "      --engine NAME    run only this engine (bench queue: fpgactl, io_uring, inline, uring_inline)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -195,6 +199,8 @@ static unsigned int option_mask(int opt)
 		return OPT_ACK;
 	case OPT_VAL_TIMEOUT:
 		return OPT_TIMEOUT;
+	case OPT_VAL_ENGINE:
+		return OPT_ENGINE;
 	default:
 		return 0;
 	}
@@ -402,6 +408,9 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_TIMEOUT:
 		state->inv.timeout_ms = optarg;
+		break;
+	case OPT_VAL_ENGINE:
+		state->inv.engine = optarg;
 		break;
 	}
 }
