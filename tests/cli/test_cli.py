@@ -1179,7 +1179,7 @@ class BenchTest(FakeTreeCase):
                 self.assert_ok(result)
                 self.assertTrue(result.stdout.startswith(
                     "usage: fpgactl [-v] bench [-d DEVICE] [--size BYTES] [--rounds N] "
-                    "[--depth N] [--batch N] [--count N] [--file PATH] "
+                    "[--depth N] [--batch N] [--count N] [--file PATH] [--engine NAME] "
                     "map|queue|wakeup|stream\n"), result.stdout)
                 self.assertIn("baseline", result.stdout)
                 self.assertIn("'model:OPTIONS'", result.stdout)
@@ -1476,6 +1476,21 @@ class BenchQueueTest(FakeTreeCase):
         self.assertIn("depth 8 (up to 7 in flight)", result.stdout)
         self.assertEqual([r["batch"] for r in rows], ["1"] * len(BENCH_ENGINES))
 
+    def test_engine_subset(self):
+        # --engine: only the engines named run; the stalled soft-core -d is
+        # not even opened when the fpgactl engine does not run.
+        result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "500",
+                              "--batch", "8", "--engine", "inline,uring_inline")
+        self.assert_ok(result)
+        lines = result.stdout.splitlines()
+        header = [i for i, line in enumerate(lines) if line.startswith("engine ")][0]
+        blank = lines.index("", header)
+        engines = [line.split()[0] for line in lines[header + 1:blank]]
+        self.assertEqual(engines, ["inline", "uring_inline"], result.stdout)
+        inline = lines[header + 1].split()
+        self.assertGreater(float(inline[3]), 0, inline)
+        self.assertEqual(inline[-1], "0", inline)
+
     def test_stalled_device(self):
         result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "100")
         self.assert_failed(result, r"bench: model:fault=stall: no completion for 2 s")
@@ -1495,6 +1510,10 @@ class BenchQueueTest(FakeTreeCase):
             (["--size", "4096"], "bench: --size is not an option of bench queue"),
             (["--rounds", "2"], "bench: --rounds is not an option of bench queue"),
             (["-d", "03:00"], "bench: '03:00' is not a PCI address"),
+            (["--engine", "inlin"], "bench: unknown engine 'inlin' in 'inlin' (available: "
+             "fpgactl, io_uring, inline, uring_inline)"),
+            (["--engine", "inline,"], "bench: unknown engine '' in 'inline,'"),
+            (["--engine", ""], "bench: unknown engine '' in ''"),
         ]
         for args, message in cases:
             with self.subTest(args=args):

@@ -884,7 +884,7 @@ static int parse_engines(const char *arg, unsigned int *mask)
 	const char *p = arg;
 
 	*mask = 0;
-	while (*p) {
+	for (;;) {
 		size_t len = strcspn(p, ",");
 		int found = -1;
 
@@ -896,10 +896,10 @@ static int parse_engines(const char *arg, unsigned int *mask)
 					   "fpgactl, io_uring, inline, uring_inline)", (int)len,
 					   p, arg);
 		*mask |= 1u << found;
-		p += len + (p[len] == ',');
+		if (!p[len])
+			break;
+		p += len + 1;
 	}
-	if (!*mask)
-		return usage_error("bench", "--engine needs at least one engine name");
 	return STATUS_OK;
 }
 
