@@ -1846,20 +1846,26 @@ class BenchWakeupStreamTest(FakeTreeCase):
                 header = [i for i, line in enumerate(lines) if line.startswith("chunk ")]
                 self.assertEqual(len(header), 1, result.stdout)
                 self.assertEqual(lines[header[0]].split(),
-                                 ["chunk", "method", "MB/s", "min", "max", "ratio"])
-                rows = [line.split() for line in lines[header[0] + 1:header[0] + 5]]
-                self.assertEqual([r[:3] for r in rows],
-                                 [["4", "KiB", "read+memcpy"], ["4", "KiB", "io_uring"],
-                                  ["128", "KiB", "read+memcpy"], ["128", "KiB", "io_uring"]])
-                for r in rows:
-                    self.assertEqual(len(r), 7, r)
-                    mbs, low, high = (float(x) for x in r[3:6])
+                                 ["chunk", "cache", "method", "MB/s", "min", "max", "ratio",
+                                  "cpu_s/GiB", "cpu_ratio"])
+                rows = [line.split() for line in lines[header[0] + 1:header[0] + 13]]
+                self.assertEqual([r[:4] for r in rows],
+                                 [[n, unit, cache, method]
+                                  for cache in ("cold", "warm")
+                                  for n, unit in (("4", "KiB"), ("128", "KiB"), ("1", "MiB"))
+                                  for method in ("read+memcpy", "io_uring")])
+                for i, r in enumerate(rows):
+                    self.assertEqual(len(r), 10, r)
+                    mbs, low, high = (float(x) for x in r[4:7])
                     self.assertGreater(low, 0, r)
                     self.assertLessEqual(low, mbs, r)
                     self.assertLessEqual(mbs, high, r)
-                self.assertEqual((rows[0][6], rows[2][6]), ("-", "-"))
-                self.assertRegex(rows[1][6], r"^\d+\.\d\d$")
-                self.assertRegex(rows[3][6], r"^\d+\.\d\d$")
+                    self.assertRegex(r[8], r"^\d+\.\d{3}$")
+                    if i % 2 == 0:
+                        self.assertEqual((r[7], r[9]), ("-", "-"), r)
+                    else:
+                        self.assertRegex(r[7], r"^\d+\.\d\d$")
+                        self.assertRegex(r[9], r"^\d+\.\d\d$")
         # The temporary file is gone.
         self.assertFalse([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")])
 
