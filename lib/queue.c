@@ -458,9 +458,9 @@ static void late_completion(struct fpgactl_queue *q, uint16_t cid)
 	q->r.room = __fpgactl_queue_room(&q->r);
 }
 
-FPGACTL_EXPORT unsigned int fpgactl_queue__reap_one(struct fpgactl_queue *q,
-						    const struct fpgactl_cqe *cqe,
-						    struct fpgactl_completion *c)
+/* Handle one new entry; return 1 when it produced a completion in @c. */
+static unsigned int handle_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
+			       struct fpgactl_completion *c)
 {
 	uint16_t cid = cqe->cid;
 	struct fpgactl_queue_slot *s;
@@ -482,9 +482,50 @@ FPGACTL_EXPORT unsigned int fpgactl_queue__reap_one(struct fpgactl_queue *q,
 	q->r.stats.completed++;
 	cid_retire(q, s);
 	cid_free(q, cid);
+	return 1;
+}
+
+/* Each field of the entry at cq_head read exactly once; the status first. */
+static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t status)
+{
+	return (struct fpgactl_cqe){
+		.result = READ_ONCE(cqe->result), .sq_head = READ_ONCE(cqe->sq_head),
+		.sq_id = READ_ONCE(cqe->sq_id), .cid = READ_ONCE(cqe->cid),
+		.status = status };
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
+						     struct fpgactl_completion *out,
+						     unsigned int n, unsigned int max,
+						     uint32_t start)
+{
+	/* What the inline path reaped: plain successes of untimed commands. */
+	q->r.nr_active = (uint16_t)(q->r.nr_active - n);
+	q->r.stats.completed += n;
+	while (n < max && q->r.cq_head - start <= q->r.mask) {
+		const struct fpgactl_cqe *cqe = &q->r.cq[q->r.cq_head & q->r.mask];
+		uint16_t status = READ_ONCE(cqe->status);
+		struct fpgactl_cqe e;
+
+		/* NVMe: Phase Tag; an entry of the previous pass is not new. */
+		if ((status & CQE_PHASE) != !(q->r.cq_head & (q->r.mask + 1)))
+			break;
+		fpgactl_dma_rmb();
+		e = cqe_snapshot(cqe, status);
+		n += handle_cqe(q, &e, &out[n]);
+		q->r.cq_head++;
+	}
+	if (q->r.cq_head != start) {
+		/* As in fpgactl_queue_reap(): loads done, then the doorbell. */
+		fpgactl_dma_mb();
+		*q->r.cq_db = q->r.cq_head & q->r.mask;
+		q->r.stats.cq_doorbells++;
+	}
 	update_rare(q);
 	q->r.room = __fpgactl_queue_room(&q->r);
-	return 1;
+	if (q->r.flags & FPGACTL_QUEUE__RARE)
+		n += fpgactl_queue__reap_rare(q, out + n, max - n);
+	return n;
 }
 
 /* Report the -ECANCELED of fpgactl_queue_abort(), oldest first. */

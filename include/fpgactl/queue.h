@@ -290,19 +290,23 @@ void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
 void fpgactl_queue__arm(struct fpgactl_queue *q);
 
 /**
- * fpgactl_queue__reap_one() - handle a completion the inline path does not
+ * fpgactl_queue__reap_slow() - the rest of a reap that met an unusual entry
  * @q: queue, with its &struct fpgactl_queue_ring up to date
- * @cqe: a private copy of the entry, each field read once
- * @out: where a completion is reported
+ * @out: the caller's array
+ * @n: completions the inline path wrote to @out (all plain successes)
+ * @max: size of @out
+ * @start: &fpgactl_queue_ring.cq_head when the reap began
  *
- * Out-of-line part of fpgactl_queue_reap(): every check of
- * docs/queues.md, late completions, timed commands.  Not for direct use.
+ * Out-of-line part of fpgactl_queue_reap(): takes over at the entry at
+ * cq_head (an error status, a corrupt entry, a late completion, a timed
+ * command) with every check of docs/queues.md, then does the reap's
+ * once-per-batch work.  Not for direct use.
  *
- * Return: 1 when @out was written, 0 when the entry was consumed silently.
+ * Return: the number of entries written to @out, @n included.
  */
-unsigned int fpgactl_queue__reap_one(struct fpgactl_queue *q,
-				     const struct fpgactl_cqe *cqe,
-				     struct fpgactl_completion *out);
+unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
+				      struct fpgactl_completion *out, unsigned int n,
+				      unsigned int max, uint32_t start);
 
 /**
  * fpgactl_queue__reap_rare() - report aborted and expired commands
@@ -435,7 +439,7 @@ static inline uint16_t __fpgactl_queue_room(const struct fpgactl_queue_ring *r)
  * reserved entry was submitted (the usual case): the window test of a
  * command id is then skipped, as no id can be in the window.
  *
- * Return: 1 when it stopped at an entry for fpgactl_queue__reap_one()
+ * Return: 1 when it stopped at an entry for fpgactl_queue__reap_slow()
  * (at &fpgactl_queue_ring.cq_head), 0 when out of entries or of *@left.
  */
 static inline __attribute__((always_inline)) int
@@ -503,22 +507,6 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 	return slow;
 }
 
-/* The entry at cq_head, each field read once, for fpgactl_queue__reap_one(). */
-static inline struct fpgactl_cqe __fpgactl_queue_cqe(const struct fpgactl_queue_ring *r)
-{
-	const struct fpgactl_cqe *cqe = &r->cq[r->cq_head & r->mask];
-	struct fpgactl_cqe e;
-
-	e.status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
-	fpgactl_dma_rmb();
-	e.result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
-	e.rsvd = 0;
-	e.sq_head = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
-	e.sq_id = __atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED);
-	e.cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
-	return e;
-}
-
 /**
  * fpgactl_queue_reap() - collect finished commands
  * @q: queue
@@ -540,8 +528,8 @@ static inline struct fpgactl_cqe __fpgactl_queue_cqe(const struct fpgactl_queue_
  * out or aborted is consumed and counted as late, not reported.
  *
  * The common case (a valid completion of an untimed command in flight)
- * runs inline; anything else goes through fpgactl_queue__reap_one() with the
- * ring state written back first.
+ * runs inline; at any other entry, the rest of the reap goes out of line
+ * (fpgactl_queue__reap_slow()) with the ring state written back first.
  *
  * Return: the number of entries written to @out.
  */
@@ -552,23 +540,15 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
 	const uint32_t start = r->cq_head;
 	/* At most @max reported and one pass over the ring consumed. */
-	unsigned int left = max < r->mask + 1 ? max : r->mask + 1, slow = 0, n;
+	unsigned int left = max < r->mask + 1 ? max : r->mask + 1, n;
 	struct fpgactl_completion *o = out;
-	const int all_submitted = r->sq_tail == r->sq_doorbell;
 
-	while (__fpgactl_queue_reap_fast(r, &o, &left, !all_submitted)) {
-		struct fpgactl_cqe e = __fpgactl_queue_cqe(r);
-		unsigned int k = fpgactl_queue__reap_one(q, &e, o);
-
-		r->cq_head++;
-		left--;
-		slow += k;
-		o += k;
-	}
+	if (__fpgactl_queue_reap_fast(r, &o, &left, r->sq_tail != r->sq_doorbell))
+		return fpgactl_queue__reap_slow(q, out, (unsigned int)(o - out), max, start);
 	n = (unsigned int)(o - out);
-	/* Per batch: the fast path's completions counted, the room updated. */
-	r->nr_active = (uint16_t)(r->nr_active - (n - slow));
-	r->stats.completed += n - slow;
+	/* Per batch: the completions counted, the room updated. */
+	r->nr_active = (uint16_t)(r->nr_active - n);
+	r->stats.completed += n;
 	r->room = __fpgactl_queue_room(r);
 	if (r->cq_head != start) {
 		/* Our loads of the released entries before the device may
