@@ -47,8 +47,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 enum cid_state {
-	CID_FREE,
-	CID_IN_FLIGHT,		/* reserved or submitted, not finished */
+	CID_FREE = FPGACTL_QUEUE__CID_FREE,
+	CID_IN_FLIGHT = FPGACTL_QUEUE__CID_IN_FLIGHT, /* untimed, reserved or submitted */
+	CID_IN_FLIGHT_TIMED,	/* the same with a timeout: out-of-line paths */
 	CID_TIMED_OUT,		/* -ETIMEDOUT reported; the device may still complete it */
 	CID_ABORTING,		/* -ECANCELED pending; the device may still complete it */
 	CID_ABORTING_DONE,	/* -ECANCELED pending; the device will not complete it */
@@ -56,85 +57,41 @@ enum cid_state {
 };
 
 /**
- * struct cid_slot - what the host knows about one command id
- * @ctx: the caller's context
- * @deadline: CLOCK_MONOTONIC nanoseconds once submitted; before, the
- *	relative timeout (armed by fpgactl_queue_submit()); 0 for none
- * @sq_pos: free-running SQ index of its entry, to tell a submitted command
- *	from one only reserved by fpgactl_queue_get_sqe()
- * @state: enum cid_state
- */
-struct cid_slot {
-	void *ctx;
-	uint64_t deadline;
-	uint32_t sq_pos;
-	uint8_t state;
-};
-
-/**
  * struct fpgactl_queue - a queue pair
- * @sq: submission ring (DMA memory)
- * @cq: completion ring (DMA memory)
- * @bar: BAR holding the doorbells
- * @sq_db: offset of the SQ tail doorbell in @bar
- * @cq_db: offset of the CQ head doorbell in @bar
- * @mask: depth - 1
- * @sq_tail: entries reserved by get_sqe (free-running)
- * @sq_doorbell: tail last written to the SQ doorbell (free-running)
- * @sq_head: SQ head as the last valid completion reported it (free-running)
- * @cq_head: next CQ entry to look at (free-running)
- * @phase: phase tag of a new entry at @cq_head
- * @nr_active: command ids in CID_IN_FLIGHT
- * @nr_deadlines: of those, how many have a deadline (submitted ones)
+ * @r: the data path's state, laid out in include/fpgactl/queue.h (ABI)
+ * @nr_deadlines: commands in CID_IN_FLIGHT_TIMED that are submitted
  * @nr_unarmed: reserved entries with a timeout not yet turned into a
  *	deadline (by the next submit)
  * @next_deadline: no deadline expires before this; UINT64_MAX when none
- * @slots: @nr_cids command ids
- * @sq_cids: the id reserved at each SQ slot, host-side (the SQ ring
- *	itself is device-writable)
+ * @deadline: per command id: CLOCK_MONOTONIC nanoseconds once submitted;
+ *	before, the relative timeout (armed by fpgactl_queue_submit());
+ *	meaningful in CID_IN_FLIGHT_TIMED only
+ * @sq_cids: the id reserved with a timeout at each SQ slot, host-side (the
+ *	SQ ring itself is device-writable); trusted only when the id's slot
+ *	names that position
  * @abort_keys: scratch for fpgactl_queue_abort()'s sort, @nr_cids entries
- * @free_cids: FIFO of free command ids, @free_head..@free_tail
  * @pending: FIFO of ids whose -ECANCELED is yet to be reported
  * @nr_cids: twice the depth
- * @stats: counters
  * @buf: the one DMA buffer holding both rings
  * @cq_offset: where the CQ starts in @buf
  * @dev: device, for log messages
- * @qid: queue pair number
  */
 struct fpgactl_queue {
-	/* Data path. */
-	struct fpgactl_sqe *sq;
-	struct fpgactl_cqe *cq;
-	const struct fpgactl_bar *bar;
-	uint64_t sq_db;
-	uint64_t cq_db;
-	uint32_t mask;
-	uint32_t sq_tail;
-	uint32_t sq_doorbell;
-	uint32_t sq_head;
-	uint32_t cq_head;
-	uint16_t phase;
-	uint32_t nr_active;
+	struct fpgactl_queue_ring r;
+	/* Rare paths and set-up. */
 	uint32_t nr_deadlines;
 	uint32_t nr_unarmed;
 	uint64_t next_deadline;
-	struct cid_slot *slots;
+	uint64_t *deadline;
 	uint16_t *sq_cids;
-	uint16_t *free_cids;
-	uint32_t free_head;
-	uint32_t free_tail;
 	uint16_t *pending;
 	uint32_t pending_head;
 	uint32_t pending_tail;
 	uint32_t nr_cids;
-	struct fpgactl_queue_stats stats;
-	/* Set-up. */
 	uint64_t *abort_keys;
 	struct fpgactl_dma_buf *buf;
 	size_t cq_offset;
 	struct fpgactl_device *dev;
-	uint16_t qid;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
 	uint32_t efd_gen;	/* bumped by fpgactl_queue_set_eventfd() */
 	bool no_irq;		/* the device was told never to interrupt */
@@ -151,37 +108,67 @@ static uint64_t now_ns(void)
 
 /* ---- command ids ----------------------------------------------------------- */
 
-static uint16_t cid_take(struct fpgactl_queue *q)
+/* Is the entry at free-running SQ position @pos reserved but not submitted? */
+static bool sq_pos_unsubmitted(const struct fpgactl_queue *q, uint32_t pos)
 {
-	return q->free_cids[q->free_head++ & (q->nr_cids - 1)];
+	return (uint32_t)(pos - q->r.sq_doorbell) < q->r.sq_tail - q->r.sq_doorbell;
+}
+
+
+static bool cid_in_flight(uint8_t state)
+{
+	return state == CID_IN_FLIGHT || state == CID_IN_FLIGHT_TIMED;
+}
+
+/* The rare paths are due when deadlines are armed or aborts pending. */
+static void update_rare(struct fpgactl_queue *q)
+{
+	bool rare = q->nr_deadlines || q->pending_head != q->pending_tail;
+
+	q->r.flags = (uint16_t)((q->r.flags & ~FPGACTL_QUEUE__RARE) |
+				(rare ? FPGACTL_QUEUE__RARE : 0));
+}
+
+static void set_unarmed(struct fpgactl_queue *q, uint32_t nr)
+{
+	q->nr_unarmed = nr;
+	q->r.flags = (uint16_t)((q->r.flags & ~FPGACTL_QUEUE__UNARMED) |
+				(nr ? FPGACTL_QUEUE__UNARMED : 0));
 }
 
 /* Oldest freed, first reused: a freed id stays unused as long as possible. */
 static void cid_free(struct fpgactl_queue *q, uint16_t cid)
 {
-	q->slots[cid].state = CID_FREE;
-	q->slots[cid].ctx = NULL;
-	q->free_cids[q->free_tail++ & (q->nr_cids - 1)] = cid;
+	q->r.slots[cid].state = CID_FREE;
+	q->r.slots[cid].ctx = NULL;
+	q->r.free_cids[q->r.free_tail++ & (q->nr_cids - 1)] = cid;
 }
 
-/* An in-flight command leaves the active set (completed, timed out, aborted). */
-static void cid_retire(struct fpgactl_queue *q, struct cid_slot *s)
+/*
+ * An in-flight command leaves the active set (completed, timed out,
+ * aborted).  A timed one that was submitted had an armed deadline.
+ */
+static void cid_retire(struct fpgactl_queue *q, struct fpgactl_queue_slot *s)
 {
-	if (s->deadline)
+	if (s->state == CID_IN_FLIGHT_TIMED && !sq_pos_unsubmitted(q, s->sq_pos))
 		q->nr_deadlines--;
-	q->nr_active--;
+	q->r.nr_active--;
 }
 
 static void cids_init(struct fpgactl_queue *q)
 {
-	memset(q->slots, 0, q->nr_cids * sizeof(*q->slots));
+	memset(q->r.slots, 0, q->nr_cids * sizeof(*q->r.slots));
 	for (uint32_t i = 0; i < q->nr_cids; i++)
-		q->free_cids[i] = (uint16_t)i;
-	q->free_head = 0;
-	q->free_tail = q->nr_cids;
+		q->r.free_cids[i] = (uint16_t)i;
+	q->r.free_head = 0;
+	q->r.free_tail = (uint16_t)q->nr_cids;
 	q->pending_head = q->pending_tail = 0;
-	q->nr_active = q->nr_deadlines = q->nr_unarmed = 0;
+	q->r.nr_active = 0;
+	q->nr_deadlines = 0;
+	set_unarmed(q, 0);
+	update_rare(q);
 	q->next_deadline = UINT64_MAX;
+	q->r.room = __fpgactl_queue_room(&q->r);
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -253,20 +240,22 @@ static int alloc_rings(struct fpgactl_queue *q, uint32_t depth)
 	q->buf = fpgactl_dma_alloc(q->dev, size, &small, &ret);
 	if (!q->buf)
 		return ret;
-	q->sq = q->buf->vaddr;
-	q->cq = (struct fpgactl_cqe *)((uint8_t *)q->buf->vaddr + q->cq_offset);
+	q->r.sq = q->buf->vaddr;
+	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->buf->vaddr + q->cq_offset);
 	return 0;
 }
 
 static int alloc_cids(struct fpgactl_queue *q, uint32_t depth)
 {
 	q->nr_cids = 2 * depth;
-	q->slots = calloc(q->nr_cids, sizeof(*q->slots));
-	q->free_cids = calloc(q->nr_cids, sizeof(*q->free_cids));
+	q->r.slots = calloc(q->nr_cids, sizeof(*q->r.slots));
+	q->r.free_cids = calloc(q->nr_cids, sizeof(*q->r.free_cids));
+	q->deadline = calloc(q->nr_cids, sizeof(*q->deadline));
 	q->pending = calloc(q->nr_cids, sizeof(*q->pending));
 	q->sq_cids = calloc(depth, sizeof(*q->sq_cids));
 	q->abort_keys = calloc(q->nr_cids, sizeof(*q->abort_keys));
-	if (!q->slots || !q->free_cids || !q->pending || !q->sq_cids || !q->abort_keys)
+	if (!q->r.slots || !q->r.free_cids || !q->deadline || !q->pending || !q->sq_cids ||
+	    !q->abort_keys)
 		return -ENOMEM;
 	cids_init(q);
 	return 0;
@@ -284,20 +273,23 @@ fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg 
 	if (!ret)
 		ret = check_doorbells(dev, cfg, &bar);
 	if (!ret) {
-		q = calloc(1, sizeof(*q));
+		/* The ring state's cache lines: aligned as queue.h lays them out. */
+		q = aligned_alloc(_Alignof(struct fpgactl_queue), sizeof(*q));
 		ret = q ? 0 : -ENOMEM;
 	}
 	if (!ret) {
+		uint64_t sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
+
+		memset(q, 0, sizeof(*q));
 		device_get(dev);	/* dropped by fpgactl_queue_destroy() */
 		q->dev = dev;
-		q->qid = cfg->qid;
+		q->r.qid = cfg->qid;
 		q->efd = -1;
 		q->watch.fd = -1;
-		q->bar = bar;
-		q->sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
-		q->cq_db = q->sq_db + cfg->db_stride;
-		q->mask = cfg->depth - 1;
-		q->phase = 1;
+		/* Checked inside the BAR, which stays mapped while @dev is open. */
+		q->r.sq_db = (volatile uint32_t *)(void *)(bar->base + sq_db);
+		q->r.cq_db = (volatile uint32_t *)(void *)(bar->base + sq_db + cfg->db_stride);
+		q->r.mask = cfg->depth - 1;
 		ret = alloc_cids(q, cfg->depth);
 	}
 	if (!ret)
@@ -315,8 +307,9 @@ FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
 	if (!q)
 		return;
 	fpgactl_dma_free(q->buf);
-	free(q->slots);
-	free(q->free_cids);
+	free(q->r.slots);
+	free(q->r.free_cids);
+	free(q->deadline);
 	free(q->pending);
 	free(q->sq_cids);
 	free(q->abort_keys);
@@ -337,15 +330,27 @@ FPGACTL_EXPORT uint64_t fpgactl_queue_cq_iova(const struct fpgactl_queue *q)
 
 FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
 {
-	return q->mask + 1;
+	return q->r.mask + 1;
 }
 
 /* ---- submission --------------------------------------------------------------- */
 
-/* Is the entry at free-running SQ position @pos reserved but not submitted? */
-static bool sq_pos_unsubmitted(const struct fpgactl_queue *q, uint32_t pos)
+/*
+ * The library's own copies of the inline data path, exported for
+ * applications built against LIBFPGACTL_0.1 and for bindings: the header's
+ * definitions, compiled once more as exported functions (queue_abi.c).
+ */
+
+FPGACTL_EXPORT void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
+					       uint64_t timeout_ns)
 {
-	return (uint32_t)(pos - q->sq_doorbell) < q->sq_tail - q->sq_doorbell;
+	struct fpgactl_queue_slot *s = &q->r.slots[cid];
+
+	/* Relative until submitted: see fpgactl_queue__arm(). */
+	s->state = CID_IN_FLIGHT_TIMED;
+	q->deadline[cid] = timeout_ns;
+	q->sq_cids[s->sq_pos & q->r.mask] = cid;
+	set_unarmed(q, q->nr_unarmed + 1);
 }
 
 /*
@@ -354,71 +359,25 @@ static bool sq_pos_unsubmitted(const struct fpgactl_queue *q, uint32_t pos)
  * -ETIMEDOUT would otherwise have the next submit hand them to the device).
  * One clock read per batch, and only when the batch has a timeout in it.
  */
-static void arm_deadlines(struct fpgactl_queue *q)
+FPGACTL_EXPORT void fpgactl_queue__arm(struct fpgactl_queue *q)
 {
 	uint64_t now = now_ns();
 
-	for (uint32_t i = q->sq_doorbell; i != q->sq_tail; i++) {
-		struct cid_slot *s = &q->slots[q->sq_cids[i & q->mask]];
-		uint64_t timeout = s->deadline;
+	for (uint32_t i = q->r.sq_doorbell; i != q->r.sq_tail; i++) {
+		uint16_t cid = q->sq_cids[i & q->r.mask];
+		const struct fpgactl_queue_slot *s = &q->r.slots[cid];
+		uint64_t timeout = q->deadline[cid];
 
-		if (!timeout)
+		/* sq_cids holds only the timed entries: others left stale ids. */
+		if (cid >= q->nr_cids || s->sq_pos != i || s->state != CID_IN_FLIGHT_TIMED)
 			continue;
-		s->deadline = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+		q->deadline[cid] = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
 		q->nr_deadlines++;
-		if (s->deadline < q->next_deadline)
-			q->next_deadline = s->deadline;
+		if (q->deadline[cid] < q->next_deadline)
+			q->next_deadline = q->deadline[cid];
 	}
-	q->nr_unarmed = 0;
-}
-
-FPGACTL_EXPORT struct fpgactl_sqe *
-fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
-{
-	struct fpgactl_sqe *sqe;
-	struct cid_slot *s;
-	uint16_t cid;
-
-	/*
-	 * NVMe: the SQ is full when tail + 1 == head, so depth - 1 entries at
-	 * most; the same bound on commands in flight keeps the CQ from ever
-	 * filling up.  Ids in quarantine (timed out, aborted) use the spare
-	 * half of the id table.
-	 */
-	if (q->sq_tail - q->sq_head >= q->mask || q->nr_active >= q->mask ||
-	    q->free_head == q->free_tail)
-		return NULL;
-	cid = cid_take(q);
-	s = &q->slots[cid];
-	s->ctx = ctx;
-	s->state = CID_IN_FLIGHT;
-	/* Relative until submitted: see arm_deadlines(). */
-	s->deadline = timeout_ns;
-	q->nr_unarmed += timeout_ns != 0;
-	q->nr_active++;
-	s->sq_pos = q->sq_tail;
-	q->sq_cids[q->sq_tail & q->mask] = cid;
-	sqe = &q->sq[q->sq_tail++ & q->mask];
-	*sqe = (struct fpgactl_sqe){ .cid = cid };
-	return sqe;
-}
-
-FPGACTL_EXPORT unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
-{
-	unsigned int n = q->sq_tail - q->sq_doorbell;
-
-	if (!n)
-		return 0;
-	if (q->nr_unarmed)
-		arm_deadlines(q);
-	/* The entries must be in memory before the device hears of them. */
-	fpgactl_wmb();
-	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
-	fpgactl_mmio_write32(q->bar, q->sq_db, q->sq_tail & q->mask);
-	q->sq_doorbell = q->sq_tail;
-	q->stats.submitted += n;
-	q->stats.sq_doorbells++;
-	return n;
+	set_unarmed(q, 0);
+	update_rare(q);
 }
 
 /* ---- completion ---------------------------------------------------------------- */
@@ -427,10 +386,10 @@ static int bad_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
 		   const char *why)
 {
 	log_err("%s: queue %u: completion at CQ slot %u discarded: %s (cid %u, "
-		"SQ id %u, SQ head %u, status 0x%04x)", q->dev->bdf, q->qid,
-		q->cq_head & q->mask, why, cqe->cid, cqe->sq_id, cqe->sq_head,
+		"SQ id %u, SQ head %u, status 0x%04x)", q->dev->bdf, q->r.qid,
+		q->r.cq_head & q->r.mask, why, cqe->cid, cqe->sq_id, cqe->sq_head,
 		cqe->status);
-	q->stats.bad_completions++;
+	q->r.stats.bad_completions++;
 	return -EPROTO;
 }
 
@@ -441,16 +400,16 @@ static int bad_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe,
  */
 static int sq_head_advance(const struct fpgactl_queue *q, uint16_t sq_head)
 {
-	uint32_t moved = (sq_head - q->sq_head) & q->mask;
+	uint32_t moved = (sq_head - q->r.sq_head) & q->r.mask;
 
-	if (sq_head > q->mask || moved > q->sq_doorbell - q->sq_head)
+	if (sq_head > q->r.mask || moved > q->r.sq_doorbell - q->r.sq_head)
 		return -1;
 	return (int)moved;
 }
 
 /* The states in which the device still owes a completion for the id. */
-#define CID_DEVICE_OWES (1u << CID_IN_FLIGHT | 1u << CID_TIMED_OUT | \
-			 1u << CID_ABORTING | 1u << CID_ABORTED)
+#define CID_DEVICE_OWES (1u << CID_IN_FLIGHT | 1u << CID_IN_FLIGHT_TIMED | \
+			 1u << CID_TIMED_OUT | 1u << CID_ABORTING | 1u << CID_ABORTED)
 
 /*
  * Validate one entry (a private snapshot, so the device cannot change it
@@ -459,24 +418,24 @@ static int sq_head_advance(const struct fpgactl_queue *q, uint16_t sq_head)
  */
 static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
 {
-	const struct cid_slot *s;
+	const struct fpgactl_queue_slot *s;
 	int moved;
 
 	if (cqe->status == CQE_ALL_ONES) {
 		bad_cqe(q, cqe, "all ones: the device may be gone");
 		return -ENODEV;
 	}
-	if (cqe->sq_id != q->qid)
+	if (cqe->sq_id != q->r.qid)
 		return bad_cqe(q, cqe, "SQ id is not this queue's");
 	if (cqe->cid >= q->nr_cids)
 		return bad_cqe(q, cqe, "command id out of range");
-	s = &q->slots[cqe->cid];
+	s = &q->r.slots[cqe->cid];
 	if (!(CID_DEVICE_OWES & 1u << s->state))
 		return bad_cqe(q, cqe, "command id not in flight");
 	/* Reserved but not submitted (its entry lies in [doorbell, tail)):
 	 * the device cannot have seen it.  Asked as window membership, so a
 	 * command submitted any number of entries ago still passes. */
-	if (sq_pos_unsubmitted(q, s->sq_pos))
+	if (cid_in_flight(s->state) && sq_pos_unsubmitted(q, s->sq_pos))
 		return bad_cqe(q, cqe, "command id not submitted yet");
 	moved = sq_head_advance(q, cqe->sq_head);
 	if (moved < 0)
@@ -492,13 +451,14 @@ static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
  */
 static void late_completion(struct fpgactl_queue *q, uint16_t cid)
 {
-	struct cid_slot *s = &q->slots[cid];
+	struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
-	q->stats.late_completions++;
+	q->r.stats.late_completions++;
 	if (s->state == CID_ABORTING)
 		s->state = CID_ABORTING_DONE;
 	else
 		cid_free(q, cid);
+	q->r.room = __fpgactl_queue_room(&q->r);
 }
 
 /* Handle one new entry; return 1 when it produced a completion in @c. */
@@ -506,7 +466,7 @@ static unsigned int handle_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe
 			       struct fpgactl_completion *c)
 {
 	uint16_t cid = cqe->cid;
-	struct cid_slot *s;
+	struct fpgactl_queue_slot *s;
 	int moved = check_cqe(q, cqe);
 
 	if (moved < 0) {
@@ -514,21 +474,21 @@ static unsigned int handle_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe
 		return 1;
 	}
 	/* NVMe: SQ Head Pointer, the flow control of the SQ. */
-	q->sq_head += (uint32_t)moved;
-	s = &q->slots[cid];
-	if (s->state != CID_IN_FLIGHT) {
+	q->r.sq_head += (uint32_t)moved;
+	s = &q->r.slots[cid];
+	if (!cid_in_flight(s->state)) {
 		late_completion(q, cid);
 		return 0;
 	}
 	*c = (struct fpgactl_completion){
 		.ctx = s->ctx, .result = cqe->result, .status = cqe->status >> 1 };
-	q->stats.completed++;
+	q->r.stats.completed++;
 	cid_retire(q, s);
 	cid_free(q, cid);
 	return 1;
 }
 
-/* Each field of a CQE read exactly once; the status is already read. */
+/* Each field of the entry at cq_head read exactly once; the status first. */
 static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t status)
 {
 	return (struct fpgactl_cqe){
@@ -537,40 +497,37 @@ static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t s
 		.status = status };
 }
 
-/*
- * Consume the new CQ entries, at most @max reported and one pass over the
- * ring, then release them with one CQ head doorbell write.
- */
-static unsigned int reap_cq(struct fpgactl_queue *q, struct fpgactl_completion *out,
-			    unsigned int max)
+FPGACTL_EXPORT unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
+						     struct fpgactl_completion *out,
+						     unsigned int n, unsigned int max,
+						     uint32_t start)
 {
-	unsigned int n = 0, consumed = 0;
-
-	while (n < max && consumed <= q->mask) {
-		const struct fpgactl_cqe *cqe = &q->cq[q->cq_head & q->mask];
-		struct fpgactl_cqe e;
+	/* What the inline path reaped: plain successes of untimed commands. */
+	q->r.nr_active = (uint16_t)(q->r.nr_active - n);
+	q->r.stats.completed += n;
+	while (n < max && q->r.cq_head - start <= q->r.mask) {
+		const struct fpgactl_cqe *cqe = &q->r.cq[q->r.cq_head & q->r.mask];
 		uint16_t status = READ_ONCE(cqe->status);
+		struct fpgactl_cqe e;
 
 		/* NVMe: Phase Tag; an entry of the previous pass is not new. */
-		if ((status & CQE_PHASE) != q->phase)
+		if ((status & CQE_PHASE) != !(q->r.cq_head & (q->r.mask + 1)))
 			break;
-		/* The rest of the entry only after its phase (the soft-core
-		 * writes the status last; NVMe the entry at once). */
 		fpgactl_dma_rmb();
 		e = cqe_snapshot(cqe, status);
 		n += handle_cqe(q, &e, &out[n]);
-		consumed++;
-		if ((++q->cq_head & q->mask) == 0)
-			q->phase ^= CQE_PHASE;
+		q->r.cq_head++;
 	}
-	if (consumed) {
-		/* Our loads of the released entries must complete before the
-		 * device may overwrite them (loads may pass stores on arm64). */
+	if (q->r.cq_head != start) {
+		/* As in fpgactl_queue_reap(): loads done, then the doorbell. */
 		fpgactl_dma_mb();
-		/* NVMe: CQ y Head Doorbell, once for the batch. */
-		fpgactl_mmio_write32(q->bar, q->cq_db, q->cq_head & q->mask);
-		q->stats.cq_doorbells++;
+		*q->r.cq_db = q->r.cq_head & q->r.mask;
+		q->r.stats.cq_doorbells++;
 	}
+	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
+	if (q->r.flags & FPGACTL_QUEUE__RARE)
+		n += fpgactl_queue__reap_rare(q, out + n, max - n);
 	return n;
 }
 
@@ -582,7 +539,7 @@ static unsigned int reap_aborted(struct fpgactl_queue *q, struct fpgactl_complet
 
 	while (n < max && q->pending_head != q->pending_tail) {
 		uint16_t cid = q->pending[q->pending_head++ & (q->nr_cids - 1)];
-		struct cid_slot *s = &q->slots[cid];
+		struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
 		out[n++] = (struct fpgactl_completion){ .ctx = s->ctx,
 							.error = -ECANCELED };
@@ -614,15 +571,14 @@ static unsigned int reap_expired(struct fpgactl_queue *q, struct fpgactl_complet
 	if (now < q->next_deadline)
 		return 0;
 	for (uint32_t cid = 0; left && cid < q->nr_cids; cid++) {
-		struct cid_slot *s = &q->slots[cid];
+		struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
 		/* Not submitted yet: its timeout is not a deadline yet. */
-		if (s->state != CID_IN_FLIGHT || !s->deadline ||
-		    sq_pos_unsubmitted(q, s->sq_pos))
+		if (s->state != CID_IN_FLIGHT_TIMED || sq_pos_unsubmitted(q, s->sq_pos))
 			continue;
 		left--;
-		if (s->deadline > now || n == max) {
-			next = s->deadline < next ? s->deadline : next;
+		if (q->deadline[cid] > now || n == max) {
+			next = q->deadline[cid] < next ? q->deadline[cid] : next;
 			continue;
 		}
 		out[n++] = (struct fpgactl_completion){ .ctx = s->ctx,
@@ -630,23 +586,25 @@ static unsigned int reap_expired(struct fpgactl_queue *q, struct fpgactl_complet
 		cid_retire(q, s);
 		s->state = CID_TIMED_OUT;
 		s->ctx = NULL;
-		q->stats.timeouts++;
+		q->r.stats.timeouts++;
 	}
 	q->next_deadline = next;
 	return n;
 }
 
-FPGACTL_EXPORT unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
-					       struct fpgactl_completion *out,
-					       unsigned int max)
+FPGACTL_EXPORT unsigned int fpgactl_queue__reap_rare(struct fpgactl_queue *q,
+						     struct fpgactl_completion *out,
+						     unsigned int max)
 {
-	unsigned int n = reap_cq(q, out, max);
+	unsigned int n = 0;
 
 	if (q->pending_head != q->pending_tail)
 		n += reap_aborted(q, out + n, max - n);
 	/* Only when some command has a deadline: no clock read otherwise. */
 	if (q->nr_deadlines)
 		n += reap_expired(q, out + n, max - n);
+	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
 	return n;
 }
 
@@ -670,10 +628,10 @@ static uint32_t active_by_age(struct fpgactl_queue *q)
 	uint32_t n = 0;
 
 	for (uint32_t cid = 0; cid < q->nr_cids; cid++) {
-		const struct cid_slot *s = &q->slots[cid];
+		const struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
-		if (s->state == CID_IN_FLIGHT)
-			q->abort_keys[n++] = (uint64_t)(q->sq_tail - s->sq_pos) << 16 | cid;
+		if (cid_in_flight(s->state))
+			q->abort_keys[n++] = (uint64_t)(q->r.sq_tail - s->sq_pos) << 16 | cid;
 	}
 	qsort(q->abort_keys, n, sizeof(*q->abort_keys), cmp_age_desc);
 	return n;
@@ -685,40 +643,37 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t cid = (uint16_t)q->abort_keys[i];
-		struct cid_slot *s = &q->slots[cid];
+		struct fpgactl_queue_slot *s = &q->r.slots[cid];
+		bool unsubmitted = sq_pos_unsubmitted(q, s->sq_pos);
 
-		if (sq_pos_unsubmitted(q, s->sq_pos)) {
-			/* Never reached the device: its slot is taken back
-			 * below and its id freed once reported. */
-			q->nr_unarmed -= s->deadline != 0;
-			s->deadline = 0;
-			s->state = CID_ABORTING_DONE;
-		} else {
-			s->state = CID_ABORTING;
-		}
 		cid_retire(q, s);
+		/* Never reached the device: its slot is taken back below and
+		 * its id freed once reported. */
+		s->state = unsubmitted ? CID_ABORTING_DONE : CID_ABORTING;
 		q->pending[q->pending_tail++ & (q->nr_cids - 1)] = cid;
 	}
 	/* Reserved entries: a later submit must not send them. */
-	q->sq_tail = q->sq_doorbell;
+	q->r.sq_tail = q->r.sq_doorbell;
+	set_unarmed(q, 0);
 	q->next_deadline = UINT64_MAX;
-	q->stats.aborted += n;
+	q->r.stats.aborted += n;
+	update_rare(q);
+	q->r.room = __fpgactl_queue_room(&q->r);
 	return n;
 }
 
 FPGACTL_EXPORT void fpgactl_queue_reset(struct fpgactl_queue *q)
 {
-	memset(q->buf->vaddr, 0, q->cq_offset + (size_t)(q->mask + 1) *
+	memset(q->buf->vaddr, 0, q->cq_offset + (size_t)(q->r.mask + 1) *
 	       sizeof(struct fpgactl_cqe));
-	q->sq_tail = q->sq_doorbell = q->sq_head = 0;
-	q->cq_head = 0;
-	q->phase = 1;
+	q->r.sq_tail = q->r.sq_doorbell = q->r.sq_head = 0;
+	q->r.cq_head = 0;
 	cids_init(q);
 }
 
 FPGACTL_EXPORT unsigned int fpgactl_queue_in_flight(const struct fpgactl_queue *q)
 {
-	return q->nr_active + (q->pending_tail - q->pending_head);
+	return q->r.nr_active + (q->pending_tail - q->pending_head);
 }
 
 FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)
@@ -767,5 +722,5 @@ struct queue_watch *queue_watch(struct fpgactl_queue *q)
 FPGACTL_EXPORT void fpgactl_queue_get_stats(const struct fpgactl_queue *q,
 					    struct fpgactl_queue_stats *stats)
 {
-	*stats = q->stats;
+	*stats = q->r.stats;
 }

@@ -14,7 +14,7 @@ nm -D --defined-only "$lib" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' |
 	sort >"$tmp/exported"
 # Out-of-line declarations in the preprocessed public API: statements that
 # name fpgactl_x( and are not static inline definitions.
-echo '#include <fpgactl.h>' | cc -E -P -I"$inc" - | tr '\n' ' ' | tr ';' '\n' | grep -v 'static inline' |
+echo '#include <fpgactl.h>' | cc -E -P -DFPGACTL_NO_INLINE -I"$inc" - | tr '\n' ' ' | tr ';' '\n' | grep -v 'static inline' |
 	grep -o '[^a-z0-9_]fpgactl_[a-z0-9_]*(' | sed 's/^.//; s/($//' |
 	sort -u >"$tmp/declared"
 

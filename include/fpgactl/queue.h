@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <fpgactl/device.h>
+#include <fpgactl/mmio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,37 +148,6 @@ uint64_t fpgactl_queue_cq_iova(const struct fpgactl_queue *q);
 uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q);
 
 /**
- * fpgactl_queue_get_sqe() - reserve the next submission entry
- * @q: queue
- * @ctx: the caller's context, handed back with the completion
- * @timeout_ns: the command fails with -ETIMEDOUT if not completed within
- *	this many nanoseconds of its fpgactl_queue_submit() (checked by
- *	fpgactl_queue_reap()); 0 for none.  An entry reserved but not yet
- *	submitted cannot time out, so a command reported -ETIMEDOUT is
- *	never handed to the device afterwards.
- *
- * The entry is the ring slot itself (zero-copy), zeroed but for @cid.
- * Fill it, then make it visible with fpgactl_queue_submit(); entries
- * reserved since the last submit go to the device together.
- *
- * Return: the entry, or NULL when the ring or the command ids are exhausted
- * (reap completions first).
- */
-struct fpgactl_sqe *fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx,
-					  uint64_t timeout_ns);
-
-/**
- * fpgactl_queue_submit() - hand the reserved entries to the device
- * @q: queue
- *
- * One write barrier and one tail doorbell write for the whole batch; nothing
- * when no entry was reserved.
- *
- * Return: the number of entries submitted.
- */
-unsigned int fpgactl_queue_submit(struct fpgactl_queue *q);
-
-/**
  * struct fpgactl_completion - a finished command, as reaped
  * @ctx: the context given to fpgactl_queue_get_sqe(); NULL for a
  *	completion that matched no command (@error is -EPROTO)
@@ -196,6 +166,356 @@ struct fpgactl_completion {
 };
 
 /**
+ * struct fpgactl_queue_stats - counters since the queue was created
+ * @submitted: commands handed to the device
+ * @completed: completions consumed that matched a command
+ * @sq_doorbells: tail doorbell writes
+ * @cq_doorbells: head doorbell writes
+ * @bad_completions: completions discarded as invalid
+ * @timeouts: commands failed by their deadline
+ * @aborted: commands failed by fpgactl_queue_abort()
+ * @late_completions: completions that arrived after their command timed
+ *	out or was aborted (consumed, not reported again)
+ */
+struct fpgactl_queue_stats {
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t sq_doorbells;
+	uint64_t cq_doorbells;
+	uint64_t bad_completions;
+	uint64_t timeouts;
+	uint64_t aborted;
+	uint64_t late_completions;
+};
+
+/*
+ * ---- The data path's state: part of the ABI (LIBFPGACTL_0.3) ----
+ *
+ * fpgactl_queue_get_sqe(), fpgactl_queue_submit() and fpgactl_queue_reap()
+ * are inline functions working on the first part of every queue, laid out
+ * below; what is rare (a command with a timeout, a completion that is not
+ * a plain success of an untimed command in flight, aborts, deadlines) is
+ * handed to the out-of-line fpgactl_queue__*() functions.  An application
+ * compiled against this header depends on this layout, so it changes only
+ * with a new version node in the library's symbol map.  Applications never
+ * touch these fields: use the functions.  The library also exports the
+ * three functions under their names, for applications built against
+ * LIBFPGACTL_0.1 and for bindings that cannot use inline functions
+ * (define FPGACTL_NO_INLINE before including this header to call those).
+ */
+
+/* &fpgactl_queue_slot.state values the inline path uses. */
+#define FPGACTL_QUEUE__CID_FREE 0
+#define FPGACTL_QUEUE__CID_IN_FLIGHT 1	/* untimed, reserved or submitted */
+/* &fpgactl_queue_ring.flags: work for the out-of-line paths. */
+#define FPGACTL_QUEUE__UNARMED 1u	/* reserved timeouts to arm at submit */
+#define FPGACTL_QUEUE__RARE 2u		/* deadlines or aborts for reap */
+
+/**
+ * struct fpgactl_queue_slot - what the host knows of one command id
+ * @ctx: the caller's context
+ * @sq_pos: free-running SQ index of its entry
+ * @state: FPGACTL_QUEUE__CID_FREE, FPGACTL_QUEUE__CID_IN_FLIGHT, or one of
+ *	the library's own states (timed, timed out, aborted)
+ * @rsvd: 0
+ */
+struct fpgactl_queue_slot {
+	void *ctx;
+	uint32_t sq_pos;
+	uint8_t state;
+	uint8_t rsvd[3];
+};
+
+/**
+ * struct fpgactl_queue_ring - the first part of every &struct fpgactl_queue
+ * @sq: submission ring
+ * @cq: completion ring
+ * @slots: one per command id, twice the depth
+ * @free_cids: FIFO of free command ids, @free_head..@free_tail
+ * @mask: depth - 1
+ * @sq_tail: entries reserved (free-running)
+ * @sq_doorbell: tail last written to the SQ doorbell (free-running)
+ * @sq_head: SQ head as the last valid completion reported it
+ * @cq_head: next CQ entry to look at (free-running; its phase tag is 1 on
+ *	even passes over the ring, 0 on odd ones: bit log2(depth))
+ * @free_head: FIFO head (free-running, 16 bits)
+ * @free_tail: FIFO tail
+ * @nr_active: ids in flight (reserved or submitted, not finished)
+ * @qid: queue pair number, the SQ id completions must carry
+ * @flags: FPGACTL_QUEUE__UNARMED, FPGACTL_QUEUE__RARE
+ * @room: entries fpgactl_queue_get_sqe() may still hand out: the least of
+ *	the SQ's free slots, depth - 1 - @nr_active and the free ids;
+ *	recomputed once per reap
+ * @sq_db: the SQ tail doorbell
+ * @cq_db: the CQ head doorbell
+ * @stats: counters
+ *
+ * Everything each command touches lies in the first 64 bytes; the
+ * doorbells and counters, touched once per batch, in the next line.
+ */
+struct fpgactl_queue_ring {
+	struct fpgactl_sqe *sq;
+	struct fpgactl_cqe *cq;
+	struct fpgactl_queue_slot *slots;
+	uint16_t *free_cids;
+	uint32_t mask;
+	uint32_t sq_tail;
+	uint32_t sq_doorbell;
+	uint32_t sq_head;
+	uint32_t cq_head;
+	uint16_t free_head;
+	uint16_t free_tail;
+	uint16_t nr_active;
+	uint16_t qid;
+	uint16_t flags;
+	uint16_t room;
+	volatile uint32_t *sq_db __attribute__((aligned(64)));
+	volatile uint32_t *cq_db;
+	struct fpgactl_queue_stats stats;
+};
+
+_Static_assert(sizeof(struct fpgactl_queue_slot) == 16, "slot is 16 bytes");
+_Static_assert(offsetof(struct fpgactl_queue_ring, sq_db) == 64,
+	       "per-command fields in one cache line");
+
+/**
+ * fpgactl_queue__set_timeout() - record a reserved command's timeout
+ * @q: queue
+ * @cid: the command id fpgactl_queue_get_sqe() just reserved
+ * @timeout_ns: nanoseconds, not 0
+ *
+ * Out-of-line part of fpgactl_queue_get_sqe(); not for direct use.
+ */
+void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
+				uint64_t timeout_ns);
+
+/**
+ * fpgactl_queue__arm() - start the deadlines of the entries being submitted
+ * @q: queue
+ *
+ * Out-of-line part of fpgactl_queue_submit(); not for direct use.
+ */
+void fpgactl_queue__arm(struct fpgactl_queue *q);
+
+/**
+ * fpgactl_queue__reap_slow() - the rest of a reap that met an unusual entry
+ * @q: queue, with its &struct fpgactl_queue_ring up to date
+ * @out: the caller's array
+ * @n: completions the inline path wrote to @out (all plain successes)
+ * @max: size of @out
+ * @start: &fpgactl_queue_ring.cq_head when the reap began
+ *
+ * Out-of-line part of fpgactl_queue_reap(): takes over at the entry at
+ * cq_head (an error status, a corrupt entry, a late completion, a timed
+ * command) with every check of docs/queues.md, then does the reap's
+ * once-per-batch work.  Not for direct use.
+ *
+ * Return: the number of entries written to @out, @n included.
+ */
+unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
+				      struct fpgactl_completion *out, unsigned int n,
+				      unsigned int max, uint32_t start);
+
+/**
+ * fpgactl_queue__reap_rare() - report aborted and expired commands
+ * @q: queue
+ * @out: array for the completions
+ * @max: its size
+ *
+ * Out-of-line part of fpgactl_queue_reap(); not for direct use.
+ *
+ * Return: the number of entries written to @out.
+ */
+unsigned int fpgactl_queue__reap_rare(struct fpgactl_queue *q,
+				      struct fpgactl_completion *out, unsigned int max);
+
+/* The exported copies (the library defines FPGACTL_QUEUE_INLINE). */
+#if defined(FPGACTL_NO_INLINE) || defined(FPGACTL_QUEUE_INLINE)
+struct fpgactl_sqe *fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx,
+					  uint64_t timeout_ns);
+unsigned int fpgactl_queue_submit(struct fpgactl_queue *q);
+unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
+				struct fpgactl_completion *out, unsigned int max);
+#endif
+
+#ifndef FPGACTL_NO_INLINE
+#ifndef FPGACTL_QUEUE_INLINE
+#define FPGACTL_QUEUE_INLINE static inline
+#endif
+
+/* The library's view of the opaque queue; see &struct fpgactl_queue_ring. */
+static inline struct fpgactl_queue_ring *fpgactl_queue__ring(struct fpgactl_queue *q)
+{
+	return (struct fpgactl_queue_ring *)(void *)q;
+}
+
+/**
+ * fpgactl_queue_get_sqe() - reserve the next submission entry
+ * @q: queue
+ * @ctx: the caller's context, handed back with the completion
+ * @timeout_ns: the command fails with -ETIMEDOUT if not completed within
+ *	this many nanoseconds of its fpgactl_queue_submit() (checked by
+ *	fpgactl_queue_reap()); 0 for none.  An entry reserved but not yet
+ *	submitted cannot time out, so a command reported -ETIMEDOUT is
+ *	never handed to the device afterwards.
+ *
+ * The entry is the ring slot itself (zero-copy), zeroed but for @cid.
+ * Fill it, then make it visible with fpgactl_queue_submit(); entries
+ * reserved since the last submit go to the device together.
+ *
+ * Return: the entry, or NULL when the ring or the command ids are exhausted
+ * (reap completions first).
+ */
+FPGACTL_QUEUE_INLINE struct fpgactl_sqe *
+fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
+{
+	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
+	uint32_t tail = r->sq_tail;
+	struct fpgactl_queue_slot *s;
+	struct fpgactl_sqe *sqe;
+	uint16_t cid;
+
+	/*
+	 * NVMe: the SQ is full when tail + 1 == head, so depth - 1 entries at
+	 * most; the same bound on commands in flight keeps the CQ from ever
+	 * filling up; ids held back (timed out, aborted) use the spare half
+	 * of the id table.  @room is the least of the three.
+	 */
+	if (!r->room)
+		return (struct fpgactl_sqe *)0;
+	r->room--;
+	r->nr_active++;
+	cid = r->free_cids[r->free_head++ & (2 * r->mask + 1)];
+	s = &r->slots[cid];
+	s->ctx = ctx;
+	s->sq_pos = tail;
+	s->state = FPGACTL_QUEUE__CID_IN_FLIGHT;
+	r->sq_tail = tail + 1;
+	sqe = &r->sq[tail & r->mask];
+	__builtin_memset(sqe, 0, sizeof(*sqe));
+	sqe->cid = cid;
+	if (timeout_ns)
+		fpgactl_queue__set_timeout(q, cid, timeout_ns);
+	return sqe;
+}
+
+/**
+ * fpgactl_queue_submit() - hand the reserved entries to the device
+ * @q: queue
+ *
+ * One write barrier and one tail doorbell write for the whole batch; nothing
+ * when no entry was reserved.
+ *
+ * Return: the number of entries submitted.
+ */
+FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
+{
+	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
+	uint32_t tail = r->sq_tail;
+	unsigned int n = tail - r->sq_doorbell;
+
+	if (!n)
+		return 0;
+	if (r->flags & FPGACTL_QUEUE__UNARMED)
+		fpgactl_queue__arm(q);
+	/* The entries must be in memory before the device hears of them. */
+	fpgactl_wmb();
+	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
+	*r->sq_db = tail & r->mask;
+	r->sq_doorbell = tail;
+	r->stats.submitted += n;
+	r->stats.sq_doorbells++;
+	return n;
+}
+
+/* What fpgactl_queue_get_sqe() may hand out; see &fpgactl_queue_ring.room. */
+static inline uint16_t __fpgactl_queue_room(const struct fpgactl_queue_ring *r)
+{
+	uint32_t sq = r->mask - (r->sq_tail - r->sq_head);
+	uint32_t ids = r->mask - r->nr_active;
+	uint32_t free_ids = (uint16_t)(r->free_tail - r->free_head);
+
+	sq = ids < sq ? ids : sq;
+	return (uint16_t)(free_ids < sq ? free_ids : sq);
+}
+
+/*
+ * The fast loop of fpgactl_queue_reap(): consume up to *@left entries that
+ * are a successful completion of an untimed command in flight, submitted,
+ * with a plausible SQ head, writing completions at *@o.  It calls nothing,
+ * so its state stays in registers.  @check_unsubmitted is false when every
+ * reserved entry was submitted (the usual case): the window test of a
+ * command id is then skipped, as no id can be in the window.
+ *
+ * Return: 1 when it stopped at an entry for fpgactl_queue__reap_slow()
+ * (at &fpgactl_queue_ring.cq_head), 0 when out of entries or of *@left.
+ */
+static inline __attribute__((always_inline)) int
+__fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion **o,
+			  unsigned int *left, const int check_unsubmitted)
+{
+	const uint32_t mask = r->mask, depth = mask + 1, cid_mask = 2 * mask + 1;
+	const uint16_t qid = r->qid;
+	const struct fpgactl_cqe *const cq = r->cq;
+	struct fpgactl_queue_slot *const slots = r->slots;
+	uint16_t *const free_cids = r->free_cids;
+	uint32_t head = r->cq_head, sq_head = r->sq_head, n = *left;
+	/* SQ entries submitted and not yet fetched, as far as we know. */
+	uint32_t avail = r->sq_doorbell - sq_head;
+	uint16_t free_tail = r->free_tail;
+	struct fpgactl_completion *out = *o;
+	int slow = 0;
+
+	for (; n; n--, head++) {
+		const struct fpgactl_cqe *cqe = &cq[head & mask];
+		/* NVMe: Phase Tag, 1 on even passes over the ring. */
+		const uint16_t phase = !(head & depth);
+		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
+		struct fpgactl_queue_slot *s;
+		uint16_t cid, h;
+		uint32_t moved;
+
+		if (status != phase) {
+			/* An entry of the previous pass is not new; a new one
+			 * with an error status goes out of line. */
+			slow = !((status ^ phase) & 1);
+			break;
+		}
+		/* The rest of the entry only after its phase. */
+		fpgactl_dma_rmb();
+		cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
+		h = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
+		s = &slots[cid & cid_mask];
+		moved = (uint32_t)(h - sq_head) & mask;
+		if (__builtin_expect(__atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED) != qid ||
+				     cid > cid_mask || s->state != FPGACTL_QUEUE__CID_IN_FLIGHT ||
+				     (check_unsubmitted &&
+				      s->sq_pos - r->sq_doorbell < r->sq_tail - r->sq_doorbell) ||
+				     h > mask || moved > avail, 0)) {
+			slow = 1;
+			break;
+		}
+		/* NVMe: SQ Head Pointer, the SQ's flow control. */
+		sq_head += moved;
+		avail -= moved;
+		out->ctx = s->ctx;
+		out->result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
+		out->status = 0;
+		out->error = 0;
+		out++;
+		s->state = FPGACTL_QUEUE__CID_FREE;
+		/* Oldest freed, first reused. */
+		free_cids[free_tail++ & cid_mask] = cid;
+	}
+	r->cq_head = head;
+	r->sq_head = sq_head;
+	r->free_tail = free_tail;
+	*o = out;
+	*left = n;
+	return slow;
+}
+
+/**
  * fpgactl_queue_reap() - collect finished commands
  * @q: queue
  * @out: array for the completions
@@ -204,8 +524,8 @@ struct fpgactl_completion {
  * Consumes new completion entries (found by their phase tag), validates
  * each before use (status not all ones, SQ id the queue's, command id below
  * twice the depth, in flight and submitted, SQ head below the depth and not
- * moving backwards), then fails commands whose deadline has passed.  The CQ head doorbell is written once, at the end,
- * when entries were consumed.  Invalid entries are counted in the
+ * moving backwards), then fails commands whose deadline has passed.  The
+ * CQ head doorbell is written once, at the end, when entries were consumed.  Invalid entries are counted in the
  * statistics, logged, and reported with @ctx NULL and -EPROTO.
  *
  * Command ids are recycled oldest-first from a table twice the depth, so a
@@ -215,10 +535,41 @@ struct fpgactl_completion {
  * their late completion or a queue reset).  A completion for a command already reported as timed
  * out or aborted is consumed and counted as late, not reported.
  *
+ * The common case (a valid completion of an untimed command in flight)
+ * runs inline; at any other entry, the rest of the reap goes out of line
+ * (fpgactl_queue__reap_slow()) with the ring state written back first.
+ *
  * Return: the number of entries written to @out.
  */
-unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
-				struct fpgactl_completion *out, unsigned int max);
+FPGACTL_QUEUE_INLINE unsigned int
+fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
+		   unsigned int max)
+{
+	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
+	const uint32_t start = r->cq_head;
+	/* At most @max reported and one pass over the ring consumed. */
+	unsigned int left = max < r->mask + 1 ? max : r->mask + 1, n;
+	struct fpgactl_completion *o = out;
+
+	if (__fpgactl_queue_reap_fast(r, &o, &left, r->sq_tail != r->sq_doorbell))
+		return fpgactl_queue__reap_slow(q, out, (unsigned int)(o - out), max, start);
+	n = (unsigned int)(o - out);
+	/* Per batch: the completions counted, the room updated. */
+	r->nr_active = (uint16_t)(r->nr_active - n);
+	r->stats.completed += n;
+	r->room = __fpgactl_queue_room(r);
+	if (r->cq_head != start) {
+		/* Our loads of the released entries before the device may
+		 * overwrite them; NVMe: CQ y Head Doorbell, once per batch. */
+		fpgactl_dma_mb();
+		*r->cq_db = r->cq_head & r->mask;
+		r->stats.cq_doorbells++;
+	}
+	if (r->flags & FPGACTL_QUEUE__RARE)
+		n += fpgactl_queue__reap_rare(q, out + n, max - n);
+	return n;
+}
+#endif /* FPGACTL_NO_INLINE */
 
 /**
  * fpgactl_queue_abort() - fail every command in flight
@@ -254,28 +605,6 @@ void fpgactl_queue_reset(struct fpgactl_queue *q);
  */
 unsigned int fpgactl_queue_in_flight(const struct fpgactl_queue *q);
 
-/**
- * struct fpgactl_queue_stats - counters since the queue was created
- * @submitted: commands handed to the device
- * @completed: completions consumed that matched a command
- * @sq_doorbells: tail doorbell writes
- * @cq_doorbells: head doorbell writes
- * @bad_completions: completions discarded as invalid
- * @timeouts: commands failed by their deadline
- * @aborted: commands failed by fpgactl_queue_abort()
- * @late_completions: completions that arrived after their command timed
- *	out or was aborted (consumed, not reported again)
- */
-struct fpgactl_queue_stats {
-	uint64_t submitted;
-	uint64_t completed;
-	uint64_t sq_doorbells;
-	uint64_t cq_doorbells;
-	uint64_t bad_completions;
-	uint64_t timeouts;
-	uint64_t aborted;
-	uint64_t late_completions;
-};
 
 /**
  * fpgactl_queue_get_stats() - read the counters

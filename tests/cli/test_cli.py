@@ -1332,7 +1332,7 @@ class BenchTest(FakeTreeCase):
                 self.assert_ok(result)
                 self.assertTrue(result.stdout.startswith(
                     "usage: fpgactl [-v] bench [-d DEVICE] [--size BYTES] [--rounds N] "
-                    "[--depth N] [--batch N] [--count N] [--file PATH] "
+                    "[--depth N] [--batch N] [--count N] [--file PATH] [--engine NAME] "
                     "map|queue|wakeup|stream\n"), result.stdout)
                 self.assertIn("baseline", result.stdout)
                 self.assertIn("'model:OPTIONS'", result.stdout)
@@ -1629,6 +1629,21 @@ class BenchQueueTest(FakeTreeCase):
         self.assertIn("depth 8 (up to 7 in flight)", result.stdout)
         self.assertEqual([r["batch"] for r in rows], ["1"] * len(BENCH_ENGINES))
 
+    def test_engine_subset(self):
+        # --engine: only the engines named run; the stalled soft-core -d is
+        # not even opened when the fpgactl engine does not run.
+        result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "500",
+                              "--batch", "8", "--engine", "inline,uring_inline")
+        self.assert_ok(result)
+        lines = result.stdout.splitlines()
+        header = [i for i, line in enumerate(lines) if line.startswith("engine ")][0]
+        blank = lines.index("", header)
+        engines = [line.split()[0] for line in lines[header + 1:blank]]
+        self.assertEqual(engines, ["inline", "uring_inline"], result.stdout)
+        inline = lines[header + 1].split()
+        self.assertGreater(float(inline[3]), 0, inline)
+        self.assertEqual(inline[-1], "0", inline)
+
     def test_stalled_device(self):
         result = self.fpgactl("bench", "queue", "-d", "model:fault=stall", "--count", "100")
         self.assert_failed(result, r"bench: model:fault=stall: no completion for 2 s")
@@ -1648,6 +1663,10 @@ class BenchQueueTest(FakeTreeCase):
             (["--size", "4096"], "bench: --size is not an option of bench queue"),
             (["--rounds", "2"], "bench: --rounds is not an option of bench queue"),
             (["-d", "03:00"], "bench: '03:00' is not a PCI address"),
+            (["--engine", "inlin"], "bench: unknown engine 'inlin' in 'inlin' (available: "
+             "fpgactl, io_uring, inline, uring_inline)"),
+            (["--engine", "inline,"], "bench: unknown engine '' in 'inline,'"),
+            (["--engine", ""], "bench: unknown engine '' in ''"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
@@ -2008,20 +2027,26 @@ class BenchWakeupStreamTest(FakeTreeCase):
                 header = [i for i, line in enumerate(lines) if line.startswith("chunk ")]
                 self.assertEqual(len(header), 1, result.stdout)
                 self.assertEqual(lines[header[0]].split(),
-                                 ["chunk", "method", "MB/s", "min", "max", "ratio"])
-                rows = [line.split() for line in lines[header[0] + 1:header[0] + 5]]
-                self.assertEqual([r[:3] for r in rows],
-                                 [["4", "KiB", "read+memcpy"], ["4", "KiB", "io_uring"],
-                                  ["128", "KiB", "read+memcpy"], ["128", "KiB", "io_uring"]])
-                for r in rows:
-                    self.assertEqual(len(r), 7, r)
-                    mbs, low, high = (float(x) for x in r[3:6])
+                                 ["chunk", "cache", "method", "MB/s", "min", "max", "ratio",
+                                  "cpu_s/GiB", "cpu_ratio"])
+                rows = [line.split() for line in lines[header[0] + 1:header[0] + 13]]
+                self.assertEqual([r[:4] for r in rows],
+                                 [[n, unit, cache, method]
+                                  for cache in ("cold", "warm")
+                                  for n, unit in (("4", "KiB"), ("128", "KiB"), ("1", "MiB"))
+                                  for method in ("read+memcpy", "io_uring")])
+                for i, r in enumerate(rows):
+                    self.assertEqual(len(r), 10, r)
+                    mbs, low, high = (float(x) for x in r[4:7])
                     self.assertGreater(low, 0, r)
                     self.assertLessEqual(low, mbs, r)
                     self.assertLessEqual(mbs, high, r)
-                self.assertEqual((rows[0][6], rows[2][6]), ("-", "-"))
-                self.assertRegex(rows[1][6], r"^\d+\.\d\d$")
-                self.assertRegex(rows[3][6], r"^\d+\.\d\d$")
+                    self.assertRegex(r[8], r"^\d+\.\d{3}$")
+                    if i % 2 == 0:
+                        self.assertEqual((r[7], r[9]), ("-", "-"), r)
+                    else:
+                        self.assertRegex(r[7], r"^\d+\.\d\d$")
+                        self.assertRegex(r[9], r"^\d+\.\d\d$")
         # The temporary file is gone.
         self.assertFalse([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")])
 

@@ -226,7 +226,8 @@ static int run_bench_map(const struct invocation *inv)
 }
 
 /* The options every benchmark may take, by name. */
-enum bench_option { B_SIZE = 1, B_ROUNDS = 2, B_DEPTH = 4, B_BATCH = 8, B_COUNT = 16, B_FILE = 32 };
+enum bench_option { B_SIZE = 1, B_ROUNDS = 2, B_DEPTH = 4, B_BATCH = 8, B_COUNT = 16, B_FILE = 32,
+		   B_ENGINE = 64 };
 
 static const struct benchmark {
 	const char *name;
@@ -234,7 +235,7 @@ static const struct benchmark {
 	int (*run)(const struct invocation *inv);
 } benchmarks[] = {
 	{ "map", B_SIZE | B_ROUNDS, run_bench_map },
-	{ "queue", B_DEPTH | B_BATCH | B_COUNT, run_bench_queue },
+	{ "queue", B_DEPTH | B_BATCH | B_COUNT | B_ENGINE, run_bench_queue },
 	{ "wakeup", B_COUNT, run_bench_wakeup },
 	{ "stream", B_SIZE | B_ROUNDS | B_FILE, run_bench_stream },
 };
@@ -246,6 +247,7 @@ static int check_bench_options(const struct invocation *inv, const struct benchm
 		{ B_SIZE, "--size", inv->size }, { B_ROUNDS, "--rounds", inv->rounds },
 		{ B_DEPTH, "--depth", inv->depth }, { B_BATCH, "--batch", inv->batch },
 		{ B_COUNT, "--count", inv->count }, { B_FILE, "--file", inv->file },
+		{ B_ENGINE, "--engine", inv->engine },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(given); i++)
@@ -295,6 +297,8 @@ const struct command cmd_bench = {
 		   "batch to the reap pass that saw the NOP (p50, p99, p99.9), tail and\n"
 		   "head doorbell writes per NOP, bad completions; then per batch size each\n"
 		   "io_uring figure divided by the library's figure measured alike.\n"
+		   "--engine NAME runs only that engine (fpgactl, io_uring, inline or\n"
+		   "uring_inline), e.g. under valgrind (tools/bench-instructions.sh).\n"
 		   "\n"
 		   "bench wakeup measures, on the soft-core -d (default 'model') with\n"
 		   "interrupts on, --count NOPs (default 10000) per method, one at a time:\n"
@@ -315,7 +319,7 @@ const struct command cmd_bench = {
 		   "RLIMIT_MEMLOCK too low, ...), the device does not answer for 2 s, or\n"
 		   "a NOP completes with an error.\n",
 	.options = OPT_DEVICE | OPT_SIZE | OPT_ROUNDS | OPT_DEPTH | OPT_BATCH | OPT_COUNT |
-		   OPT_FILE,
+		   OPT_FILE | OPT_ENGINE,
 	.model = true,
 	.min_args = 1,
 	.max_args = 1,

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -44,10 +45,15 @@
 #define DEFAULT_ROUNDS 5
 #define MAX_ROUNDS 100
 #define STREAM_DEPTH 32
-#define MAX_CHUNK ((size_t)128 << 10)
+#define MAX_CHUNK ((size_t)1 << 20)
 #define GEN_BLOCK ((size_t)1 << 20)	/* bytes per write() making the temporary file */
 
-static const size_t chunks[] = { (size_t)4 << 10, (size_t)128 << 10 };
+static const size_t chunks[] = { (size_t)4 << 10, (size_t)128 << 10, (size_t)1 << 20 };
+
+/* The page cache before a run: the file's pages dropped, or all cached. */
+enum cache { C_COLD, C_WARM, NR_CACHES };
+
+static const char *const cache_names[NR_CACHES] = { [C_COLD] = "cold", [C_WARM] = "warm" };
 
 enum engine { E_READ, E_URING, NR_ENGINES };
 
@@ -56,7 +62,8 @@ static const char *const engine_names[NR_ENGINES] = {
 	[E_URING] = "io_uring",
 };
 
-#define NR_VARIANTS (ARRAY_SIZE(chunks) * NR_ENGINES)
+/* Variant v: engine v % NR_ENGINES, chunk (v / NR_ENGINES) % chunks, cache the rest. */
+#define NR_VARIANTS (NR_CACHES * ARRAY_SIZE(chunks) * NR_ENGINES)
 
 /**
  * struct sbench - one bench stream invocation
@@ -70,7 +77,8 @@ static const char *const engine_names[NR_ENGINES] = {
  * @st: the stream, @buf registered
  * @bounce: read()'s buffer, MAX_CHUNK bytes
  * @reference: hash of the file's first @size bytes
- * @mbs: MB/s per variant (chunk * NR_ENGINES + engine) and round
+ * @mbs: MB/s per variant (see NR_VARIANTS) and round
+ * @cpu: CPU seconds (user + system, all threads) per GiB, per variant and round
  * @max_cached: most pages of the file found in the page cache after a drop
  * @drop_caches: the file system kept the pages: drop_caches was used (root)
  * @progress: progress bar, in runs
@@ -87,6 +95,7 @@ struct sbench {
 	uint8_t *bounce;
 	uint64_t reference;
 	double *mbs[NR_VARIANTS];
+	double *cpu[NR_VARIANTS];
 	uint64_t max_cached;
 	bool drop_caches;
 	struct progress progress;
@@ -244,6 +253,35 @@ static void drop_cache(struct sbench *b)
 	close(fd);
 }
 
+/* Bring the whole file into the page cache (a warm run). */
+static void warm_cache(struct sbench *b)
+{
+	int fd = open(b->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	for (uint64_t off = 0; off < b->size;) {
+		ssize_t n = read(fd, b->bounce, MAX_CHUNK);
+
+		if (n <= 0)
+			break;
+		off += (uint64_t)n;
+	}
+	close(fd);
+}
+
+/* CPU time of the whole process (its io_uring workers included), in ns. */
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
 /* A hash of the buffer's first @size bytes, to check each run's result. */
 static uint64_t hash(const uint8_t *p, uint64_t size)
 {
@@ -306,22 +344,29 @@ static int run_uring(struct sbench *b, size_t chunk)
 /* One timed run of variant @v in round @round. */
 static int run_variant(struct sbench *b, unsigned int v, uint64_t round)
 {
-	size_t chunk = chunks[v / NR_ENGINES];
+	size_t chunk = chunks[v / NR_ENGINES % ARRAY_SIZE(chunks)];
 	enum engine e = (enum engine)(v % NR_ENGINES);
-	uint64_t start, ns;
+	enum cache c = (enum cache)(v / NR_ENGINES / ARRAY_SIZE(chunks));
+	uint64_t start, ns, cpu;
 	int status;
 
 	memset(b->buf->vaddr, 0xa5, (size_t)b->size); /* a stale result cannot pass */
-	drop_cache(b);
+	if (c == C_COLD)
+		drop_cache(b);
+	else
+		warm_cache(b);
+	cpu = cpu_ns();
 	start = mono_ns();
 	status = e == E_URING ? run_uring(b, chunk) : run_read(b, chunk);
 	ns = mono_ns() - start;
+	cpu = cpu_ns() - cpu;
 	if (status)
 		return status;
 	if (hash(b->buf->vaddr, b->size) != b->reference)
 		return failure(CMD, "%s with %zu KiB chunks: the buffer does not hold the file's "
 			       "data", engine_names[e], chunk >> 10);
 	b->mbs[v][round] = (double)b->size / 1e6 / ((double)ns / 1e9);
+	b->cpu[v][round] = (double)cpu / 1e9 / ((double)b->size / (double)(1ull << 30));
 	return STATUS_OK;
 }
 
@@ -355,11 +400,13 @@ static void print_results(struct sbench *b, bool temporary)
 {
 	struct fpgactl_stream_stats stats;
 	char size[32], page[32];
-	double med[NR_VARIANTS];
+	double med[NR_VARIANTS], cpu[NR_VARIANTS];
 
 	fpgactl_stream_get_stats(b->st, &stats);
-	for (unsigned int v = 0; v < NR_VARIANTS; v++)
+	for (unsigned int v = 0; v < NR_VARIANTS; v++) {
+		cpu[v] = median(b->cpu[v], b->rounds);
 		med[v] = median(b->mbs[v], b->rounds); /* sorts */
+	}
 	format_size(size, sizeof(size), b->size);
 	page_size_text(page, sizeof(page), b->buf->page_size);
 	if (temporary)
@@ -368,37 +415,39 @@ static void print_results(struct sbench *b, bool temporary)
 	else
 		printf("bench stream: %s from %s (%s)", size, b->path, fs_name(b->path));
 	printf(" into a DMA buffer of %s (%s pages), %" PRIu64 " round(s) in alternating "
-	       "order, median MB/s\n", b->device, page, b->rounds);
+	       "order, medians\n", b->device, page, b->rounds);
 	printf("io_uring = fpgactl_stream_file_to_buf(): READ_FIXED into the registered DMA "
 	       "buffer, %d in flight, %s\n", STREAM_DEPTH,
 	       stats.direct_bytes == stats.bytes ? "O_DIRECT" :
 	       stats.direct_bytes ? "partly O_DIRECT" : "buffered (no O_DIRECT here)");
 	printf("read+memcpy = read() of one chunk into a bounce buffer, then memcpy() into "
 	       "the DMA buffer, buffered I/O (the baseline)\n");
-	printf("page cache: the file's pages dropped before every run (posix_fadvise "
-	       "DONTNEED%s); at most %" PRIu64 " page(s) still cached after a drop\n",
+	printf("cold: the file's pages dropped before the run (posix_fadvise DONTNEED%s; at "
+	       "most %" PRIu64 " page(s) still cached after a drop); warm: the whole file read "
+	       "into the page cache first\n",
 	       b->drop_caches ? ", then /proc/sys/vm/drop_caches" : "", b->max_cached);
-	printf("%-8s %-12s %10s %10s %10s %6s\n", "chunk", "method", "MB/s", "min", "max",
-	       "ratio");
-	for (unsigned int c = 0; c < ARRAY_SIZE(chunks); c++) {
+	printf("cpu_s/GiB = user + system CPU time of the process (getrusage(RUSAGE_SELF): "
+	       "all its threads, io_uring's workers included) per GiB moved\n");
+	printf("%-8s %-5s %-12s %10s %10s %10s %6s %10s %9s\n", "chunk", "cache", "method", "MB/s",
+	       "min", "max", "ratio", "cpu_s/GiB", "cpu_ratio");
+	for (unsigned int v = 0; v < NR_VARIANTS; v++) {
+		unsigned int e = v % NR_ENGINES, base = v - e + E_READ;
 		char text[32];
-		double base = med[c * NR_ENGINES + E_READ];
 
-		format_size(text, sizeof(text), chunks[c]);
-		for (unsigned int e = 0; e < NR_ENGINES; e++) {
-			unsigned int v = c * NR_ENGINES + e;
-			double mbs = med[v];
-
-			printf("%-8s %-12s %10.1f %10.1f %10.1f ", text, engine_names[e], mbs,
-			       b->mbs[v][0], b->mbs[v][b->rounds - 1]);
-			if (e == E_READ)
-				printf("%6s\n", "-");
-			else
-				printf("%6.2f\n", base > 0 ? mbs / base : 0.0);
-		}
+		format_size(text, sizeof(text), chunks[v / NR_ENGINES % ARRAY_SIZE(chunks)]);
+		printf("%-8s %-5s %-12s %10.1f %10.1f %10.1f ", text,
+		       cache_names[v / NR_ENGINES / ARRAY_SIZE(chunks)], engine_names[e], med[v],
+		       b->mbs[v][0], b->mbs[v][b->rounds - 1]);
+		if (e == E_READ)
+			printf("%6s %10.3f %9s\n", "-", cpu[v], "-");
+		else
+			printf("%6.2f %10.3f %9.2f\n", med[base] > 0 ? med[v] / med[base] : 0.0,
+			       cpu[v], cpu[base] > 0 ? cpu[v] / cpu[base] : 0.0);
 	}
 	printf("MB/s = median of the rounds (min, max: the spread); ratio = io_uring MB/s / "
-	       "read+memcpy MB/s at the same chunk size: above 1, io_uring is faster\n");
+	       "read+memcpy MB/s at the same chunk size and cache: above 1, io_uring is "
+	       "faster; cpu_ratio = io_uring CPU per GiB / read+memcpy's: below 1, io_uring "
+	       "spends less\n");
 }
 
 static int set_up(const struct invocation *inv, struct sbench *b)
@@ -418,7 +467,8 @@ static int set_up(const struct invocation *inv, struct sbench *b)
 	b->bounce = aligned_alloc(4096, MAX_CHUNK);
 	for (unsigned int v = 0; v < NR_VARIANTS; v++) {
 		b->mbs[v] = calloc(b->rounds, sizeof(double));
-		if (!b->mbs[v])
+		b->cpu[v] = calloc(b->rounds, sizeof(double));
+		if (!b->mbs[v] || !b->cpu[v])
 			return failure(CMD, "%s", errno_text(ENOMEM));
 	}
 	if (!b->bounce)
@@ -442,8 +492,10 @@ static void tear_down(struct sbench *b)
 	fpgactl_dma_free(b->buf);
 	fpgactl_device_close(b->dev);
 	free(b->bounce);
-	for (unsigned int v = 0; v < NR_VARIANTS; v++)
+	for (unsigned int v = 0; v < NR_VARIANTS; v++) {
 		free(b->mbs[v]);
+		free(b->cpu[v]);
+	}
 	if (temp_fd >= 0)
 		close(temp_fd);
 	temp_fd = -1;

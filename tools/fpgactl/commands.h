@@ -34,6 +34,7 @@
 #define OPT_TIMEOUT (1u << 21)    /* --timeout-ms N */
 #define OPT_EXPECT (1u << 22)     /* --expect VENDOR:DEVICE */
 #define OPT_DEADLINE (1u << 23)   /* --deadline SECONDS */
+#define OPT_ENGINE (1u << 24)     /* --engine NAME */
 
 struct command;
 
@@ -64,6 +65,7 @@ struct command;
  * @timeout_ms: the --timeout-ms argument as typed, or NULL
  * @expect: the --expect argument as typed, or NULL
  * @deadline: the --deadline argument as typed, or NULL
+ * @engine: the --engine argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -93,6 +95,7 @@ struct invocation {
 	const char *timeout_ms;
 	const char *expect;
 	const char *deadline;
+	const char *engine;
 	int argc;
 	char **argv;
 };

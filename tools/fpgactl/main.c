@@ -62,6 +62,7 @@ enum {
 	OPT_VAL_TIMEOUT,
 	OPT_VAL_EXPECT,
 	OPT_VAL_DEADLINE,
+	OPT_VAL_ENGINE,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -92,6 +93,7 @@ static const struct option command_long_options[] = {
 	{ "timeout-ms", required_argument, NULL, OPT_VAL_TIMEOUT },
 	{ "expect", required_argument, NULL, OPT_VAL_EXPECT },
 	{ "deadline", required_argument, NULL, OPT_VAL_DEADLINE },
+	{ "engine", required_argument, NULL, OPT_VAL_ENGINE },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -150,6 +152,8 @@ static const struct option_doc option_docs[] = {
 	  "      --expect V:D     ids the device must come back with (default: the same)\n" },
 	{ OPT_DEADLINE, "[--deadline SECONDS]",
 	  "      --deadline S     how long to wait for the device to come back (default 30)\n" },
+	{ OPT_ENGINE, "[--engine NAME]",
+	  "      --engine NAME    run only this engine (bench queue: fpgactl, io_uring, inline, uring_inline)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -210,6 +214,8 @@ static unsigned int option_mask(int opt)
 		return OPT_EXPECT;
 	case OPT_VAL_DEADLINE:
 		return OPT_DEADLINE;
+	case OPT_VAL_ENGINE:
+		return OPT_ENGINE;
 	default:
 		return 0;
 	}
@@ -425,6 +431,8 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_DEADLINE:
 		state->inv.deadline = optarg;
+	case OPT_VAL_ENGINE:
+		state->inv.engine = optarg;
 		break;
 	}
 }
