@@ -274,8 +274,8 @@ struct fpgactl_queue_ring {
 	struct fpgactl_queue_stats stats;
 };
 
-_Static_assert(sizeof(struct fpgactl_queue_slot) == 16, "slot is 16 bytes");
-_Static_assert(offsetof(struct fpgactl_queue_ring, sq_db) == 64,
+FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_queue_slot) == 16, "slot is 16 bytes");
+FPGACTL_STATIC_ASSERT(offsetof(struct fpgactl_queue_ring, sq_db) == 64,
 	       "per-command fields in one cache line");
 
 /**

@@ -431,6 +431,7 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_DEADLINE:
 		state->inv.deadline = optarg;
+		break;
 	case OPT_VAL_ENGINE:
 		state->inv.engine = optarg;
 		break;
