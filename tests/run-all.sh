@@ -4,6 +4,8 @@
 #   2. an ASan+UBSan build running the unit, model and cli suites
 #   3. a ThreadSanitizer build running the model suite (the multi-threaded
 #      queue test; the mocked-kernel tests cannot run under TSan)
+#   4. an aarch64 cross build (tools/cross/aarch64-linux-gnu.ini) running the
+#      unit and model suites under QEMU's user-mode emulation
 # Usage: tests/run-all.sh    (installs missing Debian packages with apt)
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,5 +28,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 SUITES="--suite model"
 TSAN_OPTIONS=halt_on_error=1 run_suites build-tsan -Db_sanitize=thread -Db_lundef=false
 
+tools/deps.sh aarch64
+SUITES="--suite unit --suite model"
+run_suites build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini
+
 # One closing line over every build, for people and CI alike.
-python3 tests/summarize.py build-test build-asan build-tsan
+python3 tests/summarize.py build-test build-asan build-tsan build-aarch64
