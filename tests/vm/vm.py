@@ -46,6 +46,15 @@ SETUP_SH = os.path.join(HERE, "setup.sh")
 INIT_SH = os.path.join(HERE, "init.sh")
 TESTLIB_SH = os.path.join(HERE, "testlib.sh")
 BUSYBOX = "/bin/busybox"
+SETUP_ARM64_SH = os.path.join(HERE, "setup-arm64.sh")
+
+# The guest architectures (--arch, env FPGACTL_VM_ARCH).  x86: q35 with an
+# emulated Intel IOMMU, setup.sh.  arm64: QEMU's virt machine with an SMMUv3
+# under TCG, setup-arm64.sh, which caches Debian's arm64 kernel and
+# busybox-static:arm64 under CACHE/arm64; the binaries handed to vm.py are
+# then the aarch64 cross build's (tools/cross/aarch64-linux-gnu.ini) and
+# their shared libraries come from Debian's :arm64 packages.
+ARM64_LIBDIRS = ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu")
 
 EXIT_FAILED = 1
 EXIT_NO_VM = 2
@@ -129,9 +138,16 @@ def find_tests(only):
 MODULE_GROUPS = ("nvme",)
 
 
-def kernel_dir(cache):
+def kernel_dir(cache, arch="x86"):
     """The cached kernel directory, or None when setup.sh has not run (or
     ran before a module group of MODULE_GROUPS existed)."""
+    if arch == "arm64":
+        try:
+            with open(os.path.join(cache, "arm64", "current")) as f:
+                d = os.path.join(cache, "arm64", "kernel", f.read().strip())
+        except OSError:
+            return None
+        return d if os.path.exists(os.path.join(d, "complete")) else None
     try:
         with open(os.path.join(cache, "current")) as f:
             release = f.read().strip()
@@ -146,28 +162,37 @@ def kernel_dir(cache):
     return d
 
 
-def host_ready():
-    return (shutil.which("qemu-system-x86_64") is not None
-            and os.path.exists(BUSYBOX))
+def guest_busybox(cache, arch):
+    if arch == "arm64":
+        return os.path.join(cache, "arm64", "busybox")
+    return BUSYBOX
 
 
-def ensure_setup(cache, allow_setup):
+def host_ready(cache="", arch="x86"):
+    qemu = "qemu-system-aarch64" if arch == "arm64" else "qemu-system-x86_64"
+    return (shutil.which(qemu) is not None
+            and os.path.exists(guest_busybox(cache, arch)))
+
+
+def ensure_setup(cache, allow_setup, arch="x86"):
     """Return the kernel directory, running setup.sh when something is missing."""
-    kdir = kernel_dir(cache)
-    if kdir and host_ready():
+    kdir = kernel_dir(cache, arch)
+    if kdir and host_ready(cache, arch):
         return kdir
+    setup = SETUP_ARM64_SH if arch == "arm64" else SETUP_SH
     if not allow_setup:
-        raise SetupError("the VM is not set up (run tests/vm/setup.sh)")
-    log("running %s (cache %s)" % (SETUP_SH, cache))
+        raise SetupError("the VM is not set up (run %s)"
+                         % os.path.relpath(setup))
+    log("running %s (cache %s)" % (setup, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
     # setup.sh talks on stdout; keep ours for TAP.
-    res = subprocess.run(["sh", SETUP_SH], env=env, stdout=sys.stderr,
+    res = subprocess.run(["sh", setup], env=env, stdout=sys.stderr,
                          stderr=sys.stderr, stdin=subprocess.DEVNULL)
     if res.returncode != 0:
-        raise SetupError("tests/vm/setup.sh failed (exit status %d)"
-                         % res.returncode)
-    kdir = kernel_dir(cache)
-    if not kdir or not host_ready():
+        raise SetupError("%s failed (exit status %d)"
+                         % (os.path.basename(setup), res.returncode))
+    kdir = kernel_dir(cache, arch)
+    if not kdir or not host_ready(cache, arch):
         raise SetupError("tests/vm/setup.sh ran but the kernel, QEMU or "
                          "busybox is still missing")
     return kdir
@@ -340,17 +365,79 @@ def shared_libraries(binary):
     return libs
 
 
-def build_initramfs(path, kdir, binaries, tests, conf):
+def elf_needed(path):
+    """DT_NEEDED of an ELF file (readelf works across architectures), and
+    its program interpreter; ([], None) for a static binary or a script."""
+    res = subprocess.run(["readelf", "-d", "-l", "-W", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                        res.stdout)
+    m = re.search(r"Requesting program interpreter: ([^\]]+)\]", res.stdout)
+    return needed, (m.group(1) if m else None)
+
+
+def arm64_shared_libraries(binary):
+    """shared_libraries() for an aarch64 binary, which ldd cannot run: the
+    DT_NEEDED closure, found next to the binary's build directory (the
+    library, via its RUNPATH-less build: lib/ of the build) or in Debian's
+    multiarch :arm64 directories; the loader from libc6:arm64."""
+    build = os.path.dirname(os.path.abspath(binary))
+    while build != "/" and not os.path.exists(
+            os.path.join(build, "build.ninja")):
+        build = os.path.dirname(build)
+    dirs = [os.path.join(build, "lib")] + list(ARM64_LIBDIRS)
+    libs, todo, seen = [], [binary], set()
+    while todo:
+        needed, interp = elf_needed(todo.pop())
+        if interp and interp not in seen:
+            seen.add(interp)
+            libs.append((interp, os.path.realpath(interp)))
+        for name in needed:
+            if name in seen:
+                continue
+            seen.add(name)
+            for d in dirs:
+                f = os.path.join(d, name)
+                if os.path.exists(f):
+                    libs.append(("/lib/" + name, os.path.realpath(f)))
+                    todo.append(f)
+                    break
+            else:
+                raise SetupError("%s: no aarch64 %s in %s (tools/deps.sh "
+                                 "aarch64 installs the :arm64 libraries)"
+                                 % (binary, name, ", ".join(dirs)))
+    return libs
+
+
+def busybox_applets(busybox):
+    """busybox --list-full; an aarch64 busybox runs through qemu-aarch64."""
+    cmd = [busybox, "--list-full"]
+    if elf_machine(busybox) == 183:  # EM_AARCH64
+        if os.uname().machine != "aarch64":
+            cmd = ["qemu-aarch64"] + cmd
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.split()
+
+
+def elf_machine(path):
+    with open(path, "rb") as f:
+        head = f.read(20)
+    return struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" else 0
+
+
+def build_initramfs(path, kdir, binaries, tests, conf, arch="x86",
+                    busybox=BUSYBOX):
     cpio = Cpio(path)
     for d in ("dev", "proc", "sys", "tmp", "root", "etc", "lib64"):
         cpio.dir(d)
     cpio.chardev("dev/console", 5, 1)
     cpio.chardev("dev/null", 1, 3)
     cpio.file("init", INIT_SH)
-    cpio.file("bin/busybox", BUSYBOX)
-    libs = dict(shared_libraries(BUSYBOX))  # none for busybox-static
-    applets = subprocess.run([BUSYBOX, "--list-full"], check=True,
-                             stdout=subprocess.PIPE, text=True).stdout.split()
+    cpio.file("bin/busybox", busybox)
+    libs_of = arm64_shared_libraries if arch == "arm64" else shared_libraries
+    libs = dict(libs_of(busybox))  # none for busybox-static
+    applets = busybox_applets(busybox)
     for applet in applets:
         if applet != "bin/busybox":
             cpio.symlink(applet, "/bin/busybox")
@@ -362,6 +449,8 @@ def build_initramfs(path, kdir, binaries, tests, conf):
     cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
               mode=0o644)
     for g in MODULE_GROUPS:
+        if not os.path.exists(os.path.join(kdir, "modules", g + ".order")):
+            continue  # arm64: no on-demand groups
         with open(os.path.join(kdir, "modules", g + ".order")) as f:
             group = f.read().split()
         for m in group:
@@ -372,7 +461,7 @@ def build_initramfs(path, kdir, binaries, tests, conf):
                   data=("\n".join(group) + "\n").encode(), mode=0o644)
     for b in binaries:
         cpio.file("bin/" + os.path.basename(b), b)
-        for guest, host in shared_libraries(b):
+        for guest, host in libs_of(b):
             libs[guest] = host
     for guest, host in sorted(libs.items()):
         cpio.file(guest, host)
@@ -469,7 +558,35 @@ MACHINES = {
 }
 
 
+def qemu_command_arm64(args, kdir, work, machine):
+    """QEMU's virt machine with an SMMUv3 (its GICv3 ITS gives MSI/MSI-X),
+    under TCG: edu and NVMe on the root bus.  virt has one UART (ttyAMA0):
+    the console carries the results too (init.sh's fallback), and there is
+    no port for host requests."""
+    m = MACHINES[machine]
+    memory = args.memory or m["memory"]
+    append = ("console=ttyAMA0 quiet loglevel=4 panic=-1 init_on_alloc=0 "
+              "rdinit=/init")
+    return "tcg", [
+        args.qemu or "qemu-system-aarch64",
+        "-machine", "virt,iommu=smmuv3,gic-version=3,accel=tcg", "-cpu", "max",
+        "-m", str(memory), "-smp", str(m["smp"]),
+        "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+        "-device", "edu",
+    ] + nvme_args(work)[:-1] + [
+        "nvme,serial=fpgactl01,drive=nv0",
+        "-kernel", os.path.join(kdir, "vmlinuz"),
+        "-initrd", os.path.join(work, "initramfs.cpio"),
+        "-append", append,
+        "-chardev", "file,id=con,path=%s" % os.path.join(work, "console.log"),
+        "-serial", "chardev:con",
+        "-qmp", "unix:%s,server=on,wait=off" % os.path.join(work, QMP_SOCKET),
+    ]
+
+
 def qemu_command(args, kdir, work, machine):
+    if args.arch == "arm64":
+        return qemu_command_arm64(args, kdir, work, machine)
     accel = args.accel
     if accel == "auto":
         accel = "kvm" if kvm_usable() else "tcg"
@@ -485,7 +602,7 @@ def qemu_command(args, kdir, work, machine):
     m = MACHINES[machine]
     memory = args.memory or m["memory"]
     return accel, [
-        args.qemu, "-machine", qmachine, "-cpu", cpu,
+        args.qemu or "qemu-system-x86_64", "-machine", qmachine, "-cpu", cpu,
         "-m", str(memory), "-smp", str(m["smp"]),
         "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
         "-device", "intel-iommu,intremap=on,caching-mode=on",
@@ -860,7 +977,9 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
         "VMTEST_CI": "1" if in_ci() else "",
     }
     initrd = os.path.join(work, "initramfs.cpio")
-    build_initramfs(initrd, kdir, args.binaries, tests, conf)
+    conf["VMTEST_ARCH"] = args.arch
+    build_initramfs(initrd, kdir, args.binaries, tests, conf, args.arch,
+                    guest_busybox(args.cache, args.arch))
     with open(os.path.join(work, "nvme.img"), "wb") as f:
         f.truncate(16 << 20)
     for name in ("console.log", "results.log"):
@@ -1036,7 +1155,16 @@ def parse_args():
                    default=os.environ.get("FPGACTL_VM_ACCEL", "auto"),
                    help="auto: KVM when /dev/kvm can be opened, TCG otherwise "
                    "(env FPGACTL_VM_ACCEL)")
-    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--qemu", default="",
+                   help="QEMU binary (default: qemu-system-x86_64, or "
+                   "qemu-system-aarch64 with --arch arm64)")
+    p.add_argument("--arch", choices=("x86", "arm64"),
+                   default=os.environ.get("FPGACTL_VM_ARCH", "x86"),
+                   help="guest architecture (env FPGACTL_VM_ARCH): arm64 "
+                   "boots Debian's arm64 kernel on QEMU's virt machine with "
+                   "an SMMUv3 under TCG and runs the guest tests of the "
+                   "default machine; the binaries must be the aarch64 "
+                   "cross build's (see docs/vm-tests.md)")
     p.add_argument("--bzimage", action="store_true",
                    default=bool(os.environ.get("FPGACTL_VM_BZIMAGE")),
                    help="boot the compressed vmlinuz instead of the ELF "
@@ -1079,6 +1207,13 @@ def main():
     args = parse_args()
     DIAG_TO_STDERR = args.tap_harness
     tests = find_tests(args.only)
+    if args.arch == "arm64":
+        # Only the default machine exists for arm64 (the others are q35
+        # topologies: NUMA expander, hot-plug root port, the benchmarks').
+        left = [t for t in tests if test_machine(t) != "default"]
+        if left and not args.machine:
+            log("arm64: not run, they need x86 machines: %s" % ", ".join(left))
+        tests = [t for t in tests if t not in left or args.machine]
     runs = plan(tests, args.machine)
     if args.list:
         for machine, ts in runs:
@@ -1104,7 +1239,7 @@ def main():
     order = [t for _, ts in runs for t in ts]
     numbers = {t: i + 1 for i, t in enumerate(order)}
     try:
-        kdir = ensure_setup(args.cache, not args.no_setup)
+        kdir = ensure_setup(args.cache, not args.no_setup, args.arch)
     except SetupError as e:
         if in_ci():
             print("1..%d" % len(order))
