@@ -3,6 +3,7 @@
  * nvme_rw: a user-space NVMe driver on libfpgactl's ring engine.
  *
  *	nvme_rw [-u] [-t US] BDF [KIB [LBA]]
+ *	nvme_rw -i [-u] [-t US] BDF [KIB [LBA]]
  *	nvme_rw -b QD[,QD...] [-T MS] [-t US] BDF
  *
  * Brings up an NVMe controller bound to vfio-pci, identifies it and
@@ -25,6 +26,12 @@
  * -u sends the I/O even past the end of the namespace (the controller
  * answers LBA Out of Range), -t US gives each I/O command a deadline of US
  * microseconds instead of 5 s (a very short one makes commands time out).
+ *
+ * -i waits for the write and read passes' completions on the controller's
+ * pin-based interrupt (INTx, vector 0 of the I/O CQ) with
+ * fpgactl_queue_wait(FPGACTL_WAIT_INTERRUPT) instead of polling, and
+ * prints how many INTx interrupts the kernel counted (/proc/interrupts):
+ * VFIO masks INTx on each one and the wait must unmask it.
  *
  * Exit status: 0 verified, 1 any failure (an NVMe status other than
  * success, a timeout, a mismatch, a value the device should not have
@@ -176,6 +183,8 @@ struct nvme {
 	uint64_t max_xfer;
 	uint64_t io_timeout_us;
 	bool unchecked;
+	bool intx;
+	struct fpgactl_events *ev;
 	uint32_t bench_qd[MAX_DEPTHS];
 	unsigned int bench_depths;
 	uint64_t bench_ms;
@@ -619,8 +628,8 @@ static int check_cmds(const struct nvme_cmd *cmds, unsigned int count)
  *
  * Return: 0 when all succeeded, otherwise the first failure (reported).
  */
-static int wait_cmds(struct fpgactl_queue *q, struct nvme_cmd *cmds,
-		     unsigned int count)
+static int wait_cmds(struct fpgactl_queue *q, struct fpgactl_events *ev,
+		     struct nvme_cmd *cmds, unsigned int count)
 {
 	uint64_t limit = 0, t0 = now_ns();
 	unsigned int left = count;
@@ -632,8 +641,14 @@ static int wait_cmds(struct fpgactl_queue *q, struct nvme_cmd *cmds,
 	limit = t0 + (limit + 1000000) * 1000;
 	while (left) {
 		struct fpgactl_completion c[16];
-		unsigned int got = fpgactl_queue_reap(q, c, 16);
+		int w = ev ? fpgactl_queue_wait(q, ev, FPGACTL_WAIT_INTERRUPT, 0,
+						100000000, c, 16) : 0;
+		unsigned int got = w < 0 ? 0 : ev ? (unsigned int)w : fpgactl_queue_reap(q, c, 16);
 
+		if (w < 0) {
+			fprintf(stderr, "nvme_rw: interrupt wait: %s\n", strerror(-w));
+			return w;
+		}
 		for (unsigned int i = 0; i < got; i++) {
 			struct nvme_cmd *cmd = c[i].ctx;
 
@@ -653,7 +668,7 @@ static int wait_cmds(struct fpgactl_queue *q, struct nvme_cmd *cmds,
 				"timed out: the queue engine lost them\n", left);
 			return -ETIMEDOUT;
 		}
-		if (!got)
+		if (!got && !ev)
 			sched_yield();
 	}
 	err = check_cmds(cmds, count);
@@ -694,7 +709,7 @@ static int admin_run(struct nvme *n, struct nvme_cmd *cmd)
 	int ret;
 
 	fpgactl_queue_submit(n->admin);
-	ret = wait_cmds(n->admin, cmd, 1);
+	ret = wait_cmds(n->admin, NULL, cmd, 1);
 	n->failed |= ret != 0;
 	return ret;
 }
@@ -952,7 +967,7 @@ static int create_io_cq(struct nvme *n)
 	sqe->opc = ADM_CREATE_CQ;
 	sqe->addr0 = fpgactl_queue_cq_iova(n->io);
 	sqe->cdw10 = (fpgactl_queue_depth(n->io) - 1) << 16 | IO_QID;
-	sqe->cdw11 = 1; /* PC = 1, IEN = 0 */
+	sqe->cdw11 = n->intx ? 3 : 1; /* PC = 1, IEN (vector 0) with -i */
 	ret = admin_run(n, &cmd);
 	n->io_cq = !ret;
 	return ret;
@@ -1001,6 +1016,59 @@ static uint32_t io_depth(const struct nvme *n)
 }
 
 /**
+ * intx_count() - INTx interrupts the kernel counted for the device
+ * @n: controller
+ *
+ * The vfio-intx line of /proc/interrupts ("vfio-intx(BDF)"), summed over
+ * the CPUs; -1 when there is none (INTx not enabled).
+ */
+static long long intx_count(struct nvme *n)
+{
+	char line[4096], name[64];
+	long long total = -1;
+	FILE *f = fopen("/proc/interrupts", "re");
+
+	snprintf(name, sizeof(name), "vfio-intx(%s)", fpgactl_device_bdf(n->dev));
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, name))
+			continue;
+		total = 0;
+		for (char *end; ; p = end) {
+			long long v = strtoll(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			total += v;
+		}
+	}
+	if (f)
+		fclose(f);
+	return total;
+}
+
+/**
+ * setup_intx() - the I/O CQ's interrupt on INTx, waited for with an engine
+ * @n: controller
+ *
+ * Return: 0 or -errno.
+ */
+static int setup_intx(struct nvme *n)
+{
+	int ret = fpgactl_irq_enable(n->dev, FPGACTL_IRQ_INTX, 1);
+
+	if (!ret)
+		ret = fpgactl_queue_set_eventfd(n->io, fpgactl_irq_fd(n->dev,
+							FPGACTL_IRQ_INTX, 0));
+	if (!ret && !(n->ev = fpgactl_events_create(2, &ret)) && !ret)
+		ret = -ENOMEM;
+	if (ret)
+		fprintf(stderr, "nvme_rw: INTx set-up: %s\n", strerror(-ret));
+	return ret;
+}
+
+/**
  * create_io_queues() - one polled I/O queue pair, qid 1
  * @n: controller
  *
@@ -1033,9 +1101,12 @@ static int create_io_queues(struct nvme *n)
 	ret = create_io_cq(n);
 	if (!ret)
 		ret = create_io_sq(n);
+	if (!ret && n->intx)
+		ret = setup_intx(n);
 	if (!ret)
-		printf("I/O queue %u: %u entries, polled (no interrupts), SQ at IOVA 0x%"
+		printf("I/O queue %u: %u entries, %s, SQ at IOVA 0x%"
 		       PRIx64 ", CQ at IOVA 0x%" PRIx64 "\n", IO_QID, cfg.depth,
+		       n->intx ? "INTx interrupts" : "polled (no interrupts)",
 		       fpgactl_queue_sq_iova(n->io), fpgactl_queue_cq_iova(n->io));
 	return ret;
 }
@@ -1181,7 +1252,7 @@ static int io_pass(struct nvme *n, uint8_t opc, struct fpgactl_dma_buf *buf,
 			fprintf(stderr, "nvme_rw: the I/O queue has no free entry\n");
 			return -EBUSY;
 		}
-		ret = wait_cmds(n->io, cmds, count);
+		ret = wait_cmds(n->io, n->ev, cmds, count);
 		n->failed |= ret != 0;
 		if (ret)
 			return ret;
@@ -1570,8 +1641,13 @@ static int teardown(struct nvme *n, bool orderly)
 		else if (!r)
 			fprintf(stderr, "nvme_rw: controller disabled (reset)\n");
 	}
-	if (n->dev)
+	if (n->ev)
+		printf("INTx: /proc/interrupts counts %lld\n", intx_count(n));
+	fpgactl_events_destroy(n->ev);
+	if (n->dev) {
+		fpgactl_irq_disable(n->dev, FPGACTL_IRQ_INTX);
 		fpgactl_set_bus_master(n->dev, false);
+	}
 	fpgactl_queue_destroy(n->io);
 	fpgactl_queue_destroy(n->admin);
 	fpgactl_dma_free(n->rbuf);
@@ -1641,9 +1717,11 @@ static const char *parse_args(int argc, char **argv, struct nvme *n,
 
 	n->io_timeout_us = IO_TIMEOUT_US;
 	n->bench_ms = BENCH_MS;
-	while ((opt = getopt(argc, argv, "ut:b:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "uit:b:T:")) != -1) {
 		if (opt == 'u')
 			n->unchecked = true;
+		else if (opt == 'i')
+			n->intx = true;
 		else if (opt == 'b')
 			ok &= parse_depths(optarg, n);
 		else if (opt == 'T')
@@ -1664,10 +1742,12 @@ static const char *parse_args(int argc, char **argv, struct nvme *n,
 	    (argc < 3 || parse_u64(argv[2], slba)) && *kib && *kib <= MAX_KIB)
 		return argv[0];
 	fprintf(stderr, "usage: nvme_rw [-u] [-t US] BDF [KIB [LBA]]\n"
+		"       nvme_rw -i [-u] [-t US] BDF [KIB [LBA]]\n"
 		"       nvme_rw -b QD[,QD...] [-T MS] [-t US] BDF\n"
 		"  writes KIB KiB (1 to %u, default 1024) from LBA (default 0)\n"
 		"  of namespace 1, reads them back and compares: DESTROYS DATA\n"
 		"  -u     send the I/O even past the end of the namespace\n"
+		"  -i     wait for the I/O on INTx instead of polling\n"
 		"  -t US  deadline of each I/O command in microseconds (default %u)\n"
 		"  -b QD  instead: random 4 KiB reads at each queue depth QD\n"
 		"         (1 to %u), nothing written\n"

@@ -20,6 +20,7 @@
 #include <fpgactl/queue.h>
 #include <fpgactl/events.h>
 #include <fpgactl/softcore.h>
+#include <fpgactl/lifecycle.h>
 
 #ifdef __cplusplus
 extern "C" {

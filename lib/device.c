@@ -45,7 +45,7 @@ static int join_iommu(struct fpgactl_device *dev,
 	return ret;
 }
 
-static int query_device_info(struct fpgactl_device *dev)
+int query_device_info(struct fpgactl_device *dev)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	int ret = xioctl(dev->fd, VFIO_DEVICE_GET_INFO, &info);

@@ -432,6 +432,9 @@ bool vfio_hot_reset_possible(struct fpgactl_device *dev);
 int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
 		  uint32_t count, const int *fds);
 
+/* device.c: VFIO_DEVICE_GET_INFO into @dev (flags, regions, IRQs); logged. */
+int query_device_info(struct fpgactl_device *dev);
+
 /* Allocate a device with its defaults (fd -1, DMA limit 64 bits). */
 struct fpgactl_device *device_alloc(void);
 
@@ -444,6 +447,23 @@ struct fpgactl_device *model_device_open(const char *spec,
  * anything: 0, or -EINVAL after a log line. */
 struct fpgactl_queue_cfg;
 int queue_cfg_check(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg);
+
+/*
+ * queue.c: whether the device may interrupt for this queue (true unless its
+ * driver, e.g. the soft-core's without .interrupts, said it never will).
+ */
+void queue_set_interrupts(struct fpgactl_queue *q, bool on);
+bool queue_interrupts(const struct fpgactl_queue *q);
+
+/*
+ * irq.c: after @fd fired and the device was serviced: when @fd is the
+ * device's INTx eventfd, unmask the line VFIO masked on delivery (a VFIO
+ * device only); nothing for any other eventfd.  0 or -errno (logged).
+ */
+int irq_intx_rearm(struct fpgactl_device *dev, int fd);
+
+/* queue.c: the device a queue belongs to. */
+struct fpgactl_device *queue_device(const struct fpgactl_queue *q);
 
 /* queue.c: the eventfd fpgactl_queue_set_eventfd() gave the queue, or -1. */
 struct fpgactl_queue;

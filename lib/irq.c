@@ -133,6 +133,12 @@ static int irq_count(struct fpgactl_device *dev, uint32_t index, uint32_t *count
 	return ret;
 }
 
+/* The eventfds behind some numbers changed: queue waits watch them again. */
+static void gen_bump(struct fpgactl_device *dev)
+{
+	__atomic_add_fetch(&dev->irq_gen, 1, __ATOMIC_RELEASE);
+}
+
 static int disable_locked(struct fpgactl_device *dev, uint32_t index)
 {
 	struct irq_state *st = dev->irq;
@@ -143,7 +149,7 @@ static int disable_locked(struct fpgactl_device *dev, uint32_t index)
 	ret = dev->ops->set_irqs(dev, index, 0, 0, NULL);
 	/* Ours go either way: the kernel holds its own references. */
 	close_fds(st->fds[index], st->nvec[index]);
-	__atomic_add_fetch(&dev->irq_gen, 1, __ATOMIC_RELEASE);
+	gen_bump(dev);
 	free(st->fds[index]);
 	st->fds[index] = NULL;
 	st->nvec[index] = 0;
@@ -176,16 +182,128 @@ static void note_bus_master(struct fpgactl_device *dev, uint32_t index)
 			 "sets it", dev->bdf, index_name(index));
 }
 
-static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t count)
+/* One new eventfd per vector in @fds[0 .. @n); on failure none is left open. */
+static int make_eventfds(struct fpgactl_device *dev, uint32_t index, uint32_t first,
+			 uint32_t n, int *fds)
 {
-	struct irq_state *st;
-	uint32_t avail;
+	for (uint32_t i = 0; i < n; i++) {
+		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fds[i] < 0) {
+			int ret = -errno;
+
+			log_err("%s: cannot create an eventfd for %s vector %u: %s%s",
+				dev->bdf, index_name(index), first + i, strerror(-ret),
+				ret == -EMFILE ? " (raise the open file limit, "
+				"ulimit -n)" : "");
+			close_fds(fds, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * VFIO_IRQ_INFO_NORESIZE clear: vectors can be added to and removed from the
+ * enabled index in place (MSI-X on a platform with dynamic allocation, Linux
+ * 6.5+: vfio_msi_set_block() allocates a vector the first time it gets an
+ * eventfd, and an eventfd of -1 releases one).
+ */
+static bool can_resize(struct fpgactl_device *dev, uint32_t index)
+{
+	struct fpgactl_irq_info info;
+
+	return index == FPGACTL_IRQ_MSIX && !dev->ops->irq_info(dev, index, &info) &&
+	       !(info.flags & VFIO_IRQ_INFO_NORESIZE);
+}
+
+/* In place: the vectors below min(old, @count) keep their eventfds and never
+ * stop delivering.  On failure the previous set-up is untouched. */
+static int resize_locked(struct fpgactl_device *dev, uint32_t index, uint32_t count)
+{
+	struct irq_state *st = dev->irq;
+	uint32_t old = st->nvec[index], n = count > old ? count - old : old - count;
 	int *fds, ret;
 
-	ret = check_index(dev, index);
+	if (count < old) {
+		fds = malloc(n * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < n; i++)
+			fds[i] = -1;	/* release the vector */
+		ret = dev->ops->set_irqs(dev, index, count, n, fds);
+		free(fds);
+		if (ret)
+			return ret;
+		close_fds(st->fds[index] + count, n);
+		gen_bump(dev);
+	} else {
+		fds = realloc(st->fds[index], count * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		st->fds[index] = fds;
+		ret = make_eventfds(dev, index, old, n, fds + old);
+		if (ret)
+			return ret;
+		ret = dev->ops->set_irqs(dev, index, old, n, fds + old);
+		if (ret) {
+			close_fds(fds + old, n);
+			return ret;
+		}
+	}
+	st->nvec[index] = count;
+	log_debug("%s: %s resized from %u to %u vectors in place", dev->bdf,
+		  index_name(index), old, count);
+	return 0;
+}
+
+/*
+ * NORESIZE: disable the index and enable it with the new count, which drops
+ * interrupts in between.  The old eventfds stay open until the new set-up
+ * works; if it fails, the old one is put back on them, so the application's
+ * eventfds keep working.
+ */
+static int reenable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t count,
+			   int *fds)
+{
+	struct irq_state *st = dev->irq;
+	uint32_t old = st->nvec[index];
+	int ret = dev->ops->set_irqs(dev, index, 0, 0, NULL);
+
 	if (ret)
+		return ret;	/* still enabled as before */
+	ret = dev->ops->set_irqs(dev, index, 0, count, fds);
+	if (!ret) {
+		close_fds(st->fds[index], old);
+		free(st->fds[index]);
+		gen_bump(dev);
+		st->fds[index] = fds;
+		st->nvec[index] = count;
+		return 0;
+	}
+	close_fds(fds, count);
+	free(fds);
+	if (!dev->ops->set_irqs(dev, index, 0, old, st->fds[index])) {
+		log_warn("%s: %s kept at %u vectors, on the same eventfds", dev->bdf,
+			 index_name(index), old);
 		return ret;
-	ret = irq_count(dev, index, &avail);
+	}
+	log_err("%s: %s could not be set up again with its %u previous vectors: "
+		"it is disabled", dev->bdf, index_name(index), old);
+	close_fds(st->fds[index], old);
+	free(st->fds[index]);
+	st->fds[index] = NULL;
+	st->nvec[index] = 0;
+	gen_bump(dev);
+	return ret;
+}
+
+static int check_count(struct fpgactl_device *dev, uint32_t index, uint32_t count)
+{
+	uint32_t avail;
+	int ret = check_index(dev, index);
+
+	if (!ret)
+		ret = irq_count(dev, index, &avail);
 	if (ret)
 		return ret;
 	if (!avail) {
@@ -201,6 +319,16 @@ static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t co
 			" (and only one can be enabled)");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t count)
+{
+	struct irq_state *st;
+	int *fds, ret = check_count(dev, index, count);
+
+	if (ret)
+		return ret;
 	st = irq_state(dev);
 	if (!st)
 		return -ENOMEM;
@@ -213,25 +341,19 @@ static int enable_locked(struct fpgactl_device *dev, uint32_t index, uint32_t co
 				  index_name(i), index_name(index));
 			disable_locked(dev, i);
 		}
-	/* A new count: VFIO cannot resize MSI, so start again. */
-	disable_locked(dev, index);
+	if (st->nvec[index] && can_resize(dev, index))
+		return resize_locked(dev, index, count);
 
 	fds = malloc(count * sizeof(*fds));
 	if (!fds)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < count; i++) {
-		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fds[i] < 0) {
-			ret = -errno;
-			log_err("%s: cannot create an eventfd for %s vector %u: %s%s",
-				dev->bdf, index_name(index), i, strerror(-ret),
-				ret == -EMFILE ? " (raise the open file limit, "
-				"ulimit -n)" : "");
-			close_fds(fds, i);
-			free(fds);
-			return ret;
-		}
+	ret = make_eventfds(dev, index, 0, count, fds);
+	if (ret) {
+		free(fds);
+		return ret;
 	}
+	if (st->nvec[index])
+		return reenable_locked(dev, index, count, fds);
 	ret = dev->ops->set_irqs(dev, index, 0, count, fds);
 	if (ret) {
 		close_fds(fds, count);
@@ -323,6 +445,18 @@ FPGACTL_EXPORT int fpgactl_irq_unmask(struct fpgactl_device *dev)
 		return -EINVAL;
 	}
 	return vfio_intx_unmask(dev);
+}
+
+int irq_intx_rearm(struct fpgactl_device *dev, int fd)
+{
+	bool intx;
+
+	pthread_mutex_lock(&irq_lock);
+	intx = fd >= 0 && dev->irq && dev->irq->nvec[FPGACTL_IRQ_INTX] &&
+	       dev->irq->fds[FPGACTL_IRQ_INTX][0] == fd;
+	pthread_mutex_unlock(&irq_lock);
+	/* vfio_intx_handler() masked the line when it fired. */
+	return intx && dev->ops == &vfio_device_ops ? vfio_intx_unmask(dev) : 0;
 }
 
 FPGACTL_EXPORT int fpgactl_irq_enable_best(struct fpgactl_device *dev,

@@ -149,6 +149,9 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 	} else if (!strcmp(key, "slow")) {
 		ret = parse_num(val, false, 10000000, &v);
 		c->slow_ns = v * 1000;
+	} else if (!strcmp(key, "qen_delay")) {
+		ret = parse_num(val, false, 10000000, &v);
+		c->qen_delay_ns = v * 1000;
 	} else if (!strcmp(key, "spin")) {
 		ret = parse_num(val, false, 1000000, &v);
 		c->spin_ns = v * 1000;
@@ -158,7 +161,7 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 	} else {
 		log_err("model: unknown option '%s' (see docs/model.md: queues, "
 			"depth, lmem, lmem_fill, max_xfer, fault, every, count, after, "
-			"queue, slow, spin, idle)", key);
+			"queue, slow, qen_delay, spin, idle)", key);
 		return -ENOENT;
 	}
 	return ret;

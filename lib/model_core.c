@@ -619,6 +619,13 @@ static bool queue_poll(struct model *m, unsigned int qid, uint32_t ctrl)
 		return true;
 	}
 	if (!q->en) {
+		/* qen_delay=: QSTATUS answers late, as a loaded device may. */
+		if (m->cfg.qen_delay_ns) {
+			if (!q->qen_seen)
+				q->qen_seen = now_ns();
+			if (now_ns() - q->qen_seen < m->cfg.qen_delay_ns)
+				return false;
+		}
 		queue_enable(m, qid);
 		return true;
 	}

@@ -43,6 +43,8 @@
  * @after: the first @after eligible commands are never injected
  * @queue: only commands of this queue are eligible (-1: every queue)
  * @slow_ns: each command completes no sooner than this after its fetch
+ * @qen_delay_ns: a queue answers QCTRL.QEN set no sooner than this after
+ *	the device thread saw it (a slow or loaded device)
  * @spin_ns: busy-poll this long after the last activity before sleeping
  * @idle_ns: then sleep this long between polls (0: never sleep)
  */
@@ -58,6 +60,7 @@ struct model_cfg {
 	uint64_t after;
 	int queue;
 	uint64_t slow_ns;
+	uint64_t qen_delay_ns;
 	uint64_t spin_ns;
 	uint64_t idle_ns;
 };
@@ -87,6 +90,7 @@ struct model_queue {
 	struct model_pending pend[2];
 	unsigned int npend;
 	uint64_t not_before;	/* ns; 0 when no deadline */
+	uint64_t qen_seen;	/* ns: QEN seen set, answered after qen_delay */
 	unsigned int new_cqes;	/* written during the current visit */
 };
 

@@ -58,7 +58,8 @@ enum cid_state {
 /**
  * struct cid_slot - what the host knows about one command id
  * @ctx: the caller's context
- * @deadline: CLOCK_MONOTONIC nanoseconds; 0 for none
+ * @deadline: CLOCK_MONOTONIC nanoseconds once submitted; before, the
+ *	relative timeout (armed by fpgactl_queue_submit()); 0 for none
  * @sq_pos: free-running SQ index of its entry, to tell a submitted command
  *	from one only reserved by fpgactl_queue_get_sqe()
  * @state: enum cid_state
@@ -84,9 +85,14 @@ struct cid_slot {
  * @cq_head: next CQ entry to look at (free-running)
  * @phase: phase tag of a new entry at @cq_head
  * @nr_active: command ids in CID_IN_FLIGHT
- * @nr_deadlines: of those, how many have a deadline
+ * @nr_deadlines: of those, how many have a deadline (submitted ones)
+ * @nr_unarmed: reserved entries with a timeout not yet turned into a
+ *	deadline (by the next submit)
  * @next_deadline: no deadline expires before this; UINT64_MAX when none
  * @slots: @nr_cids command ids
+ * @sq_cids: the id reserved at each SQ slot, host-side (the SQ ring
+ *	itself is device-writable)
+ * @abort_keys: scratch for fpgactl_queue_abort()'s sort, @nr_cids entries
  * @free_cids: FIFO of free command ids, @free_head..@free_tail
  * @pending: FIFO of ids whose -ECANCELED is yet to be reported
  * @nr_cids: twice the depth
@@ -111,8 +117,10 @@ struct fpgactl_queue {
 	uint16_t phase;
 	uint32_t nr_active;
 	uint32_t nr_deadlines;
+	uint32_t nr_unarmed;
 	uint64_t next_deadline;
 	struct cid_slot *slots;
+	uint16_t *sq_cids;
 	uint16_t *free_cids;
 	uint32_t free_head;
 	uint32_t free_tail;
@@ -122,12 +130,14 @@ struct fpgactl_queue {
 	uint32_t nr_cids;
 	struct fpgactl_queue_stats stats;
 	/* Set-up. */
+	uint64_t *abort_keys;
 	struct fpgactl_dma_buf *buf;
 	size_t cq_offset;
 	struct fpgactl_device *dev;
 	uint16_t qid;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
 	uint32_t efd_gen;	/* bumped by fpgactl_queue_set_eventfd() */
+	bool no_irq;		/* the device was told never to interrupt */
 	struct queue_watch watch;
 };
 
@@ -170,7 +180,7 @@ static void cids_init(struct fpgactl_queue *q)
 	q->free_head = 0;
 	q->free_tail = q->nr_cids;
 	q->pending_head = q->pending_tail = 0;
-	q->nr_active = q->nr_deadlines = 0;
+	q->nr_active = q->nr_deadlines = q->nr_unarmed = 0;
 	q->next_deadline = UINT64_MAX;
 }
 
@@ -254,7 +264,9 @@ static int alloc_cids(struct fpgactl_queue *q, uint32_t depth)
 	q->slots = calloc(q->nr_cids, sizeof(*q->slots));
 	q->free_cids = calloc(q->nr_cids, sizeof(*q->free_cids));
 	q->pending = calloc(q->nr_cids, sizeof(*q->pending));
-	if (!q->slots || !q->free_cids || !q->pending)
+	q->sq_cids = calloc(depth, sizeof(*q->sq_cids));
+	q->abort_keys = calloc(q->nr_cids, sizeof(*q->abort_keys));
+	if (!q->slots || !q->free_cids || !q->pending || !q->sq_cids || !q->abort_keys)
 		return -ENOMEM;
 	cids_init(q);
 	return 0;
@@ -305,6 +317,8 @@ FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
 	free(q->slots);
 	free(q->free_cids);
 	free(q->pending);
+	free(q->sq_cids);
+	free(q->abort_keys);
 	free(q);
 }
 
@@ -325,15 +339,34 @@ FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
 
 /* ---- submission --------------------------------------------------------------- */
 
-static void set_deadline(struct fpgactl_queue *q, struct cid_slot *s,
-			 uint64_t timeout_ns)
+/* Is the entry at free-running SQ position @pos reserved but not submitted? */
+static bool sq_pos_unsubmitted(const struct fpgactl_queue *q, uint32_t pos)
+{
+	return (uint32_t)(pos - q->sq_doorbell) < q->sq_tail - q->sq_doorbell;
+}
+
+/*
+ * A command's deadline runs from its submission: an entry the device has
+ * not been given cannot time out (an application that frees its buffers on
+ * -ETIMEDOUT would otherwise have the next submit hand them to the device).
+ * One clock read per batch, and only when the batch has a timeout in it.
+ */
+static void arm_deadlines(struct fpgactl_queue *q)
 {
 	uint64_t now = now_ns();
 
-	s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
-	q->nr_deadlines++;
-	if (s->deadline < q->next_deadline)
-		q->next_deadline = s->deadline;
+	for (uint32_t i = q->sq_doorbell; i != q->sq_tail; i++) {
+		struct cid_slot *s = &q->slots[q->sq_cids[i & q->mask]];
+		uint64_t timeout = s->deadline;
+
+		if (!timeout)
+			continue;
+		s->deadline = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+		q->nr_deadlines++;
+		if (s->deadline < q->next_deadline)
+			q->next_deadline = s->deadline;
+	}
+	q->nr_unarmed = 0;
 }
 
 FPGACTL_EXPORT struct fpgactl_sqe *
@@ -356,11 +389,12 @@ fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 	s = &q->slots[cid];
 	s->ctx = ctx;
 	s->state = CID_IN_FLIGHT;
-	s->deadline = 0;
-	if (timeout_ns)
-		set_deadline(q, s, timeout_ns);
+	/* Relative until submitted: see arm_deadlines(). */
+	s->deadline = timeout_ns;
+	q->nr_unarmed += timeout_ns != 0;
 	q->nr_active++;
 	s->sq_pos = q->sq_tail;
+	q->sq_cids[q->sq_tail & q->mask] = cid;
 	sqe = &q->sq[q->sq_tail++ & q->mask];
 	*sqe = (struct fpgactl_sqe){ .cid = cid };
 	return sqe;
@@ -372,6 +406,8 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
 
 	if (!n)
 		return 0;
+	if (q->nr_unarmed)
+		arm_deadlines(q);
 	/* The entries must be in memory before the device hears of them. */
 	fpgactl_wmb();
 	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
@@ -437,7 +473,7 @@ static int check_cqe(struct fpgactl_queue *q, const struct fpgactl_cqe *cqe)
 	/* Reserved but not submitted (its entry lies in [doorbell, tail)):
 	 * the device cannot have seen it.  Asked as window membership, so a
 	 * command submitted any number of entries ago still passes. */
-	if ((uint32_t)(s->sq_pos - q->sq_doorbell) < q->sq_tail - q->sq_doorbell)
+	if (sq_pos_unsubmitted(q, s->sq_pos))
 		return bad_cqe(q, cqe, "command id not submitted yet");
 	moved = sq_head_advance(q, cqe->sq_head);
 	if (moved < 0)
@@ -577,7 +613,9 @@ static unsigned int reap_expired(struct fpgactl_queue *q, struct fpgactl_complet
 	for (uint32_t cid = 0; left && cid < q->nr_cids; cid++) {
 		struct cid_slot *s = &q->slots[cid];
 
-		if (s->state != CID_IN_FLIGHT || !s->deadline)
+		/* Not submitted yet: its timeout is not a deadline yet. */
+		if (s->state != CID_IN_FLIGHT || !s->deadline ||
+		    sq_pos_unsubmitted(q, s->sq_pos))
 			continue;
 		left--;
 		if (s->deadline > now || n == max) {
@@ -611,34 +649,55 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
 
 /* ---- control ------------------------------------------------------------------- */
 
-static void abort_cid(struct fpgactl_queue *q, uint16_t cid, uint8_t state)
+/* Descending: the largest age (the oldest command) first. */
+static int cmp_age_desc(const void *a, const void *b)
 {
-	cid_retire(q, &q->slots[cid]);
-	q->slots[cid].state = state;
-	q->pending[q->pending_tail++ & (q->nr_cids - 1)] = cid;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Every active id with its age (how many SQ entries were reserved after
+ * it), as keys age << 16 | cid, oldest first.  Only host-side state is used:
+ * never the SQ ring, which the device can write.
+ */
+static uint32_t active_by_age(struct fpgactl_queue *q)
+{
+	uint32_t n = 0;
+
+	for (uint32_t cid = 0; cid < q->nr_cids; cid++) {
+		const struct cid_slot *s = &q->slots[cid];
+
+		if (s->state == CID_IN_FLIGHT)
+			q->abort_keys[n++] = (uint64_t)(q->sq_tail - s->sq_pos) << 16 | cid;
+	}
+	qsort(q->abort_keys, n, sizeof(*q->abort_keys), cmp_age_desc);
+	return n;
 }
 
 FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 {
-	unsigned int n = 0;
+	uint32_t n = active_by_age(q);
 
-	/* Reserved entries never reached the device: take their slots back,
-	 * so a later submit cannot send them. */
-	for (uint32_t i = q->sq_doorbell; i != q->sq_tail; i++) {
-		uint16_t cid = q->sq[i & q->mask].cid;
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t cid = (uint16_t)q->abort_keys[i];
+		struct cid_slot *s = &q->slots[cid];
 
-		if (cid < q->nr_cids && q->slots[cid].state == CID_IN_FLIGHT) {
-			abort_cid(q, cid, CID_ABORTING_DONE);
-			n++;
+		if (sq_pos_unsubmitted(q, s->sq_pos)) {
+			/* Never reached the device: its slot is taken back
+			 * below and its id freed once reported. */
+			q->nr_unarmed -= s->deadline != 0;
+			s->deadline = 0;
+			s->state = CID_ABORTING_DONE;
+		} else {
+			s->state = CID_ABORTING;
 		}
+		cid_retire(q, s);
+		q->pending[q->pending_tail++ & (q->nr_cids - 1)] = cid;
 	}
+	/* Reserved entries: a later submit must not send them. */
 	q->sq_tail = q->sq_doorbell;
-	for (uint32_t cid = 0; cid < q->nr_cids; cid++) {
-		if (q->slots[cid].state == CID_IN_FLIGHT) {
-			abort_cid(q, (uint16_t)cid, CID_ABORTING);
-			n++;
-		}
-	}
 	q->next_deadline = UINT64_MAX;
 	q->stats.aborted += n;
 	return n;
@@ -669,6 +728,21 @@ FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)
 	q->efd = efd;
 	q->efd_gen++;
 	return 0;
+}
+
+struct fpgactl_device *queue_device(const struct fpgactl_queue *q)
+{
+	return q->dev;
+}
+
+void queue_set_interrupts(struct fpgactl_queue *q, bool on)
+{
+	q->no_irq = !on;
+}
+
+bool queue_interrupts(const struct fpgactl_queue *q)
+{
+	return !q->no_irq;
 }
 
 int queue_eventfd(const struct fpgactl_queue *q)

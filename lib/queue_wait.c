@@ -88,6 +88,13 @@ static int wait_interrupt(struct fpgactl_queue *q, struct fpgactl_events *ev,
 		if (ret < 0)
 			return ret;
 		n = fpgactl_queue_reap(q, out, max);
+		/* INTx: VFIO masked the line on delivery; the reap serviced the
+		 * queue (CQ head doorbell), so let the next interrupt through. */
+		if (ret > 0) {
+			ret = irq_intx_rearm(queue_device(q), efd);
+			if (ret && !n)
+				return ret;
+		}
 		if (n)
 			return (int)n;
 		if (!fpgactl_queue_in_flight(q))
@@ -110,6 +117,13 @@ FPGACTL_EXPORT int fpgactl_queue_wait(struct fpgactl_queue *q,
 			"mode %d, room for %u completions)%s", (void *)q, (void *)ev,
 			(int)mode, max, mode != FPGACTL_WAIT_POLL && !ev ?
 			": the interrupt modes need an event engine" : "");
+		return -EINVAL;
+	}
+	if (mode != FPGACTL_WAIT_POLL && !queue_interrupts(q)) {
+		/* It would only ever wake on the deadline tick. */
+		log_err("fpgactl_queue_wait(): interrupt mode on a queue whose device "
+			"never interrupts: open the soft-core with .interrupts = true "
+			"(fpgactl_sc_opts), or use FPGACTL_WAIT_POLL");
 		return -EINVAL;
 	}
 	deadline = timeout_ns < 0 ? UINT64_MAX : start + (uint64_t)timeout_ns;

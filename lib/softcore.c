@@ -22,6 +22,8 @@
  * @info: what its registers say
  * @identified: ID and VERSION matched: its registers may be written
  * @nr_queues: queue pairs asked for
+ * @opts: the options of fpgactl_sc_open(), for fpgactl_sc_queue_reset() and
+ *	fpgactl_sc_reinit()
  * @queues: those created so far
  */
 struct fpgactl_sc {
@@ -29,6 +31,7 @@ struct fpgactl_sc {
 	struct fpgactl_sc_info info;
 	bool identified;
 	unsigned int nr_queues;
+	struct fpgactl_sc_opts opts;
 	struct fpgactl_queue **queues;
 };
 
@@ -141,33 +144,44 @@ static int sc_check_opts(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 }
 
 /*
- * The soft-core answers a queue enable asynchronously: wait for ACTIVE, or
- * for QERR (then the poll runs out and @status says why).
+ * The soft-core answers a queue enable asynchronously: wait for ACTIVE.  A
+ * QERR answer makes the poll run out as well; what QSTATUS then reads tells
+ * a refusal (QERR) from a soft-core that did not answer in the time the spec
+ * allows (a slow or loaded device): -EIO or -ETIMEDOUT, each said as such.
  */
-static int sc_wait_queue(struct fpgactl_sc *sc, uint64_t base, uint32_t *status)
+static int sc_wait_queue(struct fpgactl_sc *sc, unsigned int qid,
+			 const struct fpgactl_queue *q)
 {
 	uint64_t last = 0;
-	int ret = fpgactl_reg_poll(sc->dev, 0, base + FPGACTL_SC_Q_STATUS, 4,
-				   FPGACTL_SC_QSTATUS_ACTIVE | FPGACTL_SC_QSTATUS_QERR,
+	int ret = fpgactl_reg_poll(sc->dev, 0, FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_STATUS,
+				   4, FPGACTL_SC_QSTATUS_ACTIVE | FPGACTL_SC_QSTATUS_QERR,
 				   FPGACTL_SC_QSTATUS_ACTIVE, QUEUE_TIMEOUT_US, &last);
 
-	*status = (uint32_t)last;
-	return ret == -ETIMEDOUT ? 0 : ret;
+	if (ret != -ETIMEDOUT)
+		return ret;
+	if (last & FPGACTL_SC_QSTATUS_QERR) {
+		log_err("%s: the soft-core refused queue %u (QSTATUS 0x%llx, QERR): "
+			"depth %u, SQ at IOVA 0x%llx", sc->dev->bdf, qid,
+			(unsigned long long)last, fpgactl_queue_depth(q),
+			(unsigned long long)fpgactl_queue_sq_iova(q));
+		return -EIO;
+	}
+	log_err("%s: timed out after %u ms waiting for queue %u to become active "
+		"(QSTATUS 0x%llx, neither ACTIVE nor QERR): the soft-core is slow or "
+		"hung; try again or reset the device", sc->dev->bdf,
+		QUEUE_TIMEOUT_US / 1000, qid, (unsigned long long)last);
+	return -ETIMEDOUT;
 }
 
-static int sc_setup_queue(struct fpgactl_sc *sc, unsigned int qid,
-			  const struct fpgactl_sc_opts *o)
+/* Point the soft-core at queue @qid's rings and enable it (QEN is 0). */
+static int sc_enable_queue(struct fpgactl_sc *sc, unsigned int qid)
 {
-	struct fpgactl_queue_cfg cfg = sc_queue_cfg(sc, qid, o);
+	const struct fpgactl_sc_opts *o = &sc->opts;
+	struct fpgactl_queue *q = sc->queues[qid];
 	uint64_t base = FPGACTL_SC_QUEUE(qid);
-	uint32_t qctrl = FPGACTL_SC_QCTRL_QEN | (qid << 8), status;
-	struct fpgactl_queue *q;
+	uint32_t qctrl = FPGACTL_SC_QCTRL_QEN | (qid << 8);
 	int ret;
 
-	q = fpgactl_queue_create(sc->dev, &cfg, &ret);
-	if (!q)
-		return ret;
-	sc->queues[qid] = q;
 	if (o->interrupts)
 		qctrl |= FPGACTL_SC_QCTRL_IEN;
 	ret = fpgactl_reg_write(sc->dev, 0, base + FPGACTL_SC_Q_SQ_BASE, 8,
@@ -180,15 +194,23 @@ static int sc_setup_queue(struct fpgactl_sc *sc, unsigned int qid,
 			       (o->depth - 1) | (o->depth - 1) << 16);
 	if (!ret)
 		ret = sc_write(sc, base + FPGACTL_SC_Q_CTRL, qctrl);
-	if (!ret)
-		ret = sc_wait_queue(sc, base, &status);
-	if (!ret && !(status & FPGACTL_SC_QSTATUS_ACTIVE)) {
-		log_err("%s: the soft-core refused queue %u (QSTATUS 0x%x): depth %u, "
-			"SQ at IOVA 0x%llx", sc->dev->bdf, qid, status, o->depth,
-			(unsigned long long)fpgactl_queue_sq_iova(q));
-		ret = -EIO;
-	}
-	return ret;
+	return ret ? ret : sc_wait_queue(sc, qid, q);
+}
+
+static int sc_setup_queue(struct fpgactl_sc *sc, unsigned int qid)
+{
+	struct fpgactl_queue_cfg cfg = sc_queue_cfg(sc, qid, &sc->opts);
+	struct fpgactl_queue *q;
+	int ret;
+
+	q = fpgactl_queue_create(sc->dev, &cfg, &ret);
+	if (!q)
+		return ret;
+	sc->queues[qid] = q;
+	/* Without QCTRL.IEN the queue never interrupts: an interrupt-mode
+	 * fpgactl_queue_wait() on it is refused rather than left to tick. */
+	queue_set_interrupts(q, sc->opts.interrupts);
+	return sc_enable_queue(sc, qid);
 }
 
 static int sc_bring_up(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
@@ -212,7 +234,7 @@ static int sc_bring_up(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 	if (!ret)
 		ret = sc_wait_ready(sc, true);
 	for (unsigned int i = 0; !ret && i < o->nr_queues; i++)
-		ret = sc_setup_queue(sc, i, o);
+		ret = sc_setup_queue(sc, i);
 	return ret;
 }
 
@@ -233,6 +255,7 @@ FPGACTL_EXPORT struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 	if (sc) {
 		sc->dev = dev;
 		sc->nr_queues = opts->nr_queues;
+		sc->opts = *opts;
 		sc->queues = calloc(opts->nr_queues ? opts->nr_queues : 1,
 				    sizeof(*sc->queues));
 		ret = sc->queues ? sc_bring_up(sc, opts) : -ENOMEM;
@@ -264,6 +287,19 @@ FPGACTL_EXPORT void fpgactl_sc_close(struct fpgactl_sc *sc)
 	free(sc);
 }
 
+FPGACTL_EXPORT int fpgactl_sc_reinit(struct fpgactl_sc *sc)
+{
+	/* The device forgot the rings (a reload, a reset): free them without
+	 * writing to it, and bring the new soft-core up as the first. */
+	for (unsigned int i = 0; i < sc->nr_queues; i++) {
+		fpgactl_queue_destroy(sc->queues[i]);
+		sc->queues[i] = NULL;
+	}
+	sc->identified = false;
+	memset(&sc->info, 0, sizeof(sc->info));
+	return sc_bring_up(sc, &sc->opts);
+}
+
 FPGACTL_EXPORT void fpgactl_sc_get_info(const struct fpgactl_sc *sc,
 					struct fpgactl_sc_info *info)
 {
@@ -274,6 +310,41 @@ FPGACTL_EXPORT struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc,
 						      unsigned int qid)
 {
 	return qid < sc->nr_queues ? sc->queues[qid] : NULL;
+}
+
+/* Clear QEN and wait until the soft-core lets go of the queue's rings. */
+static int sc_disable_queue(struct fpgactl_sc *sc, unsigned int qid)
+{
+	uint64_t status = FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_STATUS, last = 0;
+	int ret = sc_write(sc, FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_CTRL, 0);
+
+	if (!ret)
+		ret = fpgactl_reg_poll(sc->dev, 0, status, 4, FPGACTL_SC_QSTATUS_ACTIVE,
+				       0, QUEUE_TIMEOUT_US, &last);
+	if (ret == -ETIMEDOUT)
+		log_err("%s: timed out after %u ms waiting for queue %u to stop "
+			"(QSTATUS 0x%llx, ACTIVE still set): the soft-core is hung; "
+			"close it and reset the device", sc->dev->bdf,
+			QUEUE_TIMEOUT_US / 1000, qid, (unsigned long long)last);
+	return ret;
+}
+
+FPGACTL_EXPORT int fpgactl_sc_queue_reset(struct fpgactl_sc *sc, unsigned int qid)
+{
+	int ret;
+
+	if (!sc || qid >= sc->nr_queues || !sc->queues[qid]) {
+		log_err("fpgactl_sc_queue_reset(): no queue pair %u (the soft-core "
+			"was opened with %u)", qid, sc ? sc->nr_queues : 0);
+		return -EINVAL;
+	}
+	/* docs/softcore.md, queue pair reset: QEN 0, wait for ACTIVE 0; only
+	 * then may the host's side of the rings start again from empty. */
+	ret = sc_disable_queue(sc, qid);
+	if (ret)
+		return ret;
+	fpgactl_queue_reset(sc->queues[qid]);
+	return sc_enable_queue(sc, qid);
 }
 
 FPGACTL_EXPORT uint16_t fpgactl_sc_guard_crc(uint32_t reg, uint32_t value)

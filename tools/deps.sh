@@ -10,7 +10,8 @@
 set -eu
 
 packages="build-essential meson ninja-build pkg-config python3
-liburing-dev libnuma-dev libhugetlbfs-dev libcmocka-dev"
+liburing-dev libnuma-dev libhugetlbfs-dev libcmocka-dev
+groff-base man-db bash-completion python3-cffi python3-pytest python3-numpy"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -190,12 +190,16 @@ int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd);
  * sleep is cut into slices of at most 10 ms while commands are in flight, so
  * that command deadlines (fpgactl_queue_get_sqe()) are enforced even when the
  * device stalls and never interrupts.  With nothing in flight it returns 0
- * at once: nothing could complete.
+ * at once: nothing could complete.  When the queue's eventfd is the
+ * device's INTx one, the wait unmasks INTx (which VFIO masks on every
+ * delivery) after each wake-up, once the reap has serviced the queue.
  *
  * Return: the number of completions written (1 .. @max); 0 when the timeout
  * passed first or nothing is in flight; -ENODEV once a removal eventfd of
  * @ev fired; -EINVAL for bad arguments or, in the interrupt modes, a queue
- * without an eventfd (logged); or an error of the event engine.
+ * without an eventfd or whose device never interrupts (a soft-core opened
+ * without .interrupts; logged); the error of a failed INTx unmask when
+ * nothing was reaped (logged); or an error of the event engine.
  */
 int fpgactl_queue_wait(struct fpgactl_queue *q, struct fpgactl_events *ev,
 		       enum fpgactl_wait_mode mode, uint64_t spin_ns,

@@ -33,9 +33,14 @@ extern "C" {
  *
  * Creates one eventfd per vector and hands them to the device.  When another
  * of INTx/MSI/MSI-X is enabled it is disabled first (its eventfds are
- * closed); when @index is enabled already with another vector count it is
- * disabled and enabled again.  Enabling it again with the same count changes
- * nothing.  New eventfds often get the numbers of the closed ones: an event
+ * closed).  When @index is enabled already with another vector count: where
+ * the kernel can resize it (MSI-X with VFIO_IRQ_INFO_NORESIZE clear, Linux
+ * 6.5+ on platforms with dynamic MSI-X) vectors are added or removed in
+ * place, and the vectors kept keep their eventfds and never stop
+ * delivering; otherwise the index is disabled and enabled again with new
+ * eventfds (interrupts in between are lost).  Enabling it again with the
+ * same count changes nothing.  New eventfds often get the numbers of the
+ * closed ones: an event
  * engine that watched an old one holds a file no interrupt reaches, so
  * fpgactl_events_unwatch() the old numbers first (fpgactl_queue_wait() does
  * this by itself for the eventfd of a queue).  INTx is automasked by VFIO: after each interrupt, call
@@ -46,8 +51,10 @@ extern "C" {
  *
  * Return: 0; -EINVAL for a bad index or count (logged); -EOPNOTSUPP when the
  * device has no such interrupt; -EMFILE / -ENFILE when no eventfd can be
- * created; or -errno from the kernel (logged).  On error the index is left
- * disabled.
+ * created; or -errno from the kernel (logged).  On error an index that was
+ * not enabled stays disabled, and one that was keeps its previous vectors
+ * and eventfds (put back by the library when the kernel had to disable it
+ * first; if even that fails, it is disabled, logged).
  */
 int fpgactl_irq_enable(struct fpgactl_device *dev, uint32_t index, uint32_t count);
 

@@ -57,48 +57,128 @@ extern "C" {
 #define fpgactl_dma_mb() __sync_synchronize()
 #endif
 
+/**
+ * fpgactl_mmio_read8() - unchecked 8-bit register read
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 1 inside the BAR (not checked)
+ *
+ * One volatile load, for the data path; fpgactl_reg_read() is the checked
+ * form.  An all-ones value may mean the device is gone (fpgactl_is_all_ones()).
+ *
+ * Return: the register's value.
+ */
 static inline uint8_t fpgactl_mmio_read8(const struct fpgactl_bar *bar,
 					 uint64_t off)
 {
 	return *(volatile uint8_t *)(bar->base + off);
 }
 
+/**
+ * fpgactl_mmio_read16() - unchecked 16-bit register read
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 2 inside the BAR (not checked)
+ *
+ * One volatile load, for the data path; fpgactl_reg_read() is the checked
+ * form.  An all-ones value may mean the device is gone (fpgactl_is_all_ones()).
+ *
+ * Return: the register's value.
+ */
 static inline uint16_t fpgactl_mmio_read16(const struct fpgactl_bar *bar,
 					   uint64_t off)
 {
 	return *(volatile uint16_t *)(bar->base + off);
 }
 
+/**
+ * fpgactl_mmio_read32() - unchecked 32-bit register read
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 4 inside the BAR (not checked)
+ *
+ * One volatile load, for the data path; fpgactl_reg_read() is the checked
+ * form.  An all-ones value may mean the device is gone (fpgactl_is_all_ones()).
+ *
+ * Return: the register's value.
+ */
 static inline uint32_t fpgactl_mmio_read32(const struct fpgactl_bar *bar,
 					   uint64_t off)
 {
 	return *(volatile uint32_t *)(bar->base + off);
 }
 
+/**
+ * fpgactl_mmio_read64() - unchecked 64-bit register read
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 8 inside the BAR (not checked)
+ *
+ * One volatile load, for the data path; fpgactl_reg_read() is the checked
+ * form.  An all-ones value may mean the device is gone (fpgactl_is_all_ones()).
+ *
+ * Return: the register's value.
+ */
 static inline uint64_t fpgactl_mmio_read64(const struct fpgactl_bar *bar,
 					   uint64_t off)
 {
 	return *(volatile uint64_t *)(bar->base + off);
 }
 
+/**
+ * fpgactl_mmio_write8() - unchecked 8-bit register write
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 1 inside the BAR (not checked)
+ * @val: value
+ *
+ * One volatile store, for the data path; fpgactl_reg_write() is the checked
+ * form.  Issue fpgactl_wmb() first when the device is to read memory the
+ * CPU has just written (a doorbell).
+ */
 static inline void fpgactl_mmio_write8(const struct fpgactl_bar *bar,
 				       uint64_t off, uint8_t val)
 {
 	*(volatile uint8_t *)(bar->base + off) = val;
 }
 
+/**
+ * fpgactl_mmio_write16() - unchecked 16-bit register write
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 2 inside the BAR (not checked)
+ * @val: value
+ *
+ * One volatile store, for the data path; fpgactl_reg_write() is the checked
+ * form.  Issue fpgactl_wmb() first when the device is to read memory the
+ * CPU has just written (a doorbell).
+ */
 static inline void fpgactl_mmio_write16(const struct fpgactl_bar *bar,
 					uint64_t off, uint16_t val)
 {
 	*(volatile uint16_t *)(bar->base + off) = val;
 }
 
+/**
+ * fpgactl_mmio_write32() - unchecked 32-bit register write
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 4 inside the BAR (not checked)
+ * @val: value
+ *
+ * One volatile store, for the data path; fpgactl_reg_write() is the checked
+ * form.  Issue fpgactl_wmb() first when the device is to read memory the
+ * CPU has just written (a doorbell).
+ */
 static inline void fpgactl_mmio_write32(const struct fpgactl_bar *bar,
 					uint64_t off, uint32_t val)
 {
 	*(volatile uint32_t *)(bar->base + off) = val;
 }
 
+/**
+ * fpgactl_mmio_write64() - unchecked 64-bit register write
+ * @bar: a fully mapped BAR, from fpgactl_device_bar()
+ * @off: byte offset, a multiple of 8 inside the BAR (not checked)
+ * @val: value
+ *
+ * One volatile store, for the data path; fpgactl_reg_write() is the checked
+ * form.  Issue fpgactl_wmb() first when the device is to read memory the
+ * CPU has just written (a doorbell).
+ */
 static inline void fpgactl_mmio_write64(const struct fpgactl_bar *bar,
 					uint64_t off, uint64_t val)
 {
@@ -152,6 +232,17 @@ int fpgactl_reg_read(struct fpgactl_device *dev, uint32_t bar, uint64_t offset,
 int fpgactl_reg_write(struct fpgactl_device *dev, uint32_t bar,
 		      uint64_t offset, unsigned int width, uint64_t val);
 
+/**
+ * fpgactl_reg_read32() - checked 32-bit register read
+ * @dev: device
+ * @bar: BAR number, 0..5
+ * @offset: byte offset in the BAR; a multiple of 4
+ * @val: receives the value
+ *
+ * fpgactl_reg_read() with a width of 4 bytes.
+ *
+ * Return: 0 or -errno as for fpgactl_reg_read(); @val is untouched on error.
+ */
 static inline int fpgactl_reg_read32(struct fpgactl_device *dev, uint32_t bar,
 				     uint64_t offset, uint32_t *val)
 {
@@ -163,6 +254,17 @@ static inline int fpgactl_reg_read32(struct fpgactl_device *dev, uint32_t bar,
 	return ret;
 }
 
+/**
+ * fpgactl_reg_write32() - checked 32-bit register write
+ * @dev: device
+ * @bar: BAR number, 0..5
+ * @offset: byte offset in the BAR; a multiple of 4
+ * @val: value
+ *
+ * fpgactl_reg_write() with a width of 4 bytes.
+ *
+ * Return: 0 or -errno as for fpgactl_reg_write().
+ */
 static inline int fpgactl_reg_write32(struct fpgactl_device *dev,
 				      uint32_t bar, uint64_t offset,
 				      uint32_t val)

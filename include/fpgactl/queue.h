@@ -143,7 +143,10 @@ uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q);
  * @q: queue
  * @ctx: the caller's context, handed back with the completion
  * @timeout_ns: the command fails with -ETIMEDOUT if not completed within
- *	this many nanoseconds (checked by fpgactl_queue_reap()); 0 for none
+ *	this many nanoseconds of its fpgactl_queue_submit() (checked by
+ *	fpgactl_queue_reap()); 0 for none.  An entry reserved but not yet
+ *	submitted cannot time out, so a command reported -ETIMEDOUT is
+ *	never handed to the device afterwards.
  *
  * The entry is the ring slot itself (zero-copy), zeroed but for @cid.
  * Fill it, then make it visible with fpgactl_queue_submit(); entries
@@ -214,11 +217,13 @@ unsigned int fpgactl_queue_reap(struct fpgactl_queue *q,
  * @q: queue
  *
  * For a device that stopped answering: every command in flight is reported
- * by the following fpgactl_queue_reap() calls with -ECANCELED.  Entries
- * reserved but not yet submitted are taken back (a later submit does not
- * send them).  The command ids of submitted commands stay unusable until
- * their late completion arrives or fpgactl_queue_reset(), since the device
- * may still complete them.
+ * by the following fpgactl_queue_reap() calls with -ECANCELED, oldest
+ * first (in the order their entries were reserved).  Entries reserved but
+ * not yet submitted are taken back (a later submit does not send them) and
+ * their ids are free again once reported; which ids those are is known from
+ * the host's own record, never read back from the SQ ring.  The command ids
+ * of submitted commands stay unusable until their late completion arrives
+ * or fpgactl_queue_reset(), since the device may still complete them.
  *
  * Return: the number of commands aborted.
  */

@@ -84,7 +84,9 @@ struct fpgactl_sc;
  * @nr_queues: queue pairs to set up (at least 1, at most CAP.NQ)
  * @depth: entries per ring (power of two, at most CAP.MQES + 1)
  * @interrupts: ask for an interrupt per completion batch (QCTRL.IEN, on
- *	MSI-X vector = queue number)
+ *	MSI-X vector = queue number).  Without it the soft-core never
+ *	interrupts, and fpgactl_queue_wait() refuses the interrupt modes on
+ *	its queues (-EINVAL)
  */
 struct fpgactl_sc_opts {
 	unsigned int nr_queues;
@@ -120,9 +122,10 @@ struct fpgactl_sc_info {
  * and creates @opts->nr_queues queue pairs through the set-up registers.
  *
  * Return: the handle, or NULL with *@err set: -ENODEV (not this soft-core,
- * or the device reads all ones), -ETIMEDOUT (never became ready), -EINVAL
- * (options beyond what CAP allows), -EIO (a queue set-up was refused), or
- * an error from the queue or DMA layer.
+ * or the device reads all ones), -ETIMEDOUT (never became ready, or a queue
+ * did not answer its enable in time), -EINVAL (options beyond what CAP
+ * allows), -EIO (a queue set-up was refused: QSTATUS.QERR), or an error
+ * from the queue or DMA layer.
  */
 struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
 				   const struct fpgactl_sc_opts *opts, int *err);
@@ -132,6 +135,24 @@ struct fpgactl_sc *fpgactl_sc_open(struct fpgactl_device *dev,
  * @sc: handle, or NULL
  */
 void fpgactl_sc_close(struct fpgactl_sc *sc);
+
+/**
+ * fpgactl_sc_reinit() - bring the soft-core up again on its device
+ * @sc: handle whose device was reloaded, recovered or reset
+ *	(fpgactl_device_reprogram(), fpgactl_device_recover(),
+ *	fpgactl_device_reset())
+ *
+ * The device forgot its rings: the old queues are freed without writing to
+ * the device (their commands are lost: abort them first to have them
+ * complete with -ECANCELED), then identification, capabilities and the
+ * queues are set up as fpgactl_sc_open() did, with the same options.  Queue
+ * pointers change: fetch them again with fpgactl_sc_queue().  Interrupts
+ * (opts.interrupts) must be enabled again by the caller first.
+ *
+ * Return: 0, or -errno as fpgactl_sc_open() (logged); on error the handle
+ * may only be closed or re-initialised again.
+ */
+int fpgactl_sc_reinit(struct fpgactl_sc *sc);
 
 /**
  * fpgactl_sc_get_info() - the soft-core's capabilities
@@ -148,6 +169,30 @@ void fpgactl_sc_get_info(const struct fpgactl_sc *sc, struct fpgactl_sc_info *in
  * Return: the queue, or NULL for a bad @qid.
  */
 struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc, unsigned int qid);
+
+/**
+ * fpgactl_sc_queue_reset() - start one queue pair again from empty
+ * @sc: handle
+ * @qid: below &fpgactl_sc_opts.nr_queues
+ *
+ * The way out of lost completions short of closing the soft-core: every id
+ * whose completion never comes stays quarantined (see fpgactl_queue_reap()),
+ * and a queue can run out of ids.  Clears the queue's QCTRL.QEN, waits until
+ * QSTATUS.ACTIVE reads 0 (the soft-core no longer touches the rings,
+ * docs/softcore.md "Queue pair reset"), then fpgactl_queue_reset() and the
+ * set-up again, as fpgactl_sc_open() did.  The other queues go on.
+ *
+ * Commands still active are dropped without a report: to hear of each one,
+ * fpgactl_queue_abort() and reap its -ECANCELED reports first.  Their
+ * buffers are safe to free once this returns 0.  The same queue handle
+ * stays valid; the caller must not use it from another thread meanwhile.
+ *
+ * Return: 0; -EINVAL for a bad @qid (logged); -ETIMEDOUT when the soft-core
+ * does not stop or restart the queue in time, -EIO when it refuses the set-up
+ * (logged; the queue is then unusable: close the soft-core); or an error of
+ * the register accessors (-ENODEV for a device that reads all ones).
+ */
+int fpgactl_sc_queue_reset(struct fpgactl_sc *sc, unsigned int qid);
 
 /**
  * fpgactl_sc_guard_crc() - CRC-16/CCITT-FALSE of a guarded write
@@ -211,12 +256,41 @@ static inline struct fpgactl_sqe *fpgactl_sc__prep(struct fpgactl_queue *q,
  * completion; @timeout_ns 0 means no deadline.
  */
 
+/**
+ * fpgactl_sc_prep_nop() - prepare a NOP command
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_nop(struct fpgactl_queue *q, void *ctx,
 				      uint64_t timeout_ns)
 {
 	return fpgactl_sc__prep(q, FPGACTL_SC_OP_NOP, ctx, timeout_ns) ? 0 : -EBUSY;
 }
 
+/**
+ * fpgactl_sc_prep_copy() - prepare a COPY command: host memory to host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the source (ADDR0)
+ * @dst: IOVA of the destination (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_copy(struct fpgactl_queue *q, uint64_t src,
 				       uint64_t dst, uint32_t len, void *ctx,
 				       uint64_t timeout_ns)
@@ -231,6 +305,22 @@ static inline int fpgactl_sc_prep_copy(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_fill() - prepare a FILL command: a 32-bit pattern into host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @dst: IOVA of the destination (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @pattern: 32-bit pattern repeated over the destination (ARG0)
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_fill(struct fpgactl_queue *q, uint64_t dst,
 				       uint32_t len, uint32_t pattern, void *ctx,
 				       uint64_t timeout_ns)
@@ -245,6 +335,21 @@ static inline int fpgactl_sc_prep_fill(struct fpgactl_queue *q, uint64_t dst,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_crc32c() - prepare a CRC32C command over host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the data (ADDR0)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_crc32c(struct fpgactl_queue *q, uint64_t src,
 					 uint32_t len, void *ctx, uint64_t timeout_ns)
 {
@@ -257,7 +362,22 @@ static inline int fpgactl_sc_prep_crc32c(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
-/* Host memory at @src to local memory at @lmem_off. */
+/**
+ * fpgactl_sc_prep_write() - prepare a WRITE command: host memory to local memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @src: IOVA of the host memory (ADDR0)
+ * @lmem_off: offset in the soft-core's local memory, BAR2 (ARG0)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_write(struct fpgactl_queue *q, uint64_t src,
 					uint32_t lmem_off, uint32_t len, void *ctx,
 					uint64_t timeout_ns)
@@ -272,7 +392,22 @@ static inline int fpgactl_sc_prep_write(struct fpgactl_queue *q, uint64_t src,
 	return 0;
 }
 
-/* Local memory at @lmem_off to host memory at @dst. */
+/**
+ * fpgactl_sc_prep_read() - prepare a READ command: local memory to host memory
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @lmem_off: offset in the soft-core's local memory, BAR2 (ARG0)
+ * @dst: IOVA of the host memory (ADDR1)
+ * @len: bytes, at most &fpgactl_sc_info.max_xfer
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_read(struct fpgactl_queue *q, uint32_t lmem_off,
 				       uint64_t dst, uint32_t len, void *ctx,
 				       uint64_t timeout_ns)
@@ -287,7 +422,22 @@ static inline int fpgactl_sc_prep_read(struct fpgactl_queue *q, uint32_t lmem_of
 	return 0;
 }
 
-/* A guarded register write with an explicit CRC (to test the guard). */
+/**
+ * fpgactl_sc_prep_guarded_write_crc() - prepare a guarded register write with an explicit CRC
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @reg: guarded register offset (ARG0)
+ * @value: value (ARG1)
+ * @crc: CRC-16 the soft-core checks (ARG2); a wrong one tests the guard
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_guarded_write_crc(struct fpgactl_queue *q,
 						    uint32_t reg, uint32_t value,
 						    uint16_t crc, void *ctx,
@@ -304,6 +454,21 @@ static inline int fpgactl_sc_prep_guarded_write_crc(struct fpgactl_queue *q,
 	return 0;
 }
 
+/**
+ * fpgactl_sc_prep_guarded_write() - prepare a guarded register write
+ * @q: soft-core queue, from fpgactl_sc_queue()
+ * @reg: guarded register offset (ARG0)
+ * @value: value (ARG1)
+ * @ctx: the caller's context, handed back in &fpgactl_completion.ctx
+ * @timeout_ns: the command fails with -ETIMEDOUT when not completed within
+ *	this many nanoseconds; 0 for no deadline
+ *
+ * Reserves and fills one submission entry of @q; fpgactl_queue_submit()
+ * sends it (with the other entries reserved since the last submit) and
+ * fpgactl_queue_reap() collects its completion.
+ *
+ * Return: 0, or -EBUSY when the ring is full (reap completions first).
+ */
 static inline int fpgactl_sc_prep_guarded_write(struct fpgactl_queue *q,
 						uint32_t reg, uint32_t value,
 						void *ctx, uint64_t timeout_ns)

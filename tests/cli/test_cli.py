@@ -44,6 +44,7 @@ IOVA_LOW_RESERVE = 1 << 20
 MOCK_DMA_ENTRY_LIMIT = 65535
 PR_CAPBSET_DROP = 24        # <linux/prctl.h>
 CAP_IPC_LOCK = 14           # <linux/capability.h>
+CAP_SYS_ADMIN = 21
 
 
 def mock_iova_free(limit):
@@ -204,7 +205,7 @@ class FakeTreeCase(unittest.TestCase):
 class GeneralTest(FakeTreeCase):
     COMMANDS = ["list", "bind", "unbind", "info", "peek", "poke", "dump",
                 "reset", "doctor", "dma-plan", "dma-test", "selftest", "load", "save",
-                "irq-wait", "bench", "help"]
+                "irq-wait", "reprogram", "remove", "rescan", "bench", "help"]
 
     def setUp(self):
         super().setUp()
@@ -1888,6 +1889,109 @@ class BenchWakeupStreamTest(FakeTreeCase):
             with self.subTest(args=args):
                 self.assert_usage_error(["bench", *args], message)
 
+
+
+def without_sys_admin():
+    """A preexec_fn: CAP_SYS_ADMIN gone from the bounding set, so that even
+    root runs the tool without it, as an unprivileged user would."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0):
+            raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+
+
+class LifecycleTest(FakeTreeCase):
+    """reprogram, remove, rescan (docs/lifecycle.md): bad input is refused
+    before anything is touched, and so is a user without root."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+
+    def test_usage_errors(self):
+        cases = [
+            (["reprogram", "--", "true"], "reprogram: no device given"),
+            (["-d", READY, "reprogram"], "reprogram: missing arguments"),
+            (["-d", "model", "reprogram", "--", "true"], "model"),
+            (["-d", "03:00", "reprogram", "--", "true"], "not a PCI address"),
+            (["-d", READY, "reprogram", "--expect", "zz:1", "--", "true"],
+             "--expect 'zz:1' is not VENDOR:DEVICE in hex"),
+            (["-d", READY, "reprogram", "--expect", "10ee", "--", "true"],
+             "--expect '10ee' is not VENDOR:DEVICE"),
+            (["-d", READY, "reprogram", "--expect", "ffff:1", "--", "true"],
+             "--expect 'ffff:1' is not VENDOR:DEVICE"),
+            (["-d", READY, "reprogram", "--expect", "1:12345", "--", "true"],
+             "--expect '1:12345' is not VENDOR:DEVICE"),
+            (["-d", READY, "reprogram", "--deadline", "0", "--", "true"],
+             "--deadline must be at least 1 second"),
+            (["-d", READY, "reprogram", "--deadline", "-1", "--", "true"],
+             "reprogram: "),
+            (["-d", READY, "reprogram", "--deadline", "3601", "--", "true"],
+             "--deadline"),
+            (["-d", READY, "reprogram", "--", "no-such-programmer-xyz"],
+             "PROGRAMMER 'no-such-programmer-xyz' not found in PATH"),
+            (["-d", READY, "reprogram", "--", "/etc/hostname-not-here/x"],
+             "is not an executable file"),
+            (["-d", READY, "reprogram", "--", ""], "PROGRAMMER is empty"),
+            (["remove"], "remove: no device given"),
+            (["-d", "model", "remove"], "model"),
+            (["-d", READY, "remove", "extra"], "remove: unexpected argument 'extra'"),
+            (["rescan", "zz"], "rescan: 'zz' is not a PCI address"),
+            (["rescan", READY, "extra"], "rescan: unexpected argument 'extra'"),
+            (["-d", READY, "rescan"], "rescan: takes no device"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assert_usage_error(args, message)
+
+    def test_programmer_args_after_double_dash_are_its_own(self):
+        """Options after "--" belong to PROGRAMMER: without root the tool
+        gets as far as the root check, not to a usage error."""
+        before = self.snapshot()
+        result = self.fpgactl("-d", READY, "reprogram", "--", "true", "--bogus",
+                              preexec=without_sys_admin)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("needs root", result.stderr)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_refused_without_root(self):
+        for args in (["-d", READY, "reprogram", "--", "true"],
+                     ["-d", READY, "reprogram", "--expect", "1234:11e8", "--", "true"],
+                     ["-d", READY, "remove"],
+                     ["rescan"], ["rescan", READY]):
+            with self.subTest(args=args):
+                before = self.snapshot()
+                result = self.fpgactl(*args, preexec=without_sys_admin)
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertEqual(result.stderr.splitlines(), [
+                    f"fpgactl: {args[2] if args[0] == '-d' else args[0]}: needs root "
+                    "(CAP_SYS_ADMIN): it writes to /sys/bus/pci (remove, rescan) "
+                    "and to the bridge's config space; run it with sudo"])
+                self.assertEqual(result.stdout, "")
+                self.assertEqual(self.snapshot(), before)
+
+    def test_reprogram_refuses_a_device_on_a_root_bus(self):
+        """The fake device sits on a root bus (no bridge above it): refused
+        at the first step, the device untouched, PROGRAMMER not run."""
+        if not has_sys_admin():
+            self.skipTest("needs CAP_SYS_ADMIN to get past the root check")
+        marker = os.path.join(self.tmp, "ran")
+        before = self.snapshot()
+        result = self.fpgactl("-d", READY, "reprogram", "--", "touch", marker)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn(f"{READY}: prepare: no PCI bridge above the device", result.stderr)
+        self.assertIn(f"reprogram: {READY}: failed at step 'prepare'", result.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.snapshot(), before)
+
+
+def has_sys_admin():
+    """CAP_SYS_ADMIN in this process's effective set (/proc/self/status)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) & (1 << CAP_SYS_ADMIN))
+    return False
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

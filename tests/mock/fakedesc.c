@@ -7,6 +7,7 @@
  *	bus-reset 1		secondary bus reset possible
  *	pcie 1			PCI Express
  *	vga 0			VGA region present
+ *	msix-dyn 0		MSI-X vectors can be added while enabled (6.5+)
  *	cdev 0			vfio cdev index while bound to vfio-pci (-1: none)
  *	region 0 0x10000 rwm	index, size, flags [, sparse OFFSET+SIZE ...]
  *	irq 2 8			index, vector count
@@ -123,6 +124,7 @@ int fake_desc_write(FILE *f, const struct fake_dev_desc *d)
 	for (unsigned int i = 0; i < FAKE_NUM_REGIONS; i++)
 		if (d->regions[i].size || i == FAKE_REGION_CONFIG)
 			write_region(f, i, &d->regions[i]);
+	fprintf(f, "msix-dyn %d\n", d->msix_dyn);
 	for (unsigned int i = 0; i < FAKE_NUM_IRQS; i++)
 		fprintf(f, "irq %u %u\n", i, d->irq_count[i]);
 	return ferror(f) ? -EIO : 0;
@@ -184,6 +186,8 @@ static int read_scalar(struct fake_dev_desc *d, const char *key, char **save)
 		d->pcie = v;
 	else if (!strcmp(key, "vga"))
 		d->vga = v;
+	else if (!strcmp(key, "msix-dyn"))
+		d->msix_dyn = v;
 	else if (!strcmp(key, "cdev"))
 		d->cdev_index = (int)v;
 	else

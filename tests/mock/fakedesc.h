@@ -64,6 +64,9 @@ struct fake_region {
  * @can_bus_reset: a secondary bus reset is possible (hot reset)
  * @pcie: PCI Express (4 KiB config space, the ERR IRQ index exists)
  * @vga: the VGA region (index 8) exists
+ * @msix_dyn: MSI-X vectors can be added to an enabled device (the
+ *	platform's pci_msix_can_alloc_dyn(), Linux 6.5+): VFIO_IRQ_INFO_NORESIZE
+ *	clear for MSI-X
  * @regions: regions 0..8; region 7 (config space) is always readable and
  *	writable and sized 4096 (PCIe) or 256 bytes
  * @irq_count: vectors per IRQ index (INTx 0/1, MSI, MSI-X, ERR, REQ)
@@ -84,6 +87,7 @@ struct fake_dev_desc {
 	bool can_bus_reset;
 	bool pcie;
 	bool vga;
+	bool msix_dyn;
 	struct fake_region regions[FAKE_NUM_REGIONS];
 	uint32_t irq_count[FAKE_NUM_IRQS];
 };

@@ -19,7 +19,7 @@ static void usage(FILE *f)
 	      "  --device BDF[,KEY=VALUE]...  add a PCI function; keys:\n"
 	      "      vendor device subvendor subdevice class rev (hex),\n"
 	      "      numa group cdev (decimal, -1 for none), driver (NAME),\n"
-	      "      reset bus-reset pcie vga (0/1),\n"
+	      "      reset bus-reset pcie vga msix-dyn (0/1),\n"
 	      "      region=INDEX:SIZE:FLAGS[:OFFSET+SIZE]... (FLAGS: rwm or -),\n"
 	      "      irq=INDEX:COUNT\n"
 	      "  --bind BDF=DRIVER          bind (DRIVER empty: unbind)\n"
@@ -164,6 +164,8 @@ static int parse_key(const char *key, char *val, struct fake_dev_desc *d)
 		return parse_bool(val, &d->pcie);
 	if (!strcmp(key, "vga"))
 		return parse_bool(val, &d->vga);
+	if (!strcmp(key, "msix-dyn"))
+		return parse_bool(val, &d->msix_dyn);
 	if (!strcmp(key, "region"))
 		return parse_region(val, d);
 	if (!strcmp(key, "irq"))

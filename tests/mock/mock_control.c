@@ -19,6 +19,7 @@ struct ioctl_rule {
 	unsigned long request;
 	int err;
 	int times;		/* <= 0: forever */
+	int skip;		/* matching calls let through first */
 	struct ioctl_rule *next;
 };
 
@@ -42,13 +43,13 @@ static void *reset_hook_arg;
 
 /* ---- injected failures ------------------------------------------------------ */
 
-static void add_ioctl_rule(unsigned long request, int err, int times)
+static void add_ioctl_rule(unsigned long request, int err, int times, int skip)
 {
 	struct ioctl_rule *r = calloc(1, sizeof(*r)), **pp;
 
 	if (!r)
 		return;
-	*r = (struct ioctl_rule){ request, err, times, NULL };
+	*r = (struct ioctl_rule){ request, err, times, skip, NULL };
 	for (pp = &ioctl_rules; *pp; pp = &(*pp)->next)
 		;
 	*pp = r;
@@ -70,7 +71,15 @@ void mock_fail_ioctl(unsigned long request, int err, int times)
 {
 	mock_init();
 	mock_lock();
-	add_ioctl_rule(request, err, times);
+	add_ioctl_rule(request, err, times, 0);
+	mock_unlock();
+}
+
+void mock_fail_ioctl_after(unsigned long request, int err, int skip, int times)
+{
+	mock_init();
+	mock_lock();
+	add_ioctl_rule(request, err, times, skip);
 	mock_unlock();
 }
 
@@ -119,6 +128,10 @@ int mock_injected_ioctl(unsigned long request)
 
 		if (r->request != request)
 			continue;
+		if (r->skip > 0) {
+			r->skip--;
+			continue;
+		}
 		if (r->times > 0 && !--r->times) {
 			*pp = r->next;
 			free(r);
@@ -237,7 +250,7 @@ static bool parse_rule(char *item)
 		return true;
 	}
 	if (!strncmp(item, "ioctl:", 6) && parse_request(item + 6, &req)) {
-		add_ioctl_rule(req, err, (int)times);
+		add_ioctl_rule(req, err, (int)times, 0);
 		return true;
 	}
 	return false;

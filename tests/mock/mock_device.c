@@ -102,9 +102,11 @@ static long get_irq_info(const struct fake_dev_desc *d, void *arg)
 		return -EINVAL;
 	info.flags = VFIO_IRQ_INFO_EVENTFD;
 	info.count = d->irq_count[info.index];
+	/* vfio_pci_ioctl_get_irq_info(): MSI-X is resizable where the
+	 * platform allocates vectors dynamically (vdev->has_dyn_msix, 6.5+). */
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX || !d->msix_dyn)
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 	memcpy(arg, &info, minsz);
 	return 0;

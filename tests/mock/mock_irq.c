@@ -28,6 +28,7 @@ struct irq_req {
 	uint32_t count;
 	const uint8_t *data;
 	uint32_t max;		/* vectors of this index */
+	bool dyn;		/* MSI-X vectors can be added while enabled */
 };
 
 #define DATA(r) ((r)->flags & VFIO_IRQ_SET_DATA_TYPE_MASK)
@@ -108,7 +109,10 @@ static void irqs_disable(struct mock_irqs *irqs)
 
 /* ---- INTx -------------------------------------------------------------------------- */
 
-/* The line fires: deliver unless masked, then automask. */
+/* The line fires: deliver unless masked, then automask, as
+ * vfio_intx_handler() (drivers/vfio/pci/vfio_pci_intrs.c) masks the line
+ * before signalling the trigger eventfd; vfio_pci_intx_unmask_handler()
+ * delivers what came in while masked. */
 static int intx_fire(struct mock_irqs *irqs)
 {
 	if (irqs->intx_masked) {
@@ -201,11 +205,16 @@ static long msi_set_block(struct irq_req *r)
 {
 	struct mock_irqs *irqs = r->irqs;
 
-	/* MSI-X vectors can be added later; MSI's are fixed at enable. */
+	/*
+	 * vfio_msi_set_block() / vfio_msi_alloc_irq(): a vector beyond those
+	 * allocated at enable is allocated only for MSI-X on a platform with
+	 * dynamic allocation (has_dyn_msix, Linux 6.5+); otherwise -EINVAL
+	 * (before 6.5 the whole block was refused up front, as here).
+	 */
 	if (r->start + r->count > irqs->nvec) {
 		int *p;
 
-		if (r->index != MSIX)
+		if (r->index != MSIX || !r->dyn)
 			return -EINVAL;
 		p = realloc(irqs->efd, (r->start + r->count) * sizeof(int));
 		if (!p)
@@ -367,6 +376,7 @@ long mock_irq_set(struct mock_device *dev, const struct fake_dev_desc *d, void *
 		.count = hdr.count,
 		.data = ((const struct vfio_irq_set *)arg)->data,
 		.max = hdr.index < FAKE_NUM_IRQS ? d->irq_count[hdr.index] : 0,
+		.dyn = d->msix_dyn,
 	};
 	ret = validate(&hdr, r.max);
 	if (ret)

@@ -29,6 +29,9 @@
  */
 void mock_fail_ioctl(unsigned long request, int err, int times);
 
+/* As mock_fail_ioctl(), once @skip calls of @request went through. */
+void mock_fail_ioctl_after(unsigned long request, int err, int skip, int times);
+
 /* The next ioctl @request on a fake fd fails with @err. */
 void mock_fail_next(unsigned long request, int err);
 

@@ -411,6 +411,45 @@ static void test_queue_wait_args(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * Issue 12 item 13: VFIO masks INTx when it fires (vfio_intx_handler()); a
+ * queue wait woken by it must unmask once it has reaped, or every later wait
+ * sleeps through its interrupts and falls back to the 10 ms ticks.  The mock
+ * models the automask: mock_irq_trigger() returns 1 while the line is masked.
+ */
+static void test_queue_wait_intx_unmask(void **state)
+{
+	struct fpgactl_device *dev = open_mock_dev();
+	struct fpgactl_queue *q = mock_queue(dev, 0);
+	struct fpgactl_events *ev = engine(2);
+	struct fpgactl_completion c[4];
+	int efd;
+
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_INTX, 1), 0);
+	efd = fpgactl_irq_fd(dev, FPGACTL_IRQ_INTX, 0);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, efd), 0);
+	assert_non_null(fpgactl_queue_get_sqe(q, NULL, 0));
+	assert_int_equal(fpgactl_queue_submit(q), 1);
+	for (int round = 0; round < 3; round++) {
+		/* Delivered (the line was unmasked), and masked by the kernel. */
+		assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_INTX, 0), 0);
+		assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_INTX, 0), 1);
+		/* Woken, nothing to reap, unmasked: the pending one is
+		 * delivered at the unmask and wakes the wait again. */
+		assert_int_equal(fpgactl_queue_wait(q, ev, FPGACTL_WAIT_INTERRUPT, 0,
+						    30 * MS, c, 4), 0);
+	}
+	/* The last unmask left the line open. */
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_INTX, 0), 0);
+	assert_int_equal(fpgactl_queue_wait(q, ev, FPGACTL_WAIT_INTERRUPT, 0, 30 * MS,
+					    c, 4), 0);
+	assert_int_equal(fpgactl_events_unwatch(ev, efd), 0);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, -1), 0);
+	fpgactl_events_destroy(ev);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
 static void test_queue_deadline_mock(void **state)
 {
 	struct fpgactl_device *dev = open_mock_dev();
@@ -622,9 +661,10 @@ static void test_model_modes(void **state)
 }
 
 /*
- * Interrupts enabled again with another vector count: the old eventfds are
- * closed and new ones made, usually under the same numbers.  The wait must
- * sleep on the new file, not on the old one the engine still holds.
+ * Interrupts enabled again: with another vector count on a NORESIZE index,
+ * new eventfds replace the old ones; disabled and enabled again, new ones
+ * usually come under the same numbers.  The wait must sleep on the new
+ * file, not on the old one the engine still holds.
  */
 static void test_model_irq_reenabled(void **state)
 {
@@ -634,17 +674,61 @@ static void test_model_irq_reenabled(void **state)
 	int old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
 
 	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
+	/* The model's MSI-X is NORESIZE: a new count means new eventfds (made
+	 * while the old ones are still open, so under other numbers). */
 	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
-	/* The case that matters: the same number, another file. */
-	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	assert_int_not_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
+	old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
 	assert_int_equal(fpgactl_queue_set_eventfd(q, old_fd), 0);
 	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
 
-	/* Switched off and on again without telling the queue: the same. */
+	/* Switched off and on again without telling the queue.  The case that
+	 * matters: the same number, another file (lowest numbers first, so
+	 * once more to land on the number the queue was given). */
+	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	old_fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, old_fd), 0);
+	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
 	fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX);
 	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
 	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), old_fd);
 	assert_woken_by_interrupt(fastest_rounds(q, ev, FPGACTL_WAIT_INTERRUPT));
+	model_close(dev, q, ev);
+}
+
+/*
+ * Issue 12 item 15: a soft-core opened without .interrupts never interrupts;
+ * an interrupt-mode wait on its queue would only wake on the 10 ms deadline
+ * tick (200 NOPs took 2 s).  Refused, with the fix named; polling works.
+ */
+static void test_model_no_interrupts(void **state)
+{
+	static const enum fpgactl_wait_mode modes[2] = {
+		FPGACTL_WAIT_INTERRUPT, FPGACTL_WAIT_HYBRID,
+	};
+	struct fpgactl_device *dev = open_model("model");
+	struct fpgactl_events *ev = engine(2);
+	struct fpgactl_completion c[4];
+	struct fpgactl_queue *q;
+	int err = 0, ctx;
+
+	sc = fpgactl_sc_open(dev, &(struct fpgactl_sc_opts){ .nr_queues = 1,
+			     .depth = 16 }, &err);
+	assert_non_null(sc);
+	q = fpgactl_sc_queue(sc, 0);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 1), 0);
+	assert_int_equal(fpgactl_queue_set_eventfd(q, fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0)), 0);
+	for (int m = 0; m < 2; m++) {
+		assert_int_equal(fpgactl_sc_prep_nop(q, &ctx, 0), 0);
+		assert_int_equal(fpgactl_queue_submit(q), 1);
+		assert_int_equal(fpgactl_queue_wait(q, ev, modes[m], 1000, 1000 * MS, c, 4),
+				 -EINVAL);
+		assert_true(log_has(".interrupts = true"));
+		assert_int_equal(fpgactl_queue_wait(q, ev, FPGACTL_WAIT_POLL, 0, 1000 * MS,
+						    c, 4), 1);
+		assert_ptr_equal(c[0].ctx, &ctx);
+	}
 	model_close(dev, q, ev);
 }
 
@@ -721,10 +805,12 @@ int main(void)
 		T1(test_removal),
 		T(test_queue_wait_args),
 		T(test_queue_deadline_mock),
+		T(test_queue_wait_intx_unmask),
 		T(test_queue_removal),
 		T(test_model_modes),
 		T(test_model_irq_reenabled),
 		T(test_model_stall),
+		T(test_model_no_interrupts),
 		T(test_model_no_removal_irq),
 		T1(test_model_modes),
 	};

@@ -43,6 +43,35 @@ static void add_device(int msi, int msix, int intx, bool pcie)
 	assert_int_equal(faketree_add_device(tree, &d), 0);
 }
 
+/* A PCIe device with 8 MSI-X vectors that can be added while enabled
+ * (dynamic MSI-X, Linux 6.5+: VFIO_IRQ_INFO_NORESIZE clear). */
+static void add_dyn_device(void)
+{
+	struct fake_dev_desc d;
+
+	fake_dev_default(&d, BDF);
+	d.group = 5;
+	d.driver = "vfio-pci";
+	d.cdev_index = -1;
+	d.msix_dyn = true;
+	assert_int_equal(faketree_add_device(tree, &d), 0);
+}
+
+/* Vector @v's eventfd holds exactly @count interrupts (and is drained). */
+static void assert_fired(struct fpgactl_device *dev, uint32_t v, uint64_t count)
+{
+	int fd = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, v);
+	uint64_t n = 0;
+
+	assert_true(fd >= 0);
+	if (!count) {
+		assert_int_equal(read(fd, &n, 8), -1);
+		return;
+	}
+	assert_int_equal(read(fd, &n, 8), 8);
+	assert_int_equal(n, count);
+}
+
 static struct fpgactl_device *open_dev(void)
 {
 	int err = 0;
@@ -142,6 +171,77 @@ static void test_enable_msix(void **state)
 	/* Disabling what is disabled does nothing. */
 	assert_int_equal(fpgactl_irq_disable(dev, FPGACTL_IRQ_MSIX), 0);
 	fpgactl_events_destroy(ev);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * Issue 12 item 14: where the kernel allows it (NORESIZE clear), a new
+ * MSI-X vector count is applied in place: the vectors kept never stop
+ * delivering (an interrupt raised before the resize is still in its
+ * eventfd after it), and a failure keeps the previous set-up.
+ */
+static void test_msix_resize_in_place(void **state)
+{
+	struct fpgactl_device *dev;
+	struct fpgactl_irq_info info;
+	int fd0;
+
+	add_dyn_device();
+	dev = open_dev();
+	assert_int_equal(fpgactl_irq_get_info(dev, FPGACTL_IRQ_MSIX, &info), 0);
+	assert_false(info.flags & VFIO_IRQ_INFO_NORESIZE);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	fd0 = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0);
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 0), 0);
+	/* Grow. */
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 5), 0);
+	assert_int_equal(mock_irq_vectors(BDF, FPGACTL_IRQ_MSIX), 5);
+	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 0), fd0);
+	assert_fired(dev, 0, 1);
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 4), 0);
+	assert_fired(dev, 4, 1);
+	/* Shrink: the vectors above go, the others stay. */
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 1), 0);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 3), 0);
+	assert_int_equal(mock_irq_vectors(BDF, FPGACTL_IRQ_MSIX), 3);
+	assert_int_equal(fpgactl_irq_enabled(dev, FPGACTL_IRQ_MSIX), 3);
+	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 3), -ENOENT);
+	assert_fired(dev, 1, 1);
+	/* The kernel refuses to grow: the three vectors are kept, working. */
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 2), 0);
+	mock_fail_next(VFIO_DEVICE_SET_IRQS, ENOSPC);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 8), -ENOSPC);
+	assert_int_equal(mock_irq_vectors(BDF, FPGACTL_IRQ_MSIX), 3);
+	assert_int_equal(fpgactl_irq_enabled(dev, FPGACTL_IRQ_MSIX), 3);
+	assert_fired(dev, 2, 1);
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 0), 0);
+	assert_fired(dev, 0, 1);
+	fpgactl_device_close(dev);
+}
+
+/* NORESIZE (every kernel before 6.5, MSI always): disable and enable again;
+ * when the new count fails, the previous set-up comes back on the same
+ * eventfds. */
+static void test_msix_noresize_failure_restores(void **state)
+{
+	struct fpgactl_device *dev;
+	int fd1;
+
+	add_device(-1, -1, -1, true);
+	dev = open_dev();
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
+	fd1 = fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 1);
+	/* The disable goes through, the enable with 4 fails. */
+	mock_fail_ioctl_after(VFIO_DEVICE_SET_IRQS, ENOSPC, 1, 1);
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 4), -ENOSPC);
+	assert_int_equal(mock_irq_vectors(BDF, FPGACTL_IRQ_MSIX), 2);
+	assert_int_equal(fpgactl_irq_enabled(dev, FPGACTL_IRQ_MSIX), 2);
+	assert_int_equal(fpgactl_irq_fd(dev, FPGACTL_IRQ_MSIX, 1), fd1);
+	assert_int_equal(mock_irq_trigger(BDF, FPGACTL_IRQ_MSIX, 1), 0);
+	assert_fired(dev, 1, 1);
+	/* Without a failure the count changes (new eventfds). */
+	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 4), 0);
+	assert_int_equal(mock_irq_vectors(BDF, FPGACTL_IRQ_MSIX), 4);
 	fpgactl_device_close(dev);
 }
 
@@ -369,6 +469,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_enable_msix),
 		T(test_switch_types),
+		T(test_msix_resize_in_place),
+		T(test_msix_noresize_failure_restores),
 		T(test_bad_requests),
 		T(test_intx_unmask),
 		T(test_enable_best),

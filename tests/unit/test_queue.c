@@ -1186,6 +1186,152 @@ static void test_reset(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * Issue 12 item 16: an entry reserved but not submitted cannot time out (its
+ * deadline starts at submit), so it is never reported -ETIMEDOUT and then
+ * handed to the device; and reserve/expire/abort cycles leak no id.
+ */
+static void test_unsubmitted_never_times_out(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 4, 4);
+	struct fpgactl_completion c[8];
+	struct dev_model dm;
+	uint16_t cid;
+
+	dm_init(&dm, dev, q, 0, 4);
+	/* Eight cycles on a depth-4 queue: more than its 8 ids. */
+	for (int i = 0; i < 8; i++) {
+		reserve(q, CTX(i), 1000000);		/* 1 ms */
+		sleep_ms(3);
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 0);
+		assert_int_equal(fpgactl_queue_abort(q), 1);
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+		assert_ptr_equal(c[0].ctx, CTX(i));
+		assert_int_equal(c[0].error, -ECANCELED);
+		assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	}
+	assert_int_equal(stats(q).timeouts, 0);
+	assert_int_equal(sq_doorbell(&dm), 0);
+	/* Still a whole queue: depth - 1 commands fit and complete. */
+	for (int i = 0; i < 3; i++)
+		reserve(q, CTX(20 + i), 0);
+	assert_int_equal(fpgactl_queue_submit(q), 3);
+	assert_int_equal(dm_fetch(&dm), 3);
+	dm_complete_all(&dm);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(c[i].error, 0);
+
+	/* The deadline runs from submit: 20 ms reserved, then submitted, is
+	 * not expired at once; the device's completion wins. */
+	cid = reserve(q, CTX(30), 20000000);
+	sleep_ms(40);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 0);
+	assert_int_equal(fpgactl_queue_submit(q), 1);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 0);
+	assert_int_equal(dm_fetch(&dm), 1);
+	assert_int_equal(dm.last_sqe.cid, cid);
+	dm_complete_all(&dm);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+	assert_ptr_equal(c[0].ctx, CTX(30));
+	assert_int_equal(c[0].error, 0);
+	/* And once submitted it does expire. */
+	reserve(q, CTX(31), 1000000);
+	fpgactl_queue_submit(q);
+	sleep_ms(3);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+	assert_ptr_equal(c[0].ctx, CTX(31));
+	assert_int_equal(c[0].error, -ETIMEDOUT);
+	assert_int_equal(stats(q).timeouts, 1);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * Item 17: abort takes the ids of reserved entries from the host's own
+ * record, not from the SQ ring the device can write.  A device that
+ * rewrites a reserved slot with the id of a submitted command must not make
+ * abort free that id (its completion is still owed) nor leak the reserved one.
+ */
+static void test_abort_ignores_rewritten_sq(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 4, 4);
+	struct fpgactl_completion c[8];
+	struct fpgactl_queue_stats s;
+	struct dev_model dm;
+	uint16_t a, b, cid;
+	bool reused = false;
+
+	dm_init(&dm, dev, q, 0, 4);
+	a = reserve(q, CTX(0), 0);
+	fpgactl_queue_submit(q);
+	assert_int_equal(dm_fetch(&dm), 1);
+	b = reserve(q, CTX(1), 0);
+	/* The hostile device writes the submitted id into the reserved slot. */
+	dm.sq[1].cid = a;
+	assert_int_equal(fpgactl_queue_abort(q), 2);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 2);
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	/* a's completion is late, not a protocol error. */
+	dm_complete_all(&dm);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 0);
+	s = stats(q);
+	assert_int_equal(s.late_completions, 1);
+	assert_int_equal(s.bad_completions, 0);
+	/* b was never submitted: its id is free and comes back. */
+	for (int i = 0; i < 8; i++) {
+		cid = reserve(q, CTX(10 + i), 0);
+		reused |= cid == b;
+		fpgactl_queue_submit(q);
+		dm_fetch(&dm);
+		dm_complete_all(&dm);
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+		assert_int_equal(c[0].error, 0);
+	}
+	assert_true(reused);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
+/* Item 18: -ECANCELED reports come oldest first (submission order), not in
+ * command-id order. */
+static void test_abort_oldest_first(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 4, 4);
+	struct fpgactl_completion c[8];
+	struct dev_model dm;
+	uint16_t cids[3];
+
+	dm_init(&dm, dev, q, 0, 4);
+	/* Use ids 0..5, so that the next three are 6, 7 and 0. */
+	for (int i = 0; i < 6; i++) {
+		reserve(q, NULL, 0);
+		fpgactl_queue_submit(q);
+		dm_fetch(&dm);
+		dm_complete_all(&dm);
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+	}
+	for (int i = 0; i < 2; i++)
+		cids[i] = reserve(q, CTX(i), 0);
+	fpgactl_queue_submit(q);
+	dm_fetch(&dm);
+	cids[2] = reserve(q, CTX(2), 0);	/* reserved, the newest */
+	assert_int_equal(cids[0], 6);
+	assert_int_equal(cids[1], 7);
+	assert_int_equal(cids[2], 0);
+	assert_int_equal(fpgactl_queue_abort(q), 3);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(c[i].ctx, CTX(i));
+		assert_int_equal(c[i].error, -ECANCELED);
+	}
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
 /* ---- randomized ------------------------------------------------------------------------ */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -1394,6 +1540,9 @@ int main(void)
 		T(test_timeout_many),
 		T(test_abort),
 		T(test_reset),
+		T(test_unsubmitted_never_times_out),
+		T(test_abort_ignores_rewritten_sq),
+		T(test_abort_oldest_first),
 		T(test_stress),
 	};
 

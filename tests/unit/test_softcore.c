@@ -65,6 +65,16 @@ static uint8_t *va(struct rig *r, size_t off)
 	return (uint8_t *)r->buf->vaddr + off;
 }
 
+/* Run one prepared command of @q to its completion. */
+static void run1_q(struct fpgactl_queue *q, int prep_ret, void *ctx)
+{
+	struct fpgactl_completion c = { .error = -EIO };
+
+	assert_int_equal(prep_ret, 0);
+	assert_int_equal(fpgactl_sc_wait(q, ctx, OK_TIMEOUT_NS, &c), 0);
+	assert_int_equal(c.error, 0);
+}
+
 /* Run one prepared command to its completion. */
 static struct fpgactl_completion run1(struct rig *r, int prep_ret)
 {
@@ -356,6 +366,34 @@ static void test_fault_removal(void **state)
 	rig_close(&r);
 }
 
+/*
+ * After the device forgot its rings (here a function reset of the model,
+ * as a reload would), fpgactl_sc_reinit() brings the same handle up again
+ * and commands complete; without it they would not.
+ */
+static void test_reinit_after_reset(void **state)
+{
+	struct rig r;
+	struct fpgactl_completion c;
+	int ret;
+
+	(void)state;
+	rig_open(&r, "model");
+	run1(&r, fpgactl_sc_prep_nop(r.q, &r, 0));
+	assert_int_equal(fpgactl_device_reset(r.dev), 0);
+	assert_int_equal(fpgactl_sc_prep_nop(r.q, &r, LOST_TIMEOUT_NS), 0);
+	/* The reset device never completes it: the wait times out, or the
+	 * command's own deadline fails it. */
+	c.error = 0;
+	ret = fpgactl_sc_wait(r.q, &r, LOST_TIMEOUT_NS, &c);
+	assert_true(ret == -ETIMEDOUT || c.error == -ETIMEDOUT);
+	fpgactl_queue_abort(r.q);
+	assert_int_equal(fpgactl_sc_reinit(r.sc), 0);
+	r.q = fpgactl_sc_queue(r.sc, 0);
+	run1(&r, fpgactl_sc_prep_nop(r.q, &r, 0));
+	rig_close(&r);
+}
+
 static void test_slow_device_late_completions(void **state)
 {
 	struct fpgactl_queue_stats qs;
@@ -386,6 +424,86 @@ static void test_slow_device_late_completions(void **state)
 	rig_close(&r);
 }
 
+static char logbuf[8192];
+
+static void log_hook(void *arg, int level, const char *msg)
+{
+	size_t len = strlen(logbuf);
+
+	snprintf(logbuf + len, sizeof(logbuf) - len, "%s\n", msg);
+}
+
+/*
+ * Issue 12 item 20: a queue that does not answer its enable in time (a
+ * loaded machine, here the model's qen_delay=) is a timeout, said as such,
+ * not a refusal.
+ */
+static void test_queue_enable_timeout(void **state)
+{
+	const struct fpgactl_sc_opts opts = { .nr_queues = 1, .depth = 64 };
+	struct fpgactl_device *dev;
+	int err = 0;
+
+	dev = fpgactl_device_open("model:qen_delay=400000", NULL, &err);
+	assert_non_null(dev);
+	logbuf[0] = '\0';
+	fpgactl_set_log(log_hook, NULL, FPGACTL_LOG_ERR);
+	assert_null(fpgactl_sc_open(dev, &opts, &err));
+	fpgactl_set_log(NULL, NULL, FPGACTL_LOG_ERR);
+	assert_int_equal(err, -ETIMEDOUT);
+	assert_non_null(strstr(logbuf, "timed out"));
+	assert_non_null(strstr(logbuf, "QSTATUS 0x0"));
+	assert_null(strstr(logbuf, "refused"));
+	fpgactl_device_close(dev);
+	/* A short delay is within the spec's 100 ms. */
+	dev = fpgactl_device_open("model:qen_delay=5000", NULL, &err);
+	assert_non_null(dev);
+	struct fpgactl_sc *sc = fpgactl_sc_open(dev, &opts, &err);
+	assert_non_null(sc);
+	fpgactl_sc_close(sc);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * Item 19: a lost completion quarantines its id for good; at depth 2 one
+ * loss leaves the queue refusing every command.  fpgactl_sc_queue_reset()
+ * gets it back without closing the soft-core, and leaves the other queue
+ * pair alone.
+ */
+static void test_queue_reset_after_lost_completion(void **state)
+{
+	const struct fpgactl_sc_opts opts = { .nr_queues = 2, .depth = 2 };
+	struct fpgactl_completion c = { .error = 0 };
+	struct fpgactl_queue *q, *q1;
+	struct fpgactl_device *dev;
+	struct fpgactl_sc *sc;
+	int err = 0, ctx, ctx1;
+
+	dev = fpgactl_device_open("model:fault=stale,queue=0,count=1", NULL, &err);
+	assert_non_null(dev);
+	sc = fpgactl_sc_open(dev, &opts, &err);
+	assert_non_null(sc);
+	q = fpgactl_sc_queue(sc, 0);
+	q1 = fpgactl_sc_queue(sc, 1);
+	/* Queue 1 has a command of its own queued, not yet submitted. */
+	assert_int_equal(fpgactl_sc_prep_nop(q1, &ctx1, 0), 0);
+	assert_int_equal(fpgactl_sc_prep_nop(q, &ctx, LOST_TIMEOUT_NS / 4), 0);
+	assert_int_equal(fpgactl_sc_wait(q, &ctx, OK_TIMEOUT_NS, &c), 0);
+	assert_int_equal(c.error, -ETIMEDOUT);
+	/* Wedged: the lost command holds the only SQ slot. */
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	assert_int_equal(fpgactl_sc_prep_nop(q, &ctx, 0), -EBUSY);
+
+	assert_int_equal(fpgactl_sc_queue_reset(sc, 0), 0);
+	for (int i = 0; i < 10; i++)
+		run1_q(q, fpgactl_sc_prep_nop(q, &ctx, OK_TIMEOUT_NS), &ctx);
+	run1_q(q1, 0, &ctx1);
+	assert_int_equal(fpgactl_sc_queue_reset(sc, 2), -EINVAL);
+	assert_int_equal(fpgactl_sc_queue_reset(NULL, 0), -EINVAL);
+	fpgactl_sc_close(sc);
+	fpgactl_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +517,9 @@ int main(void)
 		cmocka_unit_test(test_fault_stall),
 		cmocka_unit_test(test_fault_removal),
 		cmocka_unit_test(test_slow_device_late_completions),
+		cmocka_unit_test(test_queue_enable_timeout),
+		cmocka_unit_test(test_queue_reset_after_lost_completion),
+		cmocka_unit_test(test_reinit_after_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # /init of the VM test initramfs that vm.py builds (busybox sh, PID 1).
 #
-# Mounts the pseudo file systems, loads the VFIO modules, runs every guest
+# Mounts the pseudo file systems, loads the VFIO modules (unless the
+# kernel has them built in), runs every guest
 # test in /tests in the order /etc/vmtest.conf gives, and powers off.  The
 # results go to the second serial port (/dev/ttyS1), which the kernel never
 # writes to; every line carries "@@VMTEST <nonce>" so that vm.py can tell it
@@ -29,6 +30,10 @@ mount -t tmpfs tmpfs /tmp
 echo 1 >/proc/sys/kernel/printk
 
 . /etc/vmtest.conf
+# The matrix row's variables (FPGACTL_VM_ROW, FPGACTL_VM_BACKEND, ...,
+# FPGACTL_IOMMU when the row forces a backend: tests/vm/rows.py) go to
+# every test's environment.
+export $(sed -n 's/^\(FPGACTL_[A-Za-z0-9_]*\)=.*/\1/p' /etc/vmtest.conf)
 
 # /dev/ttyS1 exists even without a UART behind it; then opening it fails.
 if stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
@@ -50,7 +55,9 @@ finish() {
 
 say BOOTED "$(uname -r)"
 
-for m in $(cat /lib/modules/order); do
+# A kernel with everything built in (build-kernel.sh) comes without
+# /lib/modules/order: nothing to load.
+for m in $(cat /lib/modules/order 2>/dev/null); do
 	if ! insmod "/lib/modules/$m" >>/tmp/setup.log 2>&1; then
 		say SETUP-FAILED "insmod $m"
 		send_file "|" /tmp/setup.log

@@ -349,3 +349,88 @@ load_modules() {
 	done
 	note "modules of group $group loaded: $(tr '\n' ' ' <"/lib/modules/$group.order")"
 }
+
+# ---- reprogram and recover tests (9[34]-*.sh, docs/lifecycle.md) ----------
+
+# cfg32 BDF OFFSET / cfg8 BDF OFFSET: a config dword / byte of BDF in hex
+# (root reads all of config space through sysfs).
+cfg32() {
+	od -A n -t x4 -j $(($2)) -N 4 "/sys/bus/pci/devices/$1/config" | tr -d ' \n'
+}
+cfg8() {
+	od -A n -t x1 -j $(($2)) -N 1 "/sys/bus/pci/devices/$1/config" | tr -d ' \n'
+}
+
+# reprogram_setup: edu ($edu) behind its root port ($port) on the hotplug
+# machine, bound to vfio-pci; the port's AER capability at $aer, its saved
+# uncorrectable mask and severity ($mask0, $sev0), whether it can report
+# surprise down ($sd_capable); and /tmp/programmer.sh, the programming step
+# of the reload tests: it records the port's AER mask and severity in
+# /tmp/mid-aer, then has the host unplug the card and plug in DRIVER ($1),
+# or nothing ("none"), or fails at once ("fail").
+reprogram_setup() {
+	TESTDEV_ID=1b36:0005
+	edu=$(need_device $EDU_ID) || exit 1
+	port=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$edu")")")
+	case $port in
+	0000:*) ;;
+	*) fail "edu $edu is not behind a PCI bridge (parent $port)" ;;
+	esac
+	vfio_bind_sysfs "$edu"
+
+	aer=0x100
+	[ "$(cfg32 "$port" $aer | cut -c5-8)" = 0001 ] ||
+		fail "the root port $port has no AER capability at 0x100 (header $(cfg32 "$port" $aer))"
+	mask0=$(cfg32 "$port" $((aer + 8)))
+	sev0=$(cfg32 "$port" $((aer + 12)))
+	note "root port $port: AER uncorrectable mask $mask0, severity $sev0"
+	# Surprise down (bit 5) is unmasked and fatal by default.
+	[ $((0x$mask0 & 0x20)) = 0 ] || fail "surprise down already masked on $port"
+	[ $((0x$sev0 & 0x20)) = 32 ] || fail "surprise down not fatal on $port to begin with"
+	# The mask bit is writable only on a port that can report surprise down
+	# (Link Capabilities bit 19); otherwise it is hardwired to 0 (PCIe base
+	# spec 7.8.4.3), and only the severity changes.
+	cap=$((0x$(cfg8 "$port" 0x34)))
+	while [ $cap != 0 ] && [ "$(cfg8 "$port" $cap)" != 10 ]; do
+		cap=$((0x$(cfg8 "$port" $((cap + 1)))))
+	done
+	[ $cap != 0 ] || fail "the root port $port has no PCI Express capability"
+	lnkcap=$(cfg32 "$port" $((cap + 12)))
+	sd_capable=$(( (0x$lnkcap >> 19) & 1 ))
+	note "root port $port: PCIe capability at $cap, Link Capabilities $lnkcap, surprise down reporting: $sd_capable"
+
+	# The programmer: record the port's AER registers mid-reload, then have the
+	# host unplug the card and plug in $1 (or nothing when $1 is "none"), or
+	# just fail when $1 is "fail".
+	cat >/tmp/programmer.sh <<-PROG
+	#!/bin/sh
+	. /lib/vmtest.sh
+	cfg32() {
+		od -A n -t x4 -j \$((\$2)) -N 4 "/sys/bus/pci/devices/\$1/config" | tr -d ' \\n'
+	}
+	echo "\$(cfg32 $port $((aer + 8))) \$(cfg32 $port $((aer + 12)))" >/tmp/mid-aer
+	[ "\$1" = fail ] && { echo "programmer: failing on purpose"; exit 3; }
+	host device_del hotedu || exit 1
+	host wait_deleted hotedu 20 || exit 1
+	[ "\$1" = none ] && exit 0
+	host device_add "\$1,id=hotedu,bus=rp1" || exit 1
+	PROG
+	chmod +x /tmp/programmer.sh
+	sed 's/^/  programmer: /' /tmp/programmer.sh
+}
+
+# check_masks WHAT: the port's surprise down was non-fatal (and masked, when
+# the port can report it) during the programming step, and its mask and
+# severity read back as before now.
+check_masks() {
+	mid=$(cat /tmp/mid-aer 2>/dev/null)
+	note "$1: AER mask/severity mid-reload: $mid; after: $(cfg32 "$port" $((aer + 8))) $(cfg32 "$port" $((aer + 12)))"
+	[ -n "$mid" ] || fail "$1: the programmer did not run"
+	[ $((0x${mid% *} & 0x20)) = $((sd_capable * 32)) ] ||
+		fail "$1: surprise down mask during the reload ($mid), port capable of reporting it: $sd_capable"
+	[ $((0x${mid#* } & 0x20)) = 0 ] || fail "$1: surprise down still fatal during the reload ($mid)"
+	expect_eq "$(cfg32 "$port" $((aer + 8)))" "$mask0" "$1: AER uncorrectable mask after"
+	expect_eq "$(cfg32 "$port" $((aer + 12)))" "$sev0" "$1: AER uncorrectable severity after"
+	rm -f /tmp/mid-aer
+}
+

@@ -40,21 +40,27 @@ import tempfile
 import time
 import zlib
 
+import rows
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_DIR = os.path.join(HERE, "guest")
 SETUP_SH = os.path.join(HERE, "setup.sh")
+BUILD_KERNEL_SH = os.path.join(HERE, "build-kernel.sh")
 INIT_SH = os.path.join(HERE, "init.sh")
 TESTLIB_SH = os.path.join(HERE, "testlib.sh")
-BUSYBOX = "/bin/busybox"
+# Overridable for the harness tests (tests/vm/harness), which stand in
+# for busybox, QEMU and /dev/kvm.
+BUSYBOX = os.environ.get("FPGACTL_VM_BUSYBOX", "/bin/busybox")
+KVM_DEVICE = os.environ.get("FPGACTL_VM_KVM_DEVICE", "/dev/kvm")
 SETUP_ARM64_SH = os.path.join(HERE, "setup-arm64.sh")
 
-# The guest architectures (--arch, env FPGACTL_VM_ARCH).  x86: q35 with an
-# emulated Intel IOMMU, setup.sh.  arm64: QEMU's virt machine with an SMMUv3
-# under TCG, setup-arm64.sh, which caches Debian's arm64 kernel and
+# arm64 rows (arch "arm64" in rows.py): QEMU's virt machine with an SMMUv3
+# under TCG; setup-arm64.sh caches Debian's arm64 kernel and
 # busybox-static:arm64 under CACHE/arm64; the binaries handed to vm.py are
-# then the aarch64 cross build's (tools/cross/aarch64-linux-gnu.ini) and
-# their shared libraries come from Debian's :arm64 packages.
+# the aarch64 cross build's (tools/cross/aarch64-linux-gnu.ini), their
+# shared libraries from Debian's :arm64 packages.
 ARM64_LIBDIRS = ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu")
+QEMU_OF_ARCH = {"x86": "qemu-system-x86_64", "arm64": "qemu-system-aarch64"}
 
 EXIT_FAILED = 1
 EXIT_NO_VM = 2
@@ -162,39 +168,68 @@ def kernel_dir(cache, arch="x86"):
     return d
 
 
+def built_kernel_dir(cache):
+    """The kernel build-kernel.sh built for the current recipe (source
+    version, fragment, compiler), or None when it is not built."""
+    env = dict(os.environ, FPGACTL_VM_CACHE=cache)
+    res = subprocess.run(["sh", BUILD_KERNEL_SH, "--path"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def row_kernel_dir(cache, row):
+    if row["source"] == "built":
+        return built_kernel_dir(cache)
+    return kernel_dir(cache, row["arch"])
+
+
 def guest_busybox(cache, arch):
+    """The busybox for the guest: the host's (x86), or busybox-static:arm64
+    from the cache (setup-arm64.sh)."""
     if arch == "arm64":
         return os.path.join(cache, "arm64", "busybox")
     return BUSYBOX
 
 
-def host_ready(cache="", arch="x86"):
-    qemu = "qemu-system-aarch64" if arch == "arm64" else "qemu-system-x86_64"
-    return (shutil.which(qemu) is not None
-            and os.path.exists(guest_busybox(cache, arch)))
+def host_ready(qemu, busybox=BUSYBOX):
+    return shutil.which(qemu) is not None and os.path.exists(busybox)
 
 
-def ensure_setup(cache, allow_setup, arch="x86"):
-    """Return the kernel directory, running setup.sh when something is missing."""
-    kdir = kernel_dir(cache, arch)
-    if kdir and host_ready(cache, arch):
+def ensure_setup(cache, allow_setup, row, qemu):
+    """Return the row's kernel directory, running setup.sh (and, for a
+    built kernel, build-kernel.sh; setup-arm64.sh for arm64) when something
+    is missing."""
+    kdir = row_kernel_dir(cache, row)
+    busybox = guest_busybox(cache, row["arch"])
+    if kdir and host_ready(qemu, busybox):
         return kdir
-    setup = SETUP_ARM64_SH if arch == "arm64" else SETUP_SH
+    setup = SETUP_ARM64_SH if row["arch"] == "arm64" else SETUP_SH
     if not allow_setup:
-        raise SetupError("the VM is not set up (run %s)"
-                         % os.path.relpath(setup))
+        raise SetupError("the VM is not set up (run tests/vm/%s%s)"
+                         % (os.path.basename(setup),
+                            " and tests/vm/build-kernel.sh"
+                            if row["source"] == "built" else ""))
     log("running %s (cache %s)" % (setup, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
     # setup.sh talks on stdout; keep ours for TAP.
     res = subprocess.run(["sh", setup], env=env, stdout=sys.stderr,
                          stderr=sys.stderr, stdin=subprocess.DEVNULL)
     if res.returncode != 0:
-        raise SetupError("%s failed (exit status %d)"
+        raise SetupError("tests/vm/%s failed (exit status %d)"
                          % (os.path.basename(setup), res.returncode))
-    kdir = kernel_dir(cache, arch)
-    if not kdir or not host_ready(cache, arch):
-        raise SetupError("tests/vm/setup.sh ran but the kernel, QEMU or "
-                         "busybox is still missing")
+    if row["source"] == "built" and not built_kernel_dir(cache):
+        log("running %s (about 10 minutes on 2 cores)" % BUILD_KERNEL_SH)
+        res = subprocess.run(["sh", BUILD_KERNEL_SH], env=env,
+                             stdout=sys.stderr, stderr=sys.stderr,
+                             stdin=subprocess.DEVNULL)
+        if res.returncode != 0:
+            raise SetupError("tests/vm/build-kernel.sh failed (exit status "
+                             "%d)" % res.returncode)
+    kdir = row_kernel_dir(cache, row)
+    if not kdir or not host_ready(qemu, busybox):
+        raise SetupError("tests/vm/%s ran but the kernel, QEMU or "
+                         "busybox is still missing" % os.path.basename(setup))
     return kdir
 
 
@@ -251,6 +286,8 @@ def boot_kernel(kdir, bzimage):
     saves the decompression, some 3 s under TCG.  vmlinuz when that cannot
     be had (or with --bzimage)."""
     vmlinuz = os.path.join(kdir, "vmlinuz")
+    if not os.path.exists(vmlinuz):  # a kernel of build-kernel.sh
+        vmlinuz = os.path.join(kdir, "bzImage")
     if bzimage:
         return vmlinuz
     path = os.path.join(kdir, "vmlinux")
@@ -365,9 +402,35 @@ def shared_libraries(binary):
     return libs
 
 
+def add_modules(cpio, kdir):
+    """The kernel's modules (setup.sh's modules/order and the on-demand
+    groups) into /lib/modules.  A kernel without modules/ (build-kernel.sh:
+    everything built in) gets none, and init.sh loads none."""
+    mdir = os.path.join(kdir, "modules")
+    if not os.path.isdir(mdir):
+        return
+    with open(os.path.join(mdir, "order")) as f:
+        modules = f.read().split()
+    for m in modules:
+        cpio.file("lib/modules/" + m, os.path.join(mdir, m), mode=0o644)
+    cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
+              mode=0o644)
+    for g in MODULE_GROUPS:
+        if not os.path.exists(os.path.join(mdir, g + ".order")):
+            continue  # setup-arm64.sh keeps no on-demand groups
+        with open(os.path.join(mdir, g + ".order")) as f:
+            group = f.read().split()
+        for m in group:
+            if m not in modules:
+                cpio.file("lib/modules/" + m, os.path.join(mdir, m),
+                          mode=0o644)
+        cpio.file("lib/modules/%s.order" % g,
+                  data=("\n".join(group) + "\n").encode(), mode=0o644)
+
+
 def elf_needed(path):
-    """DT_NEEDED of an ELF file (readelf works across architectures), and
-    its program interpreter; ([], None) for a static binary or a script."""
+    """DT_NEEDED of an ELF file (readelf reads any architecture's) and its
+    program interpreter; ([], None) for a static binary or a script."""
     res = subprocess.run(["readelf", "-d", "-l", "-W", path],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True)
@@ -379,9 +442,8 @@ def elf_needed(path):
 
 def arm64_shared_libraries(binary):
     """shared_libraries() for an aarch64 binary, which ldd cannot run: the
-    DT_NEEDED closure, found next to the binary's build directory (the
-    library, via its RUNPATH-less build: lib/ of the build) or in Debian's
-    multiarch :arm64 directories; the loader from libc6:arm64."""
+    DT_NEEDED closure, from the build's lib/ (libfpgactl.so) or Debian's
+    multiarch :arm64 directories, and the loader of libc6:arm64."""
     build = os.path.dirname(os.path.abspath(binary))
     while build != "/" and not os.path.exists(
             os.path.join(build, "build.ninja")):
@@ -410,20 +472,19 @@ def arm64_shared_libraries(binary):
     return libs
 
 
-def busybox_applets(busybox):
-    """busybox --list-full; an aarch64 busybox runs through qemu-aarch64."""
-    cmd = [busybox, "--list-full"]
-    if elf_machine(busybox) == 183:  # EM_AARCH64
-        if os.uname().machine != "aarch64":
-            cmd = ["qemu-aarch64"] + cmd
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          text=True).stdout.split()
-
-
 def elf_machine(path):
     with open(path, "rb") as f:
         head = f.read(20)
     return struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" else 0
+
+
+def busybox_applets(busybox):
+    """busybox --list-full; an aarch64 busybox runs through qemu-aarch64."""
+    cmd = [busybox, "--list-full"]
+    if elf_machine(busybox) == 183 and os.uname().machine != "aarch64":
+        cmd = ["qemu-aarch64"] + cmd  # EM_AARCH64 on another host
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.split()
 
 
 def build_initramfs(path, kdir, binaries, tests, conf, arch="x86",
@@ -441,24 +502,7 @@ def build_initramfs(path, kdir, binaries, tests, conf, arch="x86",
     for applet in applets:
         if applet != "bin/busybox":
             cpio.symlink(applet, "/bin/busybox")
-    with open(os.path.join(kdir, "modules", "order")) as f:
-        modules = f.read().split()
-    for m in modules:
-        cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
-                  mode=0o644)
-    cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
-              mode=0o644)
-    for g in MODULE_GROUPS:
-        if not os.path.exists(os.path.join(kdir, "modules", g + ".order")):
-            continue  # arm64: no on-demand groups
-        with open(os.path.join(kdir, "modules", g + ".order")) as f:
-            group = f.read().split()
-        for m in group:
-            if m not in modules:
-                cpio.file("lib/modules/" + m, os.path.join(kdir, "modules", m),
-                          mode=0o644)
-        cpio.file("lib/modules/%s.order" % g,
-                  data=("\n".join(group) + "\n").encode(), mode=0o644)
+    add_modules(cpio, kdir)
     for b in binaries:
         cpio.file("bin/" + os.path.basename(b), b)
         for guest, host in libs_of(b):
@@ -477,13 +521,41 @@ def build_initramfs(path, kdir, binaries, tests, conf, arch="x86",
 # ---------------------------------------------------------------- QEMU
 
 
-def kvm_usable():
+def kvm_opens():
+    """Whether /dev/kvm opens.  That proves nothing: on some machines it
+    opens and every KVM guest dies at once (QEMU: "failed to set MSR 0x10a
+    to 0x69", then an assertion).  auto tries KVM when it opens and keeps it
+    only once a guest started under it: see run_vm and kvm_died."""
     try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
+        fd = os.open(KVM_DEVICE, os.O_RDWR)
     except OSError:
         return False
     os.close(fd)
     return True
+
+
+QEMU_PREFIX = re.compile(r"^\S*qemu[^\s:]*:\s*(?:error:\s*)?")
+
+
+def qemu_message(path, rc):
+    """QEMU's own first message in its output file @path, as "qemu: TEXT",
+    or its exit status when it said nothing."""
+    for line in tail(path, 200):
+        line = line.strip()
+        if line:
+            return "qemu: " + QEMU_PREFIX.sub("", line)
+    return "qemu exit status %d, no message" % rc
+
+
+def kvm_died(report, rc, timed_out, work):
+    """Whether QEMU under KVM died before the guest printed anything: no
+    protocol line, nothing on the serial console, a failing exit status."""
+    if timed_out or rc == 0 or report.booted is not None:
+        return False
+    try:
+        return os.path.getsize(os.path.join(work, "console.log")) == 0
+    except OSError:
+        return True
 
 
 # The machines guest tests can ask for.  Each is one QEMU boot: "memory"
@@ -559,22 +631,20 @@ MACHINES = {
 
 
 def qemu_command_arm64(args, kdir, work, machine):
-    """QEMU's virt machine with an SMMUv3 (its GICv3 ITS gives MSI/MSI-X),
-    under TCG: edu and NVMe on the root bus.  virt has one UART (ttyAMA0):
-    the console carries the results too (init.sh's fallback), and there is
-    no port for host requests."""
+    """QEMU's virt machine with an SMMUv3 and a GICv3 (whose ITS takes the
+    MSIs), under TCG: edu and NVMe on the root bus.  virt has one UART
+    (ttyAMA0): the console carries the results too (init.sh's fallback),
+    and there is no port for host requests."""
     m = MACHINES[machine]
     memory = args.memory or m["memory"]
     append = ("console=ttyAMA0 quiet loglevel=4 panic=-1 init_on_alloc=0 "
               "rdinit=/init")
-    return "tcg", [
-        args.qemu or "qemu-system-aarch64",
-        "-machine", "virt,iommu=smmuv3,gic-version=3,accel=tcg", "-cpu", "max",
-        "-m", str(memory), "-smp", str(m["smp"]),
+    return [
+        args.qemu, "-machine", "virt,iommu=smmuv3,gic-version=3,accel=tcg",
+        "-cpu", "max", "-m", str(memory), "-smp", str(m["smp"]),
         "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
         "-device", "edu",
-    ] + nvme_args(work)[:-1] + [
-        "nvme,serial=fpgactl01,drive=nv0",
+    ] + nvme_args(work) + [
         "-kernel", os.path.join(kdir, "vmlinuz"),
         "-initrd", os.path.join(work, "initramfs.cpio"),
         "-append", append,
@@ -584,12 +654,9 @@ def qemu_command_arm64(args, kdir, work, machine):
     ]
 
 
-def qemu_command(args, kdir, work, machine):
-    if args.arch == "arm64":
+def qemu_command(args, kdir, work, machine, accel):
+    if args.row_data["arch"] == "arm64":
         return qemu_command_arm64(args, kdir, work, machine)
-    accel = args.accel
-    if accel == "auto":
-        accel = "kvm" if kvm_usable() else "tcg"
     if accel == "kvm":
         # The emulated IOMMU's interrupt remapping needs a split irqchip.
         qmachine, cpu = "q35,accel=kvm,kernel-irqchip=split", "host"
@@ -601,8 +668,8 @@ def qemu_command(args, kdir, work, machine):
               "init_on_alloc=0 rdinit=/init")
     m = MACHINES[machine]
     memory = args.memory or m["memory"]
-    return accel, [
-        args.qemu or "qemu-system-x86_64", "-machine", qmachine, "-cpu", cpu,
+    return [
+        args.qemu, "-machine", qmachine, "-cpu", cpu,
         "-m", str(memory), "-smp", str(m["smp"]),
         "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
         "-device", "intel-iommu,intremap=on,caching-mode=on",
@@ -964,7 +1031,35 @@ def tail(path, n):
 def run_vm(args, kdir, machine, tests, numbers, work, label):
     """Boot @machine once and run @tests in it; TAP numbers from @numbers.
 
+    With --accel auto and a /dev/kvm that opens, the first boot is under
+    KVM; when QEMU dies there before the guest printed anything, one line
+    quoting QEMU says so and the machine boots again under TCG (and so do
+    the later ones: args.accel becomes tcg).  A guest that started under
+    KVM keeps KVM for the later machines.
+
     Return (exit status, seconds to READY or None, seconds QEMU ran)."""
+    accel = args.accel
+    if args.row_data["arch"] != "x86":
+        accel = "tcg"  # another architecture than the host's: TCG only
+    elif accel == "auto":
+        accel = "kvm" if kvm_opens() else "tcg"
+    status, ready, ran, died = boot_once(args, kdir, machine, tests, numbers,
+                                         work, label, accel)
+    if died and args.accel == "auto":
+        log("KVM not usable here (%s), using TCG" % died)
+        args.accel = accel = "tcg"
+        shutil.rmtree(work, ignore_errors=True)
+        status, ready, ran, _ = boot_once(args, kdir, machine, tests, numbers,
+                                          work, label, accel)
+    elif args.accel == "auto" and accel == "kvm":
+        args.accel = "kvm"  # proven: a guest started under it
+    return status, ready, ran
+
+
+def boot_once(args, kdir, machine, tests, numbers, work, label, accel):
+    """One boot of run_vm under @accel.  The fourth value is QEMU's message
+    when it died under KVM before the guest printed anything (nothing is
+    reported then), else None."""
     os.makedirs(work, exist_ok=True)
     nonce = secrets.token_hex(8)
     conf = {
@@ -976,22 +1071,24 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
         # need_program (testlib.sh) fails rather than skips in CI.
         "VMTEST_CI": "1" if in_ci() else "",
     }
+    # The row (FPGACTL_VM_ROW, ...): init.sh exports the FPGACTL_* lines.
+    conf.update(rows.guest_env(args.row_data))
     initrd = os.path.join(work, "initramfs.cpio")
-    conf["VMTEST_ARCH"] = args.arch
-    build_initramfs(initrd, kdir, args.binaries, tests, conf, args.arch,
-                    guest_busybox(args.cache, args.arch))
+    arch = args.row_data["arch"]
+    build_initramfs(initrd, kdir, args.binaries, tests, conf, arch,
+                    guest_busybox(args.cache, arch))
     with open(os.path.join(work, "nvme.img"), "wb") as f:
         f.truncate(16 << 20)
     for name in ("console.log", "results.log"):
         open(os.path.join(work, name), "wb").close()
-    accel, cmd = qemu_command(args, kdir, work, machine)
+    cmd = qemu_command(args, kdir, work, machine, accel)
     try:
         load = "host load %.2f; " % os.getloadavg()[0]
     except OSError:
         load = ""
-    log("%sbooting machine %s, kernel %s, with %s (%d test%s; %stimeout %d s; "
-        "work dir %s)"
-        % (label, machine, os.path.basename(kdir), accel, len(tests),
+    log("%sbooting machine %s, row %s, kernel %s, with %s (%d test%s; "
+        "%stimeout %d s; work dir %s)"
+        % (label, machine, args.row, os.path.basename(kdir), accel, len(tests),
            "" if len(tests) == 1 else "s", load, args.timeout, work))
     host = Host(work, nonce, label)
     report = Report(tests, numbers, nonce, args.verbose, label, host)
@@ -1030,9 +1127,13 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
     log("%sVM ran %.1f s%s" % (label, elapsed, " (killed at the timeout)"
                                if timed_out else ", QEMU exit status %d"
                                % proc.returncode))
+    if (accel == "kvm" and args.accel == "auto"
+            and kvm_died(report, proc.returncode, timed_out, work)):
+        return None, None, elapsed, qemu_message(
+            os.path.join(work, "qemu.log"), proc.returncode)
     status = finish(report, tests, timed_out, proc.returncode, work, args,
                     machine)
-    return status, report.boot_time, elapsed
+    return status, report.boot_time, elapsed, None
 
 
 class LineReader:
@@ -1153,18 +1254,17 @@ def parse_args():
                    help="guest MiB for every machine (default: the machine's)")
     p.add_argument("--accel", choices=("auto", "tcg", "kvm"),
                    default=os.environ.get("FPGACTL_VM_ACCEL", "auto"),
-                   help="auto: KVM when /dev/kvm can be opened, TCG otherwise "
-                   "(env FPGACTL_VM_ACCEL)")
+                   help="auto: KVM when /dev/kvm opens and a guest starts "
+                   "under it, TCG otherwise (env FPGACTL_VM_ACCEL)")
+    p.add_argument("--row", default=os.environ.get("FPGACTL_VM_ROW",
+                                                   rows.DEFAULT_ROW),
+                   choices=[r["name"] for r in rows.ROWS],
+                   help="the matrix row: guest kernel and expected backend "
+                   "(tests/vm/rows.py; env FPGACTL_VM_ROW; default "
+                   "%(default)s)")
     p.add_argument("--qemu", default="",
-                   help="QEMU binary (default: qemu-system-x86_64, or "
-                   "qemu-system-aarch64 with --arch arm64)")
-    p.add_argument("--arch", choices=("x86", "arm64"),
-                   default=os.environ.get("FPGACTL_VM_ARCH", "x86"),
-                   help="guest architecture (env FPGACTL_VM_ARCH): arm64 "
-                   "boots Debian's arm64 kernel on QEMU's virt machine with "
-                   "an SMMUv3 under TCG and runs the guest tests of the "
-                   "default machine; the binaries must be the aarch64 "
-                   "cross build's (see docs/vm-tests.md)")
+                   help="QEMU binary (default: the row's architecture's, "
+                   "qemu-system-x86_64 or qemu-system-aarch64)")
     p.add_argument("--bzimage", action="store_true",
                    default=bool(os.environ.get("FPGACTL_VM_BZIMAGE")),
                    help="boot the compressed vmlinuz instead of the ELF "
@@ -1206,14 +1306,9 @@ def main():
     global DIAG_TO_STDERR
     args = parse_args()
     DIAG_TO_STDERR = args.tap_harness
-    tests = find_tests(args.only)
-    if args.arch == "arm64":
-        # Only the default machine exists for arm64 (the others are q35
-        # topologies: NUMA expander, hot-plug root port, the benchmarks').
-        left = [t for t in tests if test_machine(t) != "default"]
-        if left and not args.machine:
-            log("arm64: not run, they need x86 machines: %s" % ", ".join(left))
-        tests = [t for t in tests if t not in left or args.machine]
+    args.row_data = rows.row(args.row)
+    args.qemu = args.qemu or QEMU_OF_ARCH[args.row_data["arch"]]
+    tests = rows.row_tests(args.row_data, find_tests(args.only))
     runs = plan(tests, args.machine)
     if args.list:
         for machine, ts in runs:
@@ -1239,7 +1334,8 @@ def main():
     order = [t for _, ts in runs for t in ts]
     numbers = {t: i + 1 for i, t in enumerate(order)}
     try:
-        kdir = ensure_setup(args.cache, not args.no_setup, args.arch)
+        kdir = ensure_setup(args.cache, not args.no_setup, args.row_data,
+                            args.qemu)
     except SetupError as e:
         if in_ci():
             print("1..%d" % len(order))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""One guest test of tests/vm/guest/ as a meson test of its own.
+"""One guest test of tests/vm/guest/ in one row of the VM matrix as a
+meson test of its own ("ROW/TEST", e.g. x86-6.12-iommufd/81-dma-test).
 
 Booting a VM per guest test would cost 10-20 s each, so the guest tests
 share one run of vm.py per `meson test` invocation: the first of them to
@@ -8,14 +9,16 @@ run (they are not parallel) takes the session lock, runs vm.py on every
 guest test and keeps its TAP report in the session directory; each one,
 the first included, then reports its own result from it:
 
-    vm_one.py --session DIR --names A,B,... --test NAME -- BINARY...
+    vm_one.py --row ROW --session DIR --names A,B,... --test NAME -- BINARY...
+
+There is one session directory per row (the rows: tests/vm/rows.py).
 
 Exit status 0 passed, 1 failed (its guest output on stdout), 77 skipped
 (the reason on stdout).  A session is the meson process that runs the
 tests (the parent of this one, by boot, pid and start time), so a new
 `meson test` always runs the VM again; `meson test --repeat N` runs it
-once and reports its results N times.  `--list` prints the guest tests, for
-meson.build.  See docs/vm-tests.md.
+once and reports its results N times.  `--list` prints "ROW TEST" for every
+guest test of every row, for meson.build.  See docs/vm-tests.md.
 """
 import argparse
 import fcntl
@@ -24,6 +27,8 @@ import os
 import re
 import subprocess
 import sys
+
+import rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_DIR = os.path.join(HERE, "guest")
@@ -72,19 +77,27 @@ def parse_tap(text):
     return results, skip_all, bail
 
 
-def run_session(session, binaries):
-    """Run vm.py on every guest test; return its report as a dict."""
+# Lines of vm.py's log that every run should show (the first test of the
+# session prints them, summarize.py repeats them): KVM's fallback.
+NOTE_RE = re.compile(r"^vm\.py: (KVM not usable here .*)$")
+
+
+def run_session(row, session, binaries):
+    """Run vm.py on every guest test of @row; return its report as a dict."""
     log_path = os.path.join(session, "vm.log")
     with open(log_path, "w") as log:
-        proc = subprocess.run([sys.executable, VM_PY, "--tap-harness", *binaries],
+        proc = subprocess.run([sys.executable, VM_PY, "--tap-harness",
+                               "--row", row, *binaries],
                               stdout=subprocess.PIPE, stderr=log, text=True)
     results, skip_all, bail = parse_tap(proc.stdout)
+    notes = [m.group(1) for m in map(NOTE_RE.match, tail(log_path, 100000)) if m]
     # The log's end is kept now: a later session may overwrite the file.
     return {"results": results, "skip_all": skip_all, "bail": bail,
-            "rc": proc.returncode, "log": log_path, "log_tail": tail(log_path)}
+            "rc": proc.returncode, "log": log_path, "log_tail": tail(log_path),
+            "row": row, "notes": notes}
 
 
-def session_report(session, binaries):
+def session_report(row, session, binaries):
     """The report of this session, running the VM if no test has yet."""
     os.makedirs(session, exist_ok=True)
     key = session_key()
@@ -106,9 +119,12 @@ def session_report(session, binaries):
                           "log_tail": []})
         print("vm_one.py: first guest test of this session: running the VM "
               "(all guest tests)", file=sys.stderr, flush=True)
-        report = run_session(session, binaries)
+        report = run_session(row, session, binaries)
         report["key"] = key
         write_json(path, report)
+        for note in report["notes"]:
+            # In the first test's output, and so in meson's test log.
+            print("vm: " + note)
         return report
 
 
@@ -158,18 +174,27 @@ def report_one(report, name):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--list", action="store_true", help="print the guest tests")
+    p.add_argument("--list", action="store_true",
+                   help="print \"ROW TEST\" for every test of every row")
+    p.add_argument("--row", default=rows.DEFAULT_ROW, help="the matrix row")
     p.add_argument("--session", help="directory of the shared VM run")
     p.add_argument("--names", help="the guest tests meson knows, comma-separated")
     p.add_argument("--test", help="the guest test to report")
     p.add_argument("binaries", nargs="*", help="programs for the guest (vm.py)")
     args = p.parse_args()
     if args.list:
-        print("\n".join(guest_tests()))
+        for r in rows.ROWS:
+            for t in rows.row_tests(r, guest_tests()):
+                print("%s %s" % (r["name"], t))
         return 0
     if not (args.session and args.names and args.test):
         p.error("--session, --names and --test are required")
-    if args.names.split(",") != guest_tests():
+    try:
+        row = rows.row(args.row)
+    except KeyError as e:
+        print(e.args[0])
+        return 1
+    if args.names.split(",") != rows.row_tests(row, guest_tests()):
         print("tests/vm/guest/ has changed since meson set up this build "
               "(meson knows %s): run meson setup --reconfigure" % args.names)
         return 1
@@ -179,7 +204,8 @@ def main():
         print("FPGACTL_VM_TESTS names no guest test %s (have: %s)"
               % (", ".join(unknown), ", ".join(guest_tests())))
         return 1
-    return report_one(session_report(args.session, args.binaries), args.test)
+    return report_one(session_report(args.row, args.session, args.binaries),
+                      args.test)
 
 
 if __name__ == "__main__":

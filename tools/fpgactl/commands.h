@@ -32,6 +32,8 @@
 #define OPT_TRIGGER (1u << 19)    /* --trigger OFFSET=VALUE */
 #define OPT_ACK (1u << 20)        /* --ack OFFSET=VALUE */
 #define OPT_TIMEOUT (1u << 21)    /* --timeout-ms N */
+#define OPT_EXPECT (1u << 22)     /* --expect VENDOR:DEVICE */
+#define OPT_DEADLINE (1u << 23)   /* --deadline SECONDS */
 
 struct command;
 
@@ -60,6 +62,8 @@ struct command;
  * @trigger: the --trigger argument as typed, or NULL
  * @ack: the --ack argument as typed, or NULL
  * @timeout_ms: the --timeout-ms argument as typed, or NULL
+ * @expect: the --expect argument as typed, or NULL
+ * @deadline: the --deadline argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -87,6 +91,8 @@ struct invocation {
 	const char *trigger;
 	const char *ack;
 	const char *timeout_ms;
+	const char *expect;
+	const char *deadline;
 	int argc;
 	char **argv;
 };
@@ -131,5 +137,8 @@ extern const struct command cmd_selftest;
 extern const struct command cmd_load;
 extern const struct command cmd_save;
 extern const struct command cmd_irq_wait;
+extern const struct command cmd_reprogram;
+extern const struct command cmd_remove;
+extern const struct command cmd_rescan;
 
 #endif

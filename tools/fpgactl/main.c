@@ -34,6 +34,7 @@ static const struct command *const commands[] = {
 	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
 	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
 	&cmd_dma_test, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
+	&cmd_reprogram, &cmd_remove, &cmd_rescan,
 	&cmd_bench, &cmd_help,
 };
 
@@ -58,6 +59,8 @@ enum {
 	OPT_VAL_TRIGGER,
 	OPT_VAL_ACK,
 	OPT_VAL_TIMEOUT,
+	OPT_VAL_EXPECT,
+	OPT_VAL_DEADLINE,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -86,6 +89,8 @@ static const struct option command_long_options[] = {
 	{ "trigger", required_argument, NULL, OPT_VAL_TRIGGER },
 	{ "ack", required_argument, NULL, OPT_VAL_ACK },
 	{ "timeout-ms", required_argument, NULL, OPT_VAL_TIMEOUT },
+	{ "expect", required_argument, NULL, OPT_VAL_EXPECT },
+	{ "deadline", required_argument, NULL, OPT_VAL_DEADLINE },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -139,6 +144,10 @@ static const struct option_doc option_docs[] = {
 	  "      --ack OFFSET=VALUE      32-bit BAR0 write after each interrupt\n" },
 	{ OPT_TIMEOUT, "[--timeout-ms N]",
 	  "      --timeout-ms N   longest wait per interrupt (default 1000)\n" },
+	{ OPT_EXPECT, "[--expect VENDOR:DEVICE]",
+	  "      --expect V:D     ids the device must come back with (default: the same)\n" },
+	{ OPT_DEADLINE, "[--deadline SECONDS]",
+	  "      --deadline S     how long to wait for the device to come back (default 30)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -195,6 +204,10 @@ static unsigned int option_mask(int opt)
 		return OPT_ACK;
 	case OPT_VAL_TIMEOUT:
 		return OPT_TIMEOUT;
+	case OPT_VAL_EXPECT:
+		return OPT_EXPECT;
+	case OPT_VAL_DEADLINE:
+		return OPT_DEADLINE;
 	default:
 		return 0;
 	}
@@ -402,6 +415,12 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_TIMEOUT:
 		state->inv.timeout_ms = optarg;
+		break;
+	case OPT_VAL_EXPECT:
+		state->inv.expect = optarg;
+		break;
+	case OPT_VAL_DEADLINE:
+		state->inv.deadline = optarg;
 		break;
 	}
 }
