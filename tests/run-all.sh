@@ -5,7 +5,8 @@
 #   3. a ThreadSanitizer build running the model suite (the multi-threaded
 #      queue test; the mocked-kernel tests cannot run under TSan)
 #   4. an aarch64 cross build (tools/cross/aarch64-linux-gnu.ini) running the
-#      unit and model suites under QEMU's user-mode emulation
+#      unit and model suites under QEMU's user-mode emulation, and the VM
+#      suite's arm64 row (arm64-6.1-legacy: an arm64 guest with an SMMUv3)
 # Usage: tests/run-all.sh    (installs missing Debian packages with apt)
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ SUITES="--suite model"
 TSAN_OPTIONS=halt_on_error=1 run_suites build-tsan -Db_sanitize=thread -Db_lundef=false
 
 tools/deps.sh aarch64
-SUITES="--suite unit --suite model"
+SUITES="--suite unit --suite model --suite vm"
 run_suites build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini
 
 # One closing line over every build, for people and CI alike.
