@@ -177,12 +177,13 @@ static int mask_dpc(struct bridge_errors *e)
 		       e->dpc_ctl & (uint16_t)~DPC_CTL_TRIGGER_MASK);
 }
 
-/* Write the saved values back, and check that they read back. */
+/* Write the saved values back, and check that they read back.  The DPC
+ * control is restored even when the AER registers fail: each is tried. */
 static int restore_regs(struct bridge_errors *e)
 {
 	uint32_t mask = 0, sever = 0;
 	uint16_t ctl = 0;
-	int ret = 0;
+	int ret = 0, dpc_ret = 0;
 
 	if (e->aer_masked) {
 		/* RW1C: clear only the surprise down the reload latched. */
@@ -197,14 +198,14 @@ static int restore_regs(struct bridge_errors *e)
 		if (!ret && (mask != e->uncor_mask || sever != e->uncor_sever))
 			ret = -EIO;
 	}
-	if (!ret && e->dpc_disabled) {
-		ret = write16(e->bdf, e->dpc + DPC_CTL, e->dpc_ctl);
-		if (!ret)
-			ret = read16(e->bdf, e->dpc + DPC_CTL, &ctl);
-		if (!ret && ctl != e->dpc_ctl)
-			ret = -EIO;
+	if (e->dpc_disabled) {
+		dpc_ret = write16(e->bdf, e->dpc + DPC_CTL, e->dpc_ctl);
+		if (!dpc_ret)
+			dpc_ret = read16(e->bdf, e->dpc + DPC_CTL, &ctl);
+		if (!dpc_ret && ctl != e->dpc_ctl)
+			dpc_ret = -EIO;
 	}
-	return ret;
+	return ret ? ret : dpc_ret;
 }
 
 int bridge_errors_mask(struct bridge_errors *e, const char *bdf)
@@ -228,13 +229,15 @@ int bridge_errors_mask(struct bridge_errors *e, const char *bdf)
 		return 0;
 	}
 	log_cfg_error(bdf, e->aer_masked || e->dpc_disabled ? "write" : "read", ret);
-	restore_regs(e);
-	e->aer_masked = e->dpc_disabled = false;
+	/* Put back what was changed; when even that fails, it is logged with
+	 * the values to set, and the flags stay set to say so. */
+	bridge_errors_restore(e);
 	return ret;
 }
 
 int bridge_errors_restore(struct bridge_errors *e)
 {
+	char dpc[32] = "";
 	int ret;
 
 	if (!e->aer_masked && !e->dpc_disabled)
@@ -244,16 +247,18 @@ int bridge_errors_restore(struct bridge_errors *e)
 		e->aer_masked = e->dpc_disabled = false;
 		return 0;
 	}
-	if (ret == -EIO)
+	if (ret == -EIO) {
 		log_err("%s: restore: the bridge's AER mask/severity or DPC control "
 			"do not read back as saved (mask 0x%08x severity 0x%08x dpc "
 			"0x%04x): set them again with setpci -s %s", e->bdf,
 			e->uncor_mask, e->uncor_sever, e->dpc_ctl, e->bdf);
-	else
-		log_err("%s: restore: cannot write the bridge's error reporting "
-			"back (%s): set AER mask 0x%08x severity 0x%08x with setpci "
-			"-s %s", e->bdf, strerror(-ret), e->uncor_mask,
-			e->uncor_sever, e->bdf);
+		return ret;
+	}
+	if (e->dpc_disabled)
+		snprintf(dpc, sizeof(dpc), ", DPC control 0x%04x", e->dpc_ctl);
+	log_err("%s: restore: cannot write the bridge's error reporting back "
+		"(%s): set AER mask 0x%08x severity 0x%08x%s with setpci -s %s",
+		e->bdf, strerror(-ret), e->uncor_mask, e->uncor_sever, dpc, e->bdf);
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sim/sim.h"
 
 /* Refuse early, with the precise reason, what the kernel would refuse. */
 static int precheck(struct fpgactl_device *dev)
@@ -123,6 +124,8 @@ fpgactl_device_open(const char *bdf, const struct fpgactl_open_opts *opts,
 
 	if (bdf && !strncmp(bdf, "model", 5) && (!bdf[5] || bdf[5] == ':'))
 		return model_device_open(bdf, opts, err);
+	if (bdf && !strncmp(bdf, "sim:", 4))
+		return sim_plugin_open(bdf, opts, err);
 	dev = device_alloc();
 	if (!dev) {
 		ret = -ENOMEM;

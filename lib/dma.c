@@ -18,9 +18,12 @@
  * then faults instead of hitting a buffer. */
 #define IOVA_LOW_RESERVE ((uint64_t)1 << 20)
 
+/* The largest DMA buffer size a caller may ask for; see fpgactl_dma_alloc(). */
+#define DMA_SIZE_MAX (SIZE_MAX - FPGACTL_PAGE_1G)
+
 /*
- * Bytes this process has mapped for DMA, against RLIMIT_MEMLOCK: the type1
- * driver charges every pinned page to the process's locked memory.
+ * Bytes this process has mapped for DMA; what the kernel charges against
+ * RLIMIT_MEMLOCK depends on the backend (lib/memlock.c).
  */
 static uint64_t dma_locked_bytes;
 
@@ -36,42 +39,46 @@ static struct dma_buf_priv *to_priv(struct fpgactl_dma_buf *buf)
 	return (struct dma_buf_priv *)buf;
 }
 
-static bool has_cap_ipc_lock(void)
+/* One line naming the limit, the need, who is charged and the fix. */
+static void explain_memlock(enum fpgactl_iommu_backend backend, uint64_t limit,
+			    uint64_t used, size_t size)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
+	unsigned long long need_kib = (unsigned long long)((used + size + 1023) >> 10);
 
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+	if (backend == FPGACTL_IOMMU_IOMMUFD)
+		log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked: "
+			"iommufd charges pinned memory to the user (uid %u), whose "
+			"processes already pin about %llu KiB (VmPin), plus %zu KiB "
+			"for this buffer; raise it with 'ulimit -l %llu' in every "
+			"process of the user (or memlock in /etc/security/limits.conf, "
+			"LimitMEMLOCK= for a systemd service), free the others' pins, "
+			"or run with CAP_IPC_LOCK",
+			(unsigned long long)(limit >> 10), need_kib, (unsigned)getuid(),
+			(unsigned long long)(used >> 10), size >> 10, need_kib);
+	else
+		log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked "
+			"(%llu KiB mapped + %zu KiB for this buffer): raise it with "
+			"'ulimit -l %llu' (or memlock in /etc/security/limits.conf, "
+			"LimitMEMLOCK= for a systemd service), or run with CAP_IPC_LOCK",
+			(unsigned long long)(limit >> 10), need_kib,
+			(unsigned long long)(used >> 10), size >> 10, need_kib);
 }
 
-/* RLIMIT_MEMLOCK in bytes, UINT64_MAX when unlimited or not enforced. */
-static uint64_t memlock_limit(void)
+/* Will the kernel accept @size more pinned bytes for this context? */
+static int check_memlock(struct fpgactl_iommu *iommu, size_t size)
 {
-	struct rlimit rl;
+	enum fpgactl_iommu_backend backend = iommu->backend->id;
+	uint64_t limit, used;
 
-	if (has_cap_ipc_lock() || getrlimit(RLIMIT_MEMLOCK, &rl) ||
-	    rl.rlim_cur == RLIM_INFINITY)
-		return UINT64_MAX;
-	return rl.rlim_cur;
-}
-
-static int check_memlock(size_t size)
-{
-	uint64_t limit = memlock_limit();
-	uint64_t used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
-
-	if (limit == UINT64_MAX || used + size <= limit)
+	if (backend != FPGACTL_IOMMU_LEGACY && backend != FPGACTL_IOMMU_IOMMUFD)
+		return 0;	/* the model pins nothing */
+	limit = memlock_limit();
+	if (limit == UINT64_MAX)
 		return 0;
-	log_err("RLIMIT_MEMLOCK is %llu KiB but DMA needs %llu KiB locked "
-		"(%llu KiB mapped + %zu KiB for this buffer): raise it with "
-		"'ulimit -l %llu' (or memlock in /etc/security/limits.conf, "
-		"LimitMEMLOCK= for a systemd service), or run with CAP_IPC_LOCK",
-		(unsigned long long)(limit >> 10),
-		(unsigned long long)((used + size) >> 10),
-		(unsigned long long)(used >> 10), size >> 10,
-		(unsigned long long)((used + size + 1023) >> 10));
+	used = memlock_used(backend, __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED));
+	if (used + size <= limit)
+		return 0;
+	explain_memlock(backend, limit, used, size);
 	return -EDQUOT;
 }
 
@@ -134,6 +141,30 @@ static void untrack_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 	}
 }
 
+/*
+ * The smallest unit a mapping can have: the host's page and the IOMMU's
+ * smallest page (type1 iova_pgsizes, iommufd out_iova_alignment; 64 KiB on
+ * some arm64 SMMUs), whichever is larger.  Needs iova_prepare() first.
+ */
+static size_t dma_granule(const struct fpgactl_iommu *iommu)
+{
+	size_t host = (size_t)sysconf(_SC_PAGESIZE);
+
+	/* A power of two no larger than a hugepage; else ignore it. */
+	if (iommu->min_pgsize > host && iommu->min_pgsize <= FPGACTL_PAGE_1G &&
+	    !(iommu->min_pgsize & (iommu->min_pgsize - 1)))
+		return (size_t)iommu->min_pgsize;
+	return host;
+}
+
+/* IOVA alignment of a buffer backed by @page_size pages. */
+static uint64_t dma_align(const struct fpgactl_iommu *iommu, size_t page_size)
+{
+	size_t granule = dma_granule(iommu);
+
+	return page_size > granule ? page_size : granule;
+}
+
 static int iova_for(struct fpgactl_device *dev, struct dma_buf_priv *b)
 {
 	struct fpgactl_iommu *iommu = dev->iommu;
@@ -150,8 +181,8 @@ static int iova_for(struct fpgactl_device *dev, struct dma_buf_priv *b)
 			iommu->nr_maps);
 		return -E2BIG;
 	}
-	ret = iova_alloc(&iommu->iova, size, b->backing.page_size, dev->dma_limit,
-			 &b->map.iova);
+	ret = iova_alloc(&iommu->iova, size, dma_align(iommu, b->backing.page_size),
+			 dev->dma_limit, &b->map.iova);
 	if (ret == -ENOSPC)
 		log_err("%s: no room for %llu KiB of IOVA space below the device's "
 			"DMA limit 0x%llx: free buffers, or use a wider DMA mask if "
@@ -228,19 +259,32 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 		  const struct fpgactl_dma_opts *opts, int *err)
 {
 	struct dma_buf_priv *b = NULL;
+	size_t page_size, granule;
 	unsigned int flags;
-	size_t page_size;
+	int64_t avail;
 	int node, ret;
 
 	ret = resolve_opts(dev, opts, &page_size, &node, &flags);
-	if (!ret && (!size || size > SIZE_MAX - page_size)) {
-		log_err("%s: DMA buffer size %zu is out of range", dev->bdf, size);
+	/*
+	 * Rounding up to a page, a hugepage or a lookup-table slot must not
+	 * wrap: no size within 1 GiB of SIZE_MAX (nothing that large can be
+	 * mapped anyway).
+	 */
+	if (!ret && (!size || size > DMA_SIZE_MAX)) {
+		log_err("%s: DMA buffer size %zu is out of range (1 to %zu bytes)",
+			dev->bdf, size, (size_t)DMA_SIZE_MAX);
 		ret = -EINVAL;
 	}
 	if (ret)
 		goto fail;
 	/* Charged at the hugepage size even if 4 KiB pages end up used. */
-	ret = check_memlock((size + page_size - 1) & ~(page_size - 1));
+	ret = check_memlock(dev->iommu, (size + page_size - 1) & ~(page_size - 1));
+	if (ret)
+		goto fail;
+	pthread_mutex_lock(&dev->iommu->lock);
+	ret = iova_prepare(dev->iommu, &avail);
+	granule = dma_granule(dev->iommu);
+	pthread_mutex_unlock(&dev->iommu->lock);
 	if (ret)
 		goto fail;
 	b = calloc(1, sizeof(*b));
@@ -248,7 +292,7 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = backing_alloc(size, page_size, node, flags, &b->backing);
+	ret = backing_alloc(size, page_size, granule, node, flags, &b->backing);
 	if (ret)
 		goto fail;
 	check_placement(dev, b, node, flags, &ret);
@@ -373,7 +417,9 @@ FPGACTL_EXPORT int fpgactl_dma_get_plan(struct fpgactl_device *dev,
 	if (ret)
 		return ret;
 	plan->memlock_limit = memlock_limit();
-	plan->memlock_used = __atomic_load_n(&dma_locked_bytes, __ATOMIC_RELAXED);
+	plan->memlock_used = memlock_used(dev->iommu->backend->id,
+					  __atomic_load_n(&dma_locked_bytes,
+							  __ATOMIC_RELAXED));
 	plan->hugepages_free = plan->page_size == FPGACTL_PAGE_4K ? 0 :
 			       hugepages_free(plan->page_size, plan->node);
 	backing_describe(plan->page_size, plan->backing, sizeof(plan->backing));

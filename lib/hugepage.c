@@ -130,11 +130,15 @@ static int map_hugetlb(size_t size, size_t page_size, struct dma_backing *b)
  */
 static int map_small(size_t size, struct dma_backing *b)
 {
-	size_t len = size + DMA_TABLE_SLOT;
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len;
+	uint8_t *p;
 	uintptr_t start;
 
+	/* The slack for the alignment must not wrap the length. */
+	if (size > SIZE_MAX - DMA_TABLE_SLOT)
+		return -ENOMEM;
+	len = size + DMA_TABLE_SLOT;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	start = ((uintptr_t)p + DMA_TABLE_SLOT - 1) & ~(uintptr_t)(DMA_TABLE_SLOT - 1);
@@ -166,12 +170,38 @@ static int bind_node(void *p, size_t len, int node)
 	return ret ? -errno : 0;
 }
 
+/*
+ * Does the kernel know MADV_POPULATE_WRITE (Linux 5.14+)?  An unknown advice
+ * is EINVAL, but so are other refusals: ask about one fresh anonymous page,
+ * which a kernel that knows the advice always populates.
+ */
+static bool populate_write_known(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	bool known;
+
+	if (p == MAP_FAILED)
+		return true;	/* cannot tell: do not guess an old kernel */
+	known = !madvise(p, page, MADV_POPULATE_WRITE) || errno != EINVAL;
+	munmap(p, page);
+	return known;
+}
+
 static int populate(void *p, size_t len, size_t page_size)
 {
+	int ret;
+
 	if (!madvise(p, len, MADV_POPULATE_WRITE))
 		return 0;
-	if (errno != EINVAL)
-		return -errno;
+	ret = -errno;
+	if (ret != -EINVAL || populate_write_known()) {
+		if (ret != -ENOMEM && ret != -EFAULT)	/* shortages: described */
+			log_err("cannot populate the DMA buffer's pages "
+				"(MADV_POPULATE_WRITE): %s", strerror(-ret));
+		return ret;
+	}
 	/* Kernels before 5.14: touch each page (may SIGBUS on a shortage). */
 	for (size_t off = 0; off < len; off += page_size)
 		((volatile uint8_t *)p)[off] = 0;
@@ -205,11 +235,17 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) & ~(to - 1);
 }
 
-/* Map @request bytes rounded up to the page size that is actually used. */
-static int backing_map(size_t request, size_t page_size, int node,
+/*
+ * Map @request bytes rounded up to the page size that is actually used and
+ * to @granule (the IOMMU's smallest page and the host's, a power of two).
+ * FPGACTL_PAGE_4K asks for ordinary pages: the host's page size, which is
+ * 16 or 64 KiB on some arm64 kernels.
+ */
+static int backing_map(size_t request, size_t page_size, size_t granule, int node,
 		       unsigned int flags, struct dma_backing *b)
 {
-	size_t size = round_up(request, page_size);
+	size_t host_page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = round_up(request, page_size > granule ? page_size : granule);
 	int ret = -EINVAL;
 
 	if (page_size != FPGACTL_PAGE_4K) {
@@ -232,18 +268,19 @@ static int backing_map(size_t request, size_t page_size, int node,
 		return ret;
 	}
 	if (page_size != FPGACTL_PAGE_4K)
-		log_warn("falling back to 4 KiB pages: each one is a separate "
-			 "IOMMU page and TLB entry, which costs DMA throughput");
-	b->page_size = FPGACTL_PAGE_4K;
-	b->len = round_up(request, FPGACTL_PAGE_4K);
+		log_warn("falling back to %zu KiB pages (ordinary pages): each "
+			 "one is a separate IOMMU page and TLB entry, which costs "
+			 "DMA throughput", host_page >> 10);
+	b->page_size = host_page;
+	b->len = round_up(request, host_page > granule ? host_page : granule);
 	return map_small(b->len, b);
 }
 
-int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
-		  struct dma_backing *out)
+int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
+		  unsigned int flags, struct dma_backing *out)
 {
 	struct dma_backing b = { .page_size = page_size, .node = -1 };
-	int ret = backing_map(request, page_size, node, flags, &b);
+	int ret = backing_map(request, page_size, granule, node, flags, &b);
 
 	if (ret)
 		return ret;

@@ -74,6 +74,20 @@ int sysfs_write(const char *val, const char *fmt, ...)
 int sysfs_link_name(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- memlock.c (locked-memory accounting per backend) -------------------- */
+
+/* CAP_IPC_LOCK in the initial user namespace: nothing is charged. */
+bool memlock_exempt(void);
+/* RLIMIT_MEMLOCK in bytes; UINT64_MAX when unlimited or exempt. */
+uint64_t memlock_limit(void);
+/*
+ * Bytes charged against that limit for @backend: legacy, this process's
+ * locked memory (VmLck); iommufd, this user's pinned memory (VmPin summed
+ * over its processes, an estimate).  @mine: what this library mapped in
+ * this process, the floor for this process's share.
+ */
+uint64_t memlock_used(enum fpgactl_iommu_backend backend, uint64_t mine);
+
 /* ---- pci.c --------------------------------------------------------------- */
 
 /* IOMMU group number of a device, -ENODEV when it has none (IOMMU off). */
@@ -89,6 +103,12 @@ int pci_vfio_cdev_index(const char *bdf);
  * the others and return -EBUSY.
  */
 int pci_group_viable(int group, char *culprits, size_t size);
+/*
+ * The processes holding @bdf's VFIO group node or cdev open, as "pid N
+ * (comm), this process (pid M)" in @buf (at most 4, then "...").  Return
+ * how many were found (0 when none is visible to this process).
+ */
+int vfio_device_holders(const char *bdf, char *buf, size_t size);
 /*
  * Explain why @bdf cannot be used through VFIO before an open is attempted:
  * log the cause and the fix.  Return the matching -errno, or 0 when nothing
@@ -183,6 +203,8 @@ struct fpgactl_iommu {
 	struct dma_table *table;
 	struct dma_mapping **maps;
 	size_t nr_maps;
+	/* The IOMMU's smallest page (0: not reported); set by dma_info. */
+	uint64_t min_pgsize;
 	union {
 		struct legacy_state legacy;
 		struct iommufd_state iommufd;
@@ -259,8 +281,8 @@ struct dma_backing {
  * zeroed, populated memory on @node (-1: anywhere), following the fallbacks
  * of fpgactl_dma_alloc().  Return 0 or -errno (logged, with the fix).
  */
-int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags,
-		  struct dma_backing *out);
+int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
+		  unsigned int flags, struct dma_backing *out);
 void backing_free(struct dma_backing *b);
 /* Free hugepages of @page_size on @node (-1: all nodes), -errno if unknown. */
 long hugepages_free(size_t page_size, int node);
@@ -381,6 +403,8 @@ struct region *region_get(struct fpgactl_device *dev, uint32_t index);
  */
 volatile uint8_t *region_mapped_ptr(const struct region *r, uint64_t offset,
 				    uint64_t len);
+/* Width (4, 2 or 1) of the next access of a region copy at @offset. */
+unsigned int region_access_width(uint64_t offset, size_t len);
 
 /* -ERANGE (logged) when [@offset, @offset + @len) leaves region @r. */
 int region_check_range(struct fpgactl_device *dev, const struct region *r,

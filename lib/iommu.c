@@ -3,8 +3,11 @@
  * IOMMU contexts: one I/O address space, shared by the devices opened into
  * it, behind one table of backends.
  */
+#include <dirent.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -26,19 +29,53 @@ static bool dev_node_usable(const char *rel)
 	       !access(path, R_OK | W_OK);
 }
 
+/* Some /dev/vfio/devices/vfioN that this process may open read/write. */
+static bool any_cdev_usable(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	if (dev_path(path, sizeof(path), "vfio/devices"))
+		return false;
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		char rel[64];
+
+		if (strncmp(de->d_name, "vfio", 4))
+			continue;
+		snprintf(rel, sizeof(rel), "vfio/devices/%.40s", de->d_name);
+		found = dev_node_usable(rel);
+	}
+	closedir(dir);
+	return found;
+}
+
 /*
  * iommufd only where it can be opened: /dev/iommu is often root-only while
- * the legacy group nodes are given to users by udev rules.
+ * the legacy group nodes are given to users by udev rules, and a rule for
+ * SUBSYSTEM=="vfio" commonly covers the group nodes but not the cdevs
+ * (/dev/vfio/devices/vfioN).  With a device: its cdev must exist and be
+ * usable by this user.  Without one: some cdev must be (the directory's own
+ * permissions say nothing: only root may create files there).
  */
 enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf)
 {
+	char rel[64];
+	int cdev;
+
 	if (!dev_node_usable("iommu"))
 		return FPGACTL_IOMMU_LEGACY;
-	if (bdf)
-		return pci_vfio_cdev_index(bdf) >= 0 ? FPGACTL_IOMMU_IOMMUFD
-						     : FPGACTL_IOMMU_LEGACY;
-	return dev_node_usable("vfio/devices") ? FPGACTL_IOMMU_IOMMUFD
-					       : FPGACTL_IOMMU_LEGACY;
+	if (!bdf)
+		return any_cdev_usable() ? FPGACTL_IOMMU_IOMMUFD : FPGACTL_IOMMU_LEGACY;
+	cdev = pci_vfio_cdev_index(bdf);
+	if (cdev < 0)
+		return FPGACTL_IOMMU_LEGACY;
+	snprintf(rel, sizeof(rel), "vfio/devices/vfio%d", cdev);
+	return dev_node_usable(rel) ? FPGACTL_IOMMU_IOMMUFD : FPGACTL_IOMMU_LEGACY;
 }
 
 FPGACTL_EXPORT struct fpgactl_iommu *

@@ -204,12 +204,25 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 	int ret;
 
 	ret = xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (ret == -EBUSY) {
-		log_err("iommufd: %s is in use: another process or driver has "
-			"it open (through its cdev or its /dev/vfio group, "
-			"e.g. a VM or another program); close that user first",
-			dev->bdf);
-		return ret;
+	/*
+	 * Our fd is a fresh cdev fd and the arguments are valid, so EINVAL
+	 * can only be vfio_df_open()'s refusal of a second open
+	 * (drivers/vfio/vfio_main.c: open_count != 0 && !df->group: the device
+	 * is bound through another cdev fd or open through its group); EBUSY
+	 * is vfio_device_block_group(): the group node is open.
+	 */
+	if (ret == -EBUSY || ret == -EINVAL) {
+		char holders[256];
+
+		if (vfio_device_holders(dev->bdf, holders, sizeof(holders)) > 0)
+			log_err("iommufd: %s is busy: it is open in %s; close it "
+				"there first", dev->bdf, holders);
+		else
+			log_err("iommufd: %s is busy: another process (a VM, "
+				"another program) or another context of this one has "
+				"it open through its cdev or /dev/vfio group; close "
+				"it there first", dev->bdf);
+		return -EBUSY;
 	}
 	if (ret < 0) {
 		log_err("iommufd: VFIO_DEVICE_BIND_IOMMUFD for %s failed: %s; "
@@ -339,6 +352,8 @@ static int iommufd_dma_info(struct fpgactl_iommu *iommu, struct iova_range **ran
 	*nr_ranges = arr ? q.num_iovas : 0;
 	/* iommufd has no per-container mapping count limit. */
 	*mappings_avail = -1;
+	/* The IOAS's IOVA and length granule: the smallest IOMMU page. */
+	iommu->min_pgsize = q.out_iova_alignment;
 	free(arr);
 	return 0;
 }

@@ -251,13 +251,34 @@ legacy_find_cap(const struct vfio_iommu_type1_info *info, uint16_t id)
 				  info->cap_offset : 0, id);
 }
 
+/*
+ * Kernels before 5.4 do not report the usable IOVA ranges
+ * (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE).  Assume what every IOMMU these
+ * kernels drive can map: 39 bits of IOVA (the smallest address width
+ * VT-d hardware implements, 3-level tables; AMD-Vi and SMMUs offer more),
+ * minus the windows where DMA writes are taken as MSIs rather than reaching
+ * memory: 0xfee00000-0xfeefffff on x86 (the interrupt address range of
+ * VT-d and AMD-Vi, IOMMU_RESV_MSI), and on arm64 the IOVA that dma-iommu
+ * reserves for MSI doorbells, MSI_IOVA_BASE 0x8000000 + 1 MiB
+ * (drivers/iommu/arm/arm-smmu*).
+ */
+static const struct iova_range legacy_fallback_ranges[] = {
+#if defined(__aarch64__)
+	{ 0, 0x7ffffffull },
+	{ 0x8100000ull, (1ull << 39) - 1 },
+#else
+	{ 0, 0xfedfffffull },
+	{ 0xfef00000ull, (1ull << 39) - 1 },
+#endif
+};
+
 static int legacy_copy_ranges(const struct vfio_iommu_type1_info *info,
 			      struct iova_range **ranges, size_t *n)
 {
 	const struct vfio_info_cap_header *h =
 		legacy_find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
 	const struct vfio_iommu_type1_info_cap_iova_range *cap = (const void *)h;
-	uint32_t count = 1;
+	uint32_t count = ARRAY_SIZE(legacy_fallback_ranges);
 
 	if (cap) {
 		if (!vfio_cap_fits(info, info->argsz, h, sizeof(*cap),
@@ -272,8 +293,9 @@ static int legacy_copy_ranges(const struct vfio_iommu_type1_info *info,
 	if (!*ranges)
 		return -ENOMEM;
 	if (!cap) {
-		/* Kernels before 5.4 do not report ranges: assume all of it. */
-		(*ranges)[0] = (struct iova_range){ 0, UINT64_MAX };
+		log_debug("the kernel reports no IOVA ranges (before 5.4): using "
+			  "39 bits minus the MSI window");
+		memcpy(*ranges, legacy_fallback_ranges, sizeof(legacy_fallback_ranges));
 	} else {
 		for (uint32_t i = 0; i < count; i++)
 			(*ranges)[i] = (struct iova_range){
@@ -295,6 +317,9 @@ static int legacy_dma_info(struct fpgactl_iommu *iommu, struct iova_range **rang
 		log_err("VFIO_IOMMU_GET_INFO failed: %s", strerror(-ret));
 		return ret;
 	}
+	/* The smallest page the IOMMU maps: the lowest bit of iova_pgsizes. */
+	iommu->min_pgsize = (info->flags & VFIO_IOMMU_INFO_PGSIZES) ?
+			    info->iova_pgsizes & -info->iova_pgsizes : 0;
 	ret = legacy_copy_ranges(info, ranges, nr_ranges);
 	avail = (const void *)legacy_find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
 	if (avail && !vfio_cap_fits(info, info->argsz, &avail->header,

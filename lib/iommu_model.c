@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IOMMU backend of the software model: there is no kernel and no
- * hardware, so mapping only has to succeed.  The generic code of dma.c
- * records every mapping in iommu->maps, which is where the model's device
- * thread translates the IOVAs it is given.
+ * The IOMMU backend of simulated devices (the software model and sim:
+ * plugins, lib/sim/): there is no kernel and no hardware, so mapping only
+ * has to succeed.  The generic code of dma.c records every mapping in
+ * iommu->maps, which is where the simulated-device layer translates the
+ * IOVAs a device is given.
  */
 #include <stdlib.h>
 
 #include "internal.h"
 #include "model.h"
+#include "sim/sim.h"
 
 /* The IOVA space the model "decodes": 48 bits, like a 4-level IOMMU. */
 #define MODEL_IOVA_LAST (((uint64_t)1 << 48) - 1)
@@ -25,8 +27,9 @@ static void model_iommu_close(struct fpgactl_iommu *iommu)
 static int model_iommu_attach(struct fpgactl_iommu *iommu,
 			      struct fpgactl_device *dev)
 {
-	if (!model_is(dev)) {
-		log_err("%s: only the software model can join a model IOMMU context",
+	if (!sim_is(dev)) {
+		log_err("%s: only simulated devices (the model, sim: plugins) can join "
+			"a model IOMMU context",
 			dev->bdf);
 		dev->fd = -1;
 		return -EINVAL;

@@ -228,11 +228,13 @@ static int mask(struct lc *c)
 		return 0;
 	step(c, FPGACTL_LC_MASK);
 	ret = bridge_errors_mask(&c->errs, c->res->bridge);
-	if (ret)
-		return fail(c, FPGACTL_LC_MASK, ret, NULL);
 	c->res->aer_masked = c->errs.aer_masked;
 	c->res->dpc_disabled = c->errs.dpc_disabled;
-	return 0;
+	if (!ret)
+		return 0;
+	/* Rolled back by bridge_errors_mask(), unless it could not. */
+	c->res->masks_restored = !c->errs.aer_masked && !c->errs.dpc_disabled;
+	return fail(c, FPGACTL_LC_MASK, ret, NULL);
 }
 
 static int restore(struct lc *c)

@@ -60,7 +60,9 @@ int bridge_cfg_write(const char *bdf, uint32_t off, const void *buf, size_t len)
 /*
  * Save the bridge's AER uncorrectable mask and severity and its DPC
  * control, then mask surprise down (masked, non-fatal) and disable the DPC
- * trigger.  On error nothing is left changed.  Return 0 or -errno (logged).
+ * trigger.  On error what was changed is written back; if even that fails
+ * (logged, with the values to set), @e's flags stay set to say so.  Return
+ * 0 or -errno (logged).
  */
 int bridge_errors_mask(struct bridge_errors *e, const char *bdf);
 

@@ -7,7 +7,14 @@
 
 #include "internal.h"
 
-#define PCI_VENDOR_ID 0x00
+/*
+ * Revision ID and class code.  vfio-pci virtualizes the vendor and device
+ * ids (ALL_VIRT in drivers/vfio/pci/vfio_pci_config.c:
+ * init_pci_cap_basic_perm()), answering them from the copy taken at open,
+ * so they never read 0xffff after a removal; this dword has no virtualized
+ * bit and vfio_default_config_read() reads it from the device.
+ */
+#define PCI_CLASS_REVISION 0x08
 
 static int reg_check_args(struct fpgactl_device *dev, uint32_t bar,
 			  uint64_t offset, unsigned int width, struct region **out)
@@ -36,12 +43,15 @@ static int reg_check_args(struct fpgactl_device *dev, uint32_t bar,
 	return region_check_range(dev, r, offset, width);
 }
 
-/* pread/pwrite of one register, for BARs (or parts) that are not mapped. */
+/*
+ * pread/pwrite of one register, for BARs (or parts) that are not mapped:
+ * one access of the caller's width, as through the mapping (vfio-pci before
+ * Linux 6.11 splits an 8-byte one into two 4-byte device accesses).
+ */
 static int reg_rw_syscall(struct fpgactl_device *dev, struct region *r,
 			  uint64_t offset, unsigned int width, void *val, bool write)
 {
-	return write ? fpgactl_region_write(dev, r->info.index, offset, val, width)
-		     : fpgactl_region_read(dev, r->info.index, offset, val, width);
+	return dev->ops->region_rw(dev, r, offset, val, width, write);
 }
 
 FPGACTL_EXPORT int fpgactl_reg_read(struct fpgactl_device *dev, uint32_t bar,
@@ -92,12 +102,13 @@ FPGACTL_EXPORT int fpgactl_reg_write(struct fpgactl_device *dev, uint32_t bar,
 
 FPGACTL_EXPORT int fpgactl_device_removed(struct fpgactl_device *dev)
 {
-	uint16_t vendor;
-	int ret = fpgactl_config_read(dev, PCI_VENDOR_ID, &vendor, sizeof(vendor));
+	uint32_t class_rev;
+	int ret = fpgactl_config_read(dev, PCI_CLASS_REVISION, &class_rev,
+				      sizeof(class_rev));
 
 	if (ret)
 		return ret;
-	if (vendor != 0xffff)
+	if (class_rev != 0xffffffffu)
 		return 0;
 	log_err("%s: the device no longer answers (config space reads all ones): "
 		"surprise removal or link down", dev->bdf);

@@ -183,17 +183,21 @@ static void go_fatal(struct model *m)
 
 /* ---- queues --------------------------------------------------------------- */
 
-/* [iova, iova + len) inside one mapping: its address; NULL otherwise.
- * Called with iommu->lock held. */
-static uint8_t *dma_va(struct fpgactl_iommu *iommu, uint64_t iova, uint64_t len)
+/* [iova, iova + len) inside one DMA mapping: its address; NULL otherwise.
+ * Called between the host's dma_lock and dma_unlock. */
+static uint8_t *dma_va(struct model *m, uint64_t iova, uint64_t len)
 {
-	for (size_t i = 0; i < iommu->nr_maps; i++) {
-		const struct dma_mapping *d = iommu->maps[i];
+	return m->host->dma_ptr(m->host->ctx, iova, len);
+}
 
-		if (iova >= d->iova && len <= d->size && iova - d->iova <= d->size - len)
-			return (uint8_t *)(d->vaddr + (iova - d->iova));
-	}
-	return NULL;
+static void dma_lock(struct model *m)
+{
+	m->host->dma_lock(m->host->ctx);
+}
+
+static void dma_unlock(struct model *m)
+{
+	m->host->dma_unlock(m->host->ctx);
 }
 
 /* QEN was cleared (or the soft-core disabled): forget the queue, empty its
@@ -219,7 +223,6 @@ static void queue_enable(struct model *m, unsigned int qid)
 	uint64_t cq_base = ld64(m, q_reg(qid, FPGACTL_SC_Q_CQ_BASE));
 	uint32_t size = ld32(m, q_reg(qid, FPGACTL_SC_Q_SIZE));
 	uint32_t sq_size = (size & 0xffff) + 1, cq_size = (size >> 16) + 1;
-	struct fpgactl_iommu *iommu = m->dev->iommu;
 	bool ok;
 
 	memset(q, 0, sizeof(*q));
@@ -228,10 +231,10 @@ static void queue_enable(struct model *m, unsigned int qid)
 	     cq_size >= 2 && cq_size <= m->cfg.max_entries &&
 	     !(sq_base & 0xfff) && !(cq_base & 0xfff);
 	if (ok) {
-		pthread_mutex_lock(&iommu->lock);
-		q->sq = dma_va(iommu, sq_base, (uint64_t)sq_size * sizeof(struct fpgactl_sqe));
-		q->cq = dma_va(iommu, cq_base, (uint64_t)cq_size * sizeof(struct fpgactl_cqe));
-		pthread_mutex_unlock(&iommu->lock);
+		dma_lock(m);
+		q->sq = dma_va(m, sq_base, (uint64_t)sq_size * sizeof(struct fpgactl_sqe));
+		q->cq = dma_va(m, cq_base, (uint64_t)cq_size * sizeof(struct fpgactl_cqe));
+		dma_unlock(m);
 		ok = q->sq && q->cq;
 	}
 	if (!ok) {
@@ -272,26 +275,19 @@ static void full_reset(struct model *m)
 		st32(m, q_reg(qid, FPGACTL_SC_Q_SIZE), 0);
 		st32(m, q_reg(qid, FPGACTL_SC_Q_CTRL), 0);
 	}
-	model_config_reset(m);
 }
 
 /* ---- completions ------------------------------------------------------------ */
 
 static void raise_irq(struct model *m, unsigned int vector)
 {
-	static const uint64_t one = 1;
-
 	if (vector >= m->cfg.nr_queues)
 		return;
-	pthread_mutex_lock(&m->irq_lock);
-	if (m->irq_fds[vector] >= 0) {
-		/* Counted first, as completions are.  An eventfd write fails
-		 * only when its counter would overflow. */
-		model_stat_add(m, interrupts, 1);
-		if (write(m->irq_fds[vector], &one, sizeof(one)) != sizeof(one))
-			model_stat_add(m, interrupts, (uint64_t)-1);
-	}
-	pthread_mutex_unlock(&m->irq_lock);
+	/* Counted first, as completions are; taken back when the vector is
+	 * not routed (or its eventfd counter would overflow). */
+	model_stat_add(m, interrupts, 1);
+	if (m->host->irq(m->host->ctx, vector) != 1)
+		model_stat_add(m, interrupts, (uint64_t)-1);
 }
 
 /* Write one entry at the tail: everything, then the status halfword with
@@ -393,7 +389,6 @@ static uint16_t do_guarded_write(struct model *m, const struct fpgactl_sqe *e)
  * all under the IOMMU lock so no buffer is unmapped mid-transfer. */
 static uint16_t do_dma(struct model *m, const struct fpgactl_sqe *e, uint32_t *result)
 {
-	struct fpgactl_iommu *iommu = m->dev->iommu;
 	uint32_t len = e->cdw10, lmem_off = e->cdw11, pattern = e->cdw11;
 	uint16_t st = FPGACTL_SC_SUCCESS;
 	uint8_t *src = NULL, *dst = NULL;
@@ -404,39 +399,39 @@ static uint16_t do_dma(struct model *m, const struct fpgactl_sqe *e, uint32_t *r
 	    (uint64_t)lmem_off + len > m->cfg.lmem_size)
 		return FPGACTL_SC_BAD_LENGTH;
 
-	pthread_mutex_lock(&iommu->lock);
+	dma_lock(m);
 	switch (e->opc) {
 	case FPGACTL_SC_OP_COPY:
-		src = dma_va(iommu, e->addr0, len);
-		dst = dma_va(iommu, e->addr1, len);
+		src = dma_va(m, e->addr0, len);
+		dst = dma_va(m, e->addr1, len);
 		if (src && dst)
 			memmove(dst, src, len);
 		break;
 	case FPGACTL_SC_OP_FILL:
 		src = (uint8_t *)&pattern;
-		dst = dma_va(iommu, e->addr1, len);
+		dst = dma_va(m, e->addr1, len);
 		for (uint32_t i = 0; dst && i < len; i += 4)
 			memcpy(dst + i, &pattern, 4);	/* little-endian hosts */
 		break;
 	case FPGACTL_SC_OP_CRC32C:
-		dst = src = dma_va(iommu, e->addr0, len);
+		dst = src = dma_va(m, e->addr0, len);
 		if (src)
 			*result = crc32c(src, len);
 		break;
 	case FPGACTL_SC_OP_WRITE:
-		src = dma_va(iommu, e->addr0, len);
+		src = dma_va(m, e->addr0, len);
 		dst = m->lmem + lmem_off;
 		if (src)
 			memcpy(dst, src, len);
 		break;
 	case FPGACTL_SC_OP_READ:
 		src = m->lmem + lmem_off;
-		dst = dma_va(iommu, e->addr1, len);
+		dst = dma_va(m, e->addr1, len);
 		if (dst)
 			memcpy(dst, src, len);
 		break;
 	}
-	pthread_mutex_unlock(&iommu->lock);
+	dma_unlock(m);
 	if (!src || !dst)
 		st = FPGACTL_SC_DMA_FAULT;
 	return st;
@@ -485,9 +480,7 @@ static void model_remove(struct model *m)
 {
 	memset(m->bar0, 0xff, MODEL_BAR0_SIZE);
 	memset(m->lmem, 0xff, m->cfg.lmem_size);
-	pthread_mutex_lock(&m->cfg_lock);
-	memset(m->config, 0xff, sizeof(m->config));
-	pthread_mutex_unlock(&m->cfg_lock);
+	m->host->removed(m->host->ctx);
 	pthread_mutex_lock(&m->lock);
 	__atomic_store_n(&m->removed, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&m->stats.removed, true, __ATOMIC_RELAXED);

@@ -14,11 +14,9 @@
 #include "fpgactl.h"
 #include "internal.h"
 #include "model.h"
+#include "sim/sim.h"
 
 #define MODEL_BAR0_SIZE ((size_t)64 << 10)
-#define MODEL_CONFIG_SIZE 256
-#define MODEL_NUM_REGIONS 9	/* BAR0..5, ROM, config, VGA */
-#define MODEL_NUM_IRQS 5	/* INTx, MSI, MSI-X, error, request */
 /* Queue set-up blocks (0x100 + 0x20*q) must end below GUARDED[] at 0x800. */
 #define MODEL_MAX_QUEUES 56
 
@@ -27,7 +25,6 @@
 #define MODEL_CLASS 0x120000u	/* processing accelerator */
 #define MODEL_REVISION 0x01u
 #define MODEL_VERSION ((1u << 16) | 0u)	/* 1.0 */
-#define MODEL_MSIX_CAP 0x40
 
 /**
  * struct model_cfg - what the spec string chose (docs/model.md)
@@ -95,25 +92,20 @@ struct model_queue {
 };
 
 /**
- * struct model - the model's state (dev->priv)
+ * struct model - the model's state, a client of the simulated-device layer
+ * (lib/sim/sim.h): config space, interrupt routing and DMA translation are
+ * the library's, reached through @host
  *
- * Shared with the application's threads: @config under @cfg_lock, @irq_fds
- * under @irq_lock, the reset handshake under @lock, @removed, @stop and
- * @stats through atomics (@stats written by the device thread only).
- * Everything below "device thread only" belongs to the device thread.
+ * Shared with the application's threads: the reset handshake under @lock,
+ * @removed, @stop and @stats through atomics (@stats written by the device
+ * thread only).  Everything below "device thread only" belongs to the
+ * device thread.
  */
 struct model {
-	struct fpgactl_device *dev;
+	const struct fpgactl_sim_host *host;
 	struct model_cfg cfg;
 	uint8_t *bar0;
 	uint8_t *lmem;
-
-	pthread_mutex_t cfg_lock;
-	uint8_t config[MODEL_CONFIG_SIZE];
-	uint8_t config_wmask[MODEL_CONFIG_SIZE];
-
-	pthread_mutex_t irq_lock;
-	int irq_fds[MODEL_MAX_QUEUES];
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -121,7 +113,6 @@ struct model {
 	unsigned int reset_done;	/* under @lock */
 	bool removed;			/* atomic */
 	bool stop;			/* atomic */
-	bool attached;
 	bool thread_started;
 	pthread_t thread;
 
@@ -143,9 +134,6 @@ struct model {
 /* model_core.c: the registers' values at power-on, and the device thread. */
 void model_regs_init(struct model *m);
 void *model_thread(void *arg);
-
-/* model.c: config space reset (command register) by a function reset. */
-void model_config_reset(struct model *m);
 
 /*
  * The counters have one writer, the device thread: a load and a store, both

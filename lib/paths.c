@@ -2,7 +2,10 @@
 /*
  * sysfs and /dev access.  Both roots can be redirected through the
  * environment so that tools and tests run against a fake tree; the variables
- * are read on every call (these are slow-path operations).
+ * are read on every call (these are slow-path operations).  They are read
+ * with secure_getenv(): the library writes driver_override, unbind and
+ * drivers_probe under these roots, so a set-user-ID or set-group-ID program
+ * (AT_SECURE) must not let its caller's environment choose where.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -15,7 +18,7 @@
 
 static const char *root_from_env(const char *var, const char *dflt)
 {
-	const char *v = getenv(var);
+	const char *v = secure_getenv(var);
 
 	return v && *v ? v : dflt;
 }

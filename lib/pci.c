@@ -134,9 +134,11 @@ static int pci_driver(const char *bdf, char *buf, size_t size)
  * Drivers that leave a group viable for VFIO: vfio drivers themselves, and
  * drivers that do no DMA of their own (pci-stub, the PCIe port driver).
  */
-static bool driver_keeps_group_viable(const char *driver)
+static bool pci_driver_is_vfio(const char *bdf, const char *driver);
+
+static bool driver_keeps_group_viable(const char *bdf, const char *driver)
 {
-	return !*driver || !strncmp(driver, "vfio", 4) ||
+	return !*driver || pci_driver_is_vfio(bdf, driver) ||
 	       !strcmp(driver, "pci-stub") || !strcmp(driver, "pcieport");
 }
 
@@ -172,7 +174,7 @@ int pci_group_viable(int group, char *culprits, size_t size)
 		if (de->d_name[0] == '.')
 			continue;
 		if (pci_driver(de->d_name, driver, sizeof(driver)) ||
-		    driver_keeps_group_viable(driver))
+		    driver_keeps_group_viable(de->d_name, driver))
 			continue;
 		append(culprits, size, "%s%s (%s)", ret ? ", " : "", de->d_name,
 		       driver);
@@ -210,6 +212,38 @@ static void set_reason(char *why, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, size, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Does VFIO serve @bdf?  vfio-pci itself, or a vfio-pci variant driver
+ * (mlx5_vfio_pci, hisi_acc_vfio_pci, virtio_vfio_pci, ...: drivers built on
+ * vfio-pci-core, served by the same group and cdev nodes).  The kernel's own
+ * sign is the vfio-dev/vfioN entry that vfio_device_add()
+ * (drivers/vfio/vfio_main.c) creates under the PCI device for every VFIO
+ * device since Linux 6.1, whatever the driver's name; before 6.1 there is
+ * none, and the name is all there is (the in-tree variants all have "vfio"
+ * in it).
+ */
+static bool pci_driver_is_vfio(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	if (!*driver)
+		return false;
+	if (!strcmp(driver, "vfio-pci") || strstr(driver, "vfio"))
+		return true;
+	if (sysfs_path(path, sizeof(path), PCI_DEV "/vfio-dev", bdf))
+		return false;
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir)))
+		found = !strncmp(de->d_name, "vfio", 4);
+	closedir(dir);
+	return found;
 }
 
 /*
@@ -253,7 +287,7 @@ static enum fpgactl_vfio_state vfio_state(const struct fpgactl_pci_dev *d,
 			 "(boot with intel_iommu=on or amd_iommu=on)");
 		return FPGACTL_VFIO_NO_IOMMU;
 	}
-	if (strcmp(d->driver, "vfio-pci")) {
+	if (!pci_driver_is_vfio(d->bdf, d->driver)) {
 		set_reason(why, size, "%s%s; run: fpgactl bind %s",
 			 *d->driver ? "bound to " : "not bound to any driver",
 			 d->driver, d->bdf);

@@ -111,7 +111,8 @@ static size_t page_round(uint64_t n)
 
 /*
  * Reserve the whole region PROT_NONE, then map each area over it, so that
- * one base pointer serves every area and stray offsets fault.
+ * one base pointer serves every area and stray offsets fault.  The whole
+ * reservation is MADV_DONTFORK: children of fork() do not get it.
  */
 static int region_map(struct fpgactl_device *dev, struct region *r)
 {
@@ -135,6 +136,17 @@ static int region_map(struct fpgactl_device *dev, struct region *r)
 			munmap(base, len);
 			return ret;
 		}
+	}
+	/*
+	 * vfio-pci does not set VM_DONTCOPY: without this a child of fork()
+	 * inherits the mapping, keeps the device referenced after we close
+	 * it, and can write its registers.
+	 */
+	if (madvise(base, len, MADV_DONTFORK)) {
+		int ret = -errno;
+
+		munmap(base, len);
+		return ret;
 	}
 	r->map = base;
 	r->info.flags |= FPGACTL_REGION_MAPPED;
@@ -278,22 +290,26 @@ int region_check_range(struct fpgactl_device *dev, const struct region *r,
 	return 0;
 }
 
-/* Copy between a mapping and memory with naturally aligned accesses. */
-static void mmio_copy(volatile uint8_t *io, uint8_t *mem, size_t len, bool to_io)
+/**
+ * region_access_width() - width of the next device access of a copy
+ * @offset: offset in the region of the next byte
+ * @len: bytes left (not 0)
+ *
+ * The largest of 4, 2 and 1 that @offset is aligned to and @len holds.
+ * fpgactl_region_read/write() split every copy this way, on mapped BARs and
+ * through pread/pwrite alike, so the device sees the same requests on both
+ * paths and never an 8-byte one (which many AXI-Lite bridges mishandle, and
+ * which vfio-pci's read/write path did not issue before Linux 6.11).
+ *
+ * Return: 4, 2 or 1.
+ */
+unsigned int region_access_width(uint64_t offset, size_t len)
 {
-	uintptr_t addr = (uintptr_t)io;
+	unsigned int w = 4;
 
-	while (len) {
-		size_t w = 8;
-
-		while (w > 1 && ((addr % w) || len < w))
-			w /= 2;
-		mmio_access(io, mem, w, to_io);
-		io += w;
-		mem += w;
-		addr += w;
-		len -= w;
-	}
+	while (w > 1 && ((offset % w) || len < w))
+		w /= 2;
+	return w;
 }
 
 int vfio_region_rw(struct fpgactl_device *dev, struct region *r, uint64_t offset,
@@ -327,12 +343,19 @@ static int region_rw(struct fpgactl_device *dev, uint32_t index, uint64_t offset
 	ret = region_check_range(dev, r, offset, len);
 	if (ret)
 		return ret;
-	io = region_mapped_ptr(r, offset, len);
-	if (io) {
-		mmio_copy(io, buf, len, write);
-		return 0;
+	for (uint8_t *p = buf; len; ) {
+		unsigned int w = region_access_width(offset, len);
+
+		io = region_mapped_ptr(r, offset, w);
+		if (io)
+			mmio_access(io, p, w, write);
+		else if ((ret = dev->ops->region_rw(dev, r, offset, p, w, write)))
+			return ret;
+		p += w;
+		offset += w;
+		len -= w;
 	}
-	return dev->ops->region_rw(dev, r, offset, buf, len, write);
+	return 0;
 }
 
 FPGACTL_EXPORT int fpgactl_region_read(struct fpgactl_device *dev, uint32_t index,

@@ -195,8 +195,13 @@ int fpgactl_region_get_info(struct fpgactl_device *dev, uint32_t index,
  * @len: byte count
  *
  * Goes through the mapping where the bytes are mapped, through pread() on
- * the device otherwise.  The access is performed with naturally aligned
- * 1/2/4/8-byte operations.
+ * the device otherwise.  Either way the copy is split into naturally
+ * aligned device accesses of at most 4 bytes (the largest of 4, 2, 1 that
+ * the offset is aligned to and the rest holds), one pread() each on the
+ * unmapped path: the same call makes the same PCIe requests on both paths,
+ * and never an 8-byte one, which many AXI-Lite bridges mishandle.  For a
+ * register that needs one 8-byte access use fpgactl_reg_read() with width 8
+ * (or fpgactl_mmio_read64() on a mapped BAR).
  *
  * Return: 0, -ERANGE when [@offset, @offset + @len) leaves the region,
  * -EINVAL for a bad index, or -errno from the kernel.

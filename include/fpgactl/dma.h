@@ -19,6 +19,13 @@
 extern "C" {
 #endif
 
+/*
+ * FPGACTL_PAGE_4K selects ordinary pages: the host's page size (16 or
+ * 64 KiB on some arm64 kernels).  Whatever the pages, a buffer's size and
+ * IOVA are whole pages of the IOMMU's smallest page size too (type1
+ * iova_pgsizes, iommufd out_iova_alignment), so &fpgactl_dma_buf.size may
+ * exceed the request by up to that page.
+ */
 #define FPGACTL_PAGE_4K ((size_t)4 << 10)
 #define FPGACTL_PAGE_2M ((size_t)2 << 20)
 #define FPGACTL_PAGE_1G ((size_t)1 << 30)
@@ -80,7 +87,8 @@ struct fpgactl_dma_buf {
  * log names the sysctl or mount that fixes it), -EDQUOT (RLIMIT_MEMLOCK too
  * low; the log gives the limit, the need and how to raise it), -ENOSPC (no
  * IOVA room below the DMA mask), -E2BIG (the IOMMU's mapping limit would be
- * exceeded), -EINVAL, or another -errno.
+ * exceeded), -EINVAL (also for @size 0 or within 1 GiB of SIZE_MAX, which
+ * no rounding may wrap), or another -errno.
  */
 struct fpgactl_dma_buf *fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 					  const struct fpgactl_dma_opts *opts,

@@ -209,6 +209,10 @@ static inline bool fpgactl_is_all_ones(uint64_t val, unsigned int width)
  * @width: 1, 2, 4 or 8 bytes
  * @val: receives the value, zero-extended
  *
+ * One access of exactly @width bytes: through the mapping where the BAR is
+ * mapped, else one pread() of @width bytes (vfio-pci before Linux 6.11
+ * turns an 8-byte one into two 4-byte device accesses).
+ *
  * Return: 0; -EINVAL for a bad BAR or width, or an unaligned offset;
  * -ERANGE when the access leaves the BAR; or -errno from the kernel.
  */
@@ -297,8 +301,11 @@ int fpgactl_reg_poll(struct fpgactl_device *dev, uint32_t bar, uint64_t offset,
  * fpgactl_device_removed() - confirm a surprise removal
  * @dev: device
  *
- * Reads the vendor id from config space: a present device never returns
- * 0xffff there.  Call it after fpgactl_is_all_ones() matched.
+ * Reads the class code and revision dword (offset 0x08) of config space,
+ * which vfio-pci passes through to the hardware: a present device never
+ * returns all ones there.  (The vendor and device ids are no use: vfio-pci
+ * answers them from the copy it took at open.)  Call it after
+ * fpgactl_is_all_ones() matched.
  *
  * Return: 1 when the device is gone, 0 when it answers, -errno when config
  * space cannot be read (treat as gone).

@@ -1032,7 +1032,7 @@ class DmaPlanTest(FakeTreeCase):
         free = mock_iova_free((1 << 64) - 1)
         self.assertEqual(fields["iova free"], f"{free} bytes (256.0 TiB)")
         self.assertEqual(fields["iommu mappings"], f"{MOCK_DMA_ENTRY_LIMIT} more allowed")
-        self.assertRegex(fields["memlock"], r"^(unlimited|\d+ \w+) \(0 bytes used\)$")
+        self.assertRegex(fields["memlock"], r"^(unlimited|\d+ \w+) \(0 bytes used by this process\)$")
         # No hugepage counters in the fake sysfs.
         self.assertEqual(fields["backing"], "none")
         self.assertTrue(fields["hugepages free"].startswith("unknown"))
@@ -1099,7 +1099,7 @@ class DmaPlanTest(FakeTreeCase):
     def test_memlock_limit(self):
         limit = memlock_limited(8 << 20)
         fields = plan_fields(self.plan(preexec=limit).stdout)
-        self.assertEqual(fields["memlock"], "8 MiB (0 bytes used)")
+        self.assertEqual(fields["memlock"], "8 MiB (0 bytes used by this process)")
         plan = json.loads(self.plan("--json", preexec=limit).stdout)
         self.assertEqual(plan["memlock_limit"], 8 << 20)
 

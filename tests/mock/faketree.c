@@ -644,6 +644,17 @@ static void device_driver(struct faketree *t, const char *bdf, char *buf,
 }
 
 /*
+ * vfio-pci and its variant drivers (mlx5_vfio_pci, ...; all named with
+ * "vfio", as the mock's ioctl side assumes too) register a vfio_device:
+ * group node, vfio-dev entry and cdev (drivers/vfio/vfio_main.c:
+ * vfio_device_add(); group.c: vfio_device_set_group()).
+ */
+static bool is_vfio_driver(const char *driver)
+{
+	return strstr(driver, "vfio") != NULL;
+}
+
+/*
  * /dev/vfio/N exists while a device of group N is bound to vfio-pci (the
  * kernel creates the group node when vfio-pci registers the first one).
  */
@@ -665,7 +676,7 @@ static int refresh_group_node(struct faketree *t, int group)
 		if (de->d_name[0] == '.')
 			continue;
 		device_driver(t, de->d_name, driver, sizeof(driver));
-		wanted |= !strcmp(driver, "vfio-pci");
+		wanted |= is_vfio_driver(driver);
 	}
 	closedir(dir);
 	ret = tpath(t, path, "dev/vfio/%d", group);
@@ -721,7 +732,7 @@ static int unbind(struct faketree *t, const char *bdf, const char *old)
 		ret = tpath(t, path, SYS_PCI "/devices/%s/driver", bdf);
 	if (!ret && unlink(path))
 		ret = -errno;
-	if (!ret && !strcmp(old, "vfio-pci"))
+	if (!ret && is_vfio_driver(old))
 		ret = set_cdev(t, bdf, false);
 	return ret;
 }
@@ -743,7 +754,7 @@ static int bind(struct faketree *t, const char *bdf, const char *driver)
 	snprintf(target, sizeof(target), "../../../../%s", rel);
 	if (!ret)
 		ret = relink(target, path);
-	if (!ret && !strcmp(driver, "vfio-pci"))
+	if (!ret && is_vfio_driver(driver))
 		ret = set_cdev(t, bdf, true);
 	return ret;
 }

@@ -25,6 +25,7 @@ struct ioctl_rule {
 
 struct open_rule {
 	int err;
+	int skip;		/* matching opens let through first */
 	struct open_rule *next;
 	char suffix[];
 };
@@ -55,13 +56,14 @@ static void add_ioctl_rule(unsigned long request, int err, int times, int skip)
 	*pp = r;
 }
 
-static void add_open_rule(const char *suffix, int err)
+static void add_open_rule(const char *suffix, int err, int skip)
 {
 	struct open_rule *r = calloc(1, sizeof(*r) + strlen(suffix) + 1);
 
 	if (!r)
 		return;
 	r->err = err;
+	r->skip = skip;
 	strcpy(r->suffix, suffix);
 	r->next = open_rules;
 	open_rules = r;
@@ -92,7 +94,15 @@ void mock_fail_open(const char *path_suffix, int err)
 {
 	mock_init();
 	mock_lock();
-	add_open_rule(path_suffix, err);
+	add_open_rule(path_suffix, err, 0);
+	mock_unlock();
+}
+
+void mock_fail_open_after(const char *path_suffix, int err, int skip)
+{
+	mock_init();
+	mock_lock();
+	add_open_rule(path_suffix, err, skip);
 	mock_unlock();
 }
 
@@ -152,6 +162,10 @@ int mock_injected_open(const char *abspath, bool exist_only)
 			continue;
 		if (exist_only && r->err != ENOENT)
 			continue;
+		if (r->skip > 0) {
+			r->skip--;
+			continue;
+		}
 		return r->err;
 	}
 	return 0;
@@ -246,7 +260,7 @@ static bool parse_rule(char *item)
 	if (!parse_errno(eq, &err))
 		return false;
 	if (!strncmp(item, "open:", 5) && item[5]) {
-		add_open_rule(item + 5, err);
+		add_open_rule(item + 5, err, 0);
 		return true;
 	}
 	if (!strncmp(item, "ioctl:", 6) && parse_request(item + 6, &req)) {
@@ -359,9 +373,105 @@ void mock_note_reset(struct mock_device *dev, enum mock_reset_kind kind)
 		reset_hook(dev->bdf, kind, reset_hook_arg);
 }
 
+/* ---- the IOMMU's page sizes and type1's capabilities ------------------------------ */
+
+static uint64_t iommu_pgsize = MOCK_PAGE_SIZE;
+static bool type1_iova_cap = true;
+
+void mock_set_iommu_pgsize(uint64_t pgsize)
+{
+	mock_init();
+	mock_lock();
+	iommu_pgsize = pgsize && !(pgsize & (pgsize - 1)) ? pgsize : MOCK_PAGE_SIZE;
+	mock_unlock();
+}
+
+uint64_t mock_iommu_pgsize(void)
+{
+	return iommu_pgsize;
+}
+
+uint64_t mock_iommu_pgsizes(void)
+{
+	/* The smallest page, and the larger ones of the default set. */
+	return iommu_pgsize | (MOCK_PGSIZES & ~(2 * iommu_pgsize - 1));
+}
+
+void mock_set_type1_iova_ranges(bool reported)
+{
+	mock_init();
+	mock_lock();
+	type1_iova_cap = reported;
+	mock_unlock();
+}
+
+bool mock_type1_iova_ranges(void)
+{
+	return type1_iova_cap;
+}
+
+/* ---- madvise failures ------------------------------------------------------------ */
+
+static struct { int advice, err, times; } madvise_rule;
+
+void mock_fail_madvise(int advice, int err, int times)
+{
+	mock_init();
+	mock_lock();
+	madvise_rule.advice = advice;
+	madvise_rule.err = err;
+	madvise_rule.times = times;
+	mock_unlock();
+}
+
+int mock_madvise_failure(int advice)
+{
+	int err = 0;
+
+	mock_lock();
+	if (madvise_rule.err && madvise_rule.advice == advice) {
+		err = madvise_rule.err;
+		if (madvise_rule.times > 0 && !--madvise_rule.times)
+			madvise_rule.err = 0;
+	}
+	mock_unlock();
+	return err;
+}
+
+/* ---- the log of device reads and writes ---------------------------------------- */
+
+#define RW_LOG_MAX 256
+static struct mock_rw rw_log[RW_LOG_MAX];
+static size_t rw_count;
+
+/* Called under the lock by the pread/pwrite checks for each device access. */
+void mock_note_rw(uint32_t index, uint64_t offset, size_t len, bool write)
+{
+	if (rw_count < RW_LOG_MAX)
+		rw_log[rw_count] = (struct mock_rw){ index, offset, len, write };
+	rw_count++;
+}
+
+size_t mock_device_rw_log(struct mock_rw *out, size_t max)
+{
+	size_t n;
+
+	mock_init();
+	mock_lock();
+	n = rw_count;
+	for (size_t i = 0; i < n && i < max && i < RW_LOG_MAX; i++)
+		out[i] = rw_log[i];
+	mock_unlock();
+	return n;
+}
+
 void mock_control_reset(void)
 {
 	clear_failures();
+	rw_count = 0;
+	madvise_rule.err = 0;
+	iommu_pgsize = MOCK_PAGE_SIZE;
+	type1_iova_cap = true;
 	memset(counters, 0, sizeof(counters));
 	dma_limit = MOCK_DMA_LIMIT_DEFAULT;
 	reset_hook = NULL;

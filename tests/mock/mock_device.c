@@ -371,16 +371,46 @@ long mock_device_rw_check(struct mock_fd *f, uint64_t off, size_t *count, bool w
 	if (index >= FAKE_NUM_REGIONS || mock_read_desc(f->devfile.dev->bdf, &d))
 		return -EINVAL;
 	r = &d.regions[index];
-	if (index == FAKE_REGION_CONFIG)
-		return pos + *count > r->size ? -EFAULT : 0;
-	if ((index == VFIO_PCI_ROM_REGION_INDEX && write) ||
-	    (index == FAKE_REGION_VGA && !d.vga))
-		return -EINVAL;
-	if (pos >= r->size)
-		return -EINVAL;
-	if (*count > r->size - pos)
-		*count = (size_t)(r->size - pos);
+	if (index == FAKE_REGION_CONFIG) {
+		if (pos + *count > r->size)
+			return -EFAULT;
+	} else {
+		if ((index == VFIO_PCI_ROM_REGION_INDEX && write) ||
+		    (index == FAKE_REGION_VGA && !d.vga))
+			return -EINVAL;
+		if (pos >= r->size)
+			return -EINVAL;
+		if (*count > r->size - pos)
+			*count = (size_t)(r->size - pos);
+	}
+	mock_note_rw((uint32_t)index, pos, *count, write);
 	return 0;
+}
+
+/*
+ * vfio_config_init() (drivers/vfio/pci/vfio_pci_config.c) copies config
+ * space into vconfig when the device is first opened; the vendor and device
+ * ids are ALL_VIRT (init_pci_cap_basic_perm()), so vfio_default_config_read()
+ * answers them from that copy ever after, even when the device is gone.
+ * Called at the device's first open with a fd on mock-regions.
+ */
+void mock_device_first_open(struct mock_device *dev, int fd)
+{
+	off_t cfg = (off_t)FAKE_REGION_CONFIG << FAKE_REGION_SHIFT;
+
+	if (mock_real.pread(fd, dev->vids, sizeof(dev->vids), cfg) != sizeof(dev->vids))
+		memset(dev->vids, 0xff, sizeof(dev->vids));
+}
+
+/* After a successful pread of @n bytes at @off: the virtualized bytes. */
+void mock_device_read_fixup(struct mock_fd *f, uint64_t off, void *buf, size_t n)
+{
+	uint64_t pos = off & (FAKE_REGION_MAX - 1);
+
+	if (f->kind != MOCK_DEVICE || off >> FAKE_REGION_SHIFT != FAKE_REGION_CONFIG)
+		return;
+	for (uint64_t i = pos; i < sizeof(f->devfile.dev->vids) && i - pos < n; i++)
+		((uint8_t *)buf)[i - pos] = f->devfile.dev->vids[i];
 }
 
 /* vfio_pci_core_mmap(): shared mappings of mmap-able BARs, inside the BAR. */

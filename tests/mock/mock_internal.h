@@ -135,6 +135,7 @@ struct mock_device {
 	uint32_t devid;
 	unsigned int resets;
 	unsigned int hot_resets;
+	uint8_t vids[4];	/* vendor + device id as read at the first open */
 	struct mock_irqs irqs;
 	struct mock_device *next;
 };
@@ -282,6 +283,15 @@ void mock_cdev_release(struct mock_devfile *df);
 /* Access checks for pread/pwrite/mmap on a device fd: 0 or -errno. */
 long mock_device_rw_check(struct mock_fd *f, uint64_t off, size_t *count,
 			  bool write);
+int mock_madvise_failure(int advice);
+/* The IOMMU's smallest page and page-size bitmap (mock_set_iommu_pgsize()). */
+uint64_t mock_iommu_pgsize(void);
+uint64_t mock_iommu_pgsizes(void);
+/* type1 reports VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE (Linux 5.4+). */
+bool mock_type1_iova_ranges(void);
+void mock_note_rw(uint32_t index, uint64_t offset, size_t len, bool write);
+void mock_device_first_open(struct mock_device *dev, int fd);
+void mock_device_read_fixup(struct mock_fd *f, uint64_t off, void *buf, size_t n);
 long mock_device_mmap_check(struct mock_fd *f, uint64_t off, size_t len,
 			    int flags);
 

@@ -73,7 +73,7 @@ static unsigned int ioas_ranges(const struct mock_ioas *o, uint64_t *start,
 		*align = 1;
 		return 1;
 	}
-	*align = MOCK_PAGE_SIZE;
+	*align = mock_iommu_pgsize();
 	return mock_iova_ranges(start, last, MAX_RANGES);
 }
 
@@ -149,10 +149,11 @@ static long alloc_iova(const struct mock_ioas *o, uint64_t uptr, uint64_t len,
 {
 	uint64_t start[MAX_RANGES], last[MAX_RANGES], align;
 	unsigned int n = ioas_ranges(o, start, last, &align);
-	uint64_t off = uptr & (MOCK_PAGE_SIZE - 1);
+	uint64_t pg = align > MOCK_PAGE_SIZE ? align : MOCK_PAGE_SIZE;
+	uint64_t off = uptr & (pg - 1);
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t cand = ((start[i] + MOCK_PAGE_SIZE - 1) & ~(MOCK_PAGE_SIZE - 1)) + off;
+		uint64_t cand = ((start[i] + pg - 1) & ~(pg - 1)) + off;
 		const struct mock_map *m;
 
 		while (cand + len - 1 >= cand && cand + len - 1 <= last[i]) {
@@ -161,8 +162,7 @@ static long alloc_iova(const struct mock_ioas *o, uint64_t uptr, uint64_t len,
 				*iova = cand;
 				return 0;
 			}
-			cand = ((m->iova + m->size + MOCK_PAGE_SIZE - 1) &
-				~(MOCK_PAGE_SIZE - 1)) + off;
+			cand = ((m->iova + m->size + pg - 1) & ~(pg - 1)) + off;
 		}
 	}
 	return -ENOSPC;
@@ -204,6 +204,9 @@ static long cmd_ioas_map(struct mock_ictx *x, void *cmd)
 	if (!o)
 		return -ENOENT;
 	if (!c->length)
+		return -EINVAL;
+	/* iopt_alloc_iova()/iopt_check_iova(): whole IOMMU pages only. */
+	if (o->users && (c->length | c->user_va) & (mock_iommu_pgsize() - 1))
 		return -EINVAL;
 	if (!mock_user_range_valid(c->user_va, c->length))
 		return -EFAULT;
@@ -438,6 +441,7 @@ static long cdev_bind(struct mock_fd *f, void *arg)
 	dev->cdev_bound = true;
 	dev->open_count = 1;
 	df->granted = true;
+	mock_device_first_open(dev, f->fd);
 	if (!mock_read_desc(dev->bdf, &d) && d.can_reset)
 		mock_note_reset(dev, MOCK_RESET_OPEN);
 	((struct vfio_device_bind_iommufd *)arg)->out_devid = o->id;

@@ -42,6 +42,10 @@ void mock_fail_next(unsigned long request, int err);
  */
 void mock_fail_open(const char *path_suffix, int err);
 
+/* As mock_fail_open(), once @skip matching opens (and access() calls that
+ * the rule would fail) went through. */
+void mock_fail_open_after(const char *path_suffix, int err, int skip);
+
 /*
  * Add the failures described by @spec, in the syntax of FPGACTL_MOCK_FAIL
  * (read once, when the program starts): comma-separated items
@@ -111,7 +115,55 @@ int mock_irq_trigger(const char *bdf, unsigned int index, unsigned int vector);
 /* Vectors of @index that have an eventfd now (0 when disabled). */
 unsigned int mock_irq_vectors(const char *bdf, unsigned int index);
 
+/*
+ * The next @times madvise() calls with @advice fail with @err (@times <= 0:
+ * always), e.g. MADV_POPULATE_WRITE with EINVAL as on kernels before 5.14.
+ * One rule at a time; madvise() otherwise goes to the kernel.
+ */
+void mock_fail_madvise(int advice, int err, int times);
+
+/* ---- device reads and writes --------------------------------------------------- */
+
+/**
+ * struct mock_rw - one pread() or pwrite() on a device fd that reached the
+ * device (after the kernel's checks)
+ * @index: region index
+ * @offset: offset in the region
+ * @len: bytes (after clipping at the end of a BAR)
+ * @write: pwrite()
+ */
+struct mock_rw {
+	uint32_t index;
+	uint64_t offset;
+	size_t len;
+	bool write;
+};
+
+/*
+ * Copy up to @max of the device reads and writes since the last
+ * mock_reset_state() (the first 256 are kept) to @out, oldest first.
+ * Return how many there were.  Accesses through a mapping are plain memory
+ * accesses that the mock cannot see.
+ */
+size_t mock_device_rw_log(struct mock_rw *out, size_t max);
+
 /* ---- configuration ------------------------------------------------------------ */
+
+/*
+ * The IOMMU's smallest page (a power of two; default 4 KiB), e.g. 64 KiB
+ * as on arm64 SMMUs with a 64K granule: type1 reports it first in
+ * iova_pgsizes and refuses maps not aligned to it (vfio_dma_do_map()),
+ * iommufd reports it as out_iova_alignment and refuses misaligned maps
+ * (iopt_check_iova(), iopt_alloc_area_pages()).
+ */
+void mock_set_iommu_pgsize(uint64_t pgsize);
+
+/*
+ * Whether VFIO_IOMMU_GET_INFO carries the IOVA-range capability (default
+ * true; false: a kernel before 5.4, where vfio_iommu_type1.c did not
+ * report it).
+ */
+void mock_set_type1_iova_ranges(bool reported);
 
 /* vfio_iommu_type1's dma_entry_limit (mappings per container); 65535. */
 void mock_set_dma_limit(unsigned int limit);

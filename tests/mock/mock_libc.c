@@ -294,6 +294,18 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return mock_real.mmap(addr, len, prot, flags, fd, off);
 }
 
+/* Injected failures only (mock_fail_madvise()); the kernel does the rest. */
+int madvise(void *addr, size_t len, int advice)
+{
+	int err = mock_init() ? mock_madvise_failure(advice) : 0;
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
 	return mmap(addr, len, prot, flags, fd, (off_t)off);
@@ -314,8 +326,21 @@ static long check_rw(int fd, uint64_t off, size_t *n, bool write)
 	return ret;
 }
 
+/* Virtualized config bytes over what the file holds. */
+static void read_fixup(int fd, uint64_t off, void *buf, size_t n)
+{
+	struct mock_fd *f;
+
+	mock_lock();
+	f = mock_fd_get(fd);
+	if (f)
+		mock_device_read_fixup(f, off, buf, n);
+	mock_unlock();
+}
+
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
+	ssize_t ret;
 	long err;
 
 	if (!mock_init())
@@ -326,7 +351,10 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off)
 		errno = (int)-err;
 		return -1;
 	}
-	return mock_real.pread(fd, buf, n, off);
+	ret = mock_real.pread(fd, buf, n, off);
+	if (ret > 0)
+		read_fixup(fd, (uint64_t)off, buf, (size_t)ret);
+	return ret;
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)

@@ -712,7 +712,8 @@ static int claims_dma(const char *bdf, void *arg)
 
 	(void)arg;
 	mock_sysfs_driver(bdf, driver, sizeof(driver));
-	return *driver && strncmp(driver, "vfio", 4) && strcmp(driver, "pci-stub") &&
+	/* vfio drivers: vfio-pci and its variants (mlx5_vfio_pci, ...). */
+	return *driver && !strstr(driver, "vfio") && strcmp(driver, "pci-stub") &&
 	       strcmp(driver, "pcieport");
 }
 

@@ -146,10 +146,12 @@ static void type1_caps(const struct mock_container *c, struct mock_caps *caps)
 	struct vfio_iommu_type1_info_cap_iova_range *range;
 
 	mig = mock_cap_add(caps, sizeof(*mig), VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1);
-	mig->pgsize_bitmap = MOCK_PAGE_SIZE;
+	mig->pgsize_bitmap = mock_iommu_pgsize();
 	mig->max_dirty_bitmap_size = 1ull << 28;	/* DIRTY_BITMAP_SIZE_MAX */
 	avail = mock_cap_add(caps, sizeof(*avail), VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
 	avail->avail = c->dma_avail;
+	if (!mock_type1_iova_ranges())
+		return;		/* before 5.4 */
 	range = mock_cap_add(caps, sizeof(*range) + NR_IOVA_RANGES * sizeof(range->iova_ranges[0]),
 			     VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
 	range->nr_iovas = NR_IOVA_RANGES;
@@ -175,7 +177,7 @@ static long type1_get_info(struct mock_container *c, void *arg)
 		info.cap_offset = 0;
 	}
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
-	info.iova_pgsizes = MOCK_PGSIZES;
+	info.iova_pgsizes = mock_iommu_pgsizes();
 	type1_caps(c, &caps);
 	info.cap_offset = mock_caps_copy(&caps, arg, sizeof(info), &info.argsz);
 	memcpy(arg, &info, minsz);
@@ -198,7 +200,8 @@ static long type1_map(struct mock_container *c, void *arg)
 	if ((map.flags & VFIO_DMA_MAP_FLAG_VADDR) ||
 	    !(map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
 		return -EINVAL;
-	if (!map.size || (map.size | map.iova | map.vaddr) & (MOCK_PAGE_SIZE - 1))
+	/* The smallest IOMMU page: mask from __ffs(iommu->pgsize_bitmap). */
+	if (!map.size || (map.size | map.iova | map.vaddr) & (mock_iommu_pgsize() - 1))
 		return -EINVAL;
 	if (map.iova + map.size - 1 < map.iova || map.vaddr + map.size - 1 < map.vaddr)
 		return -EINVAL;
@@ -271,8 +274,8 @@ static long type1_unmap(struct mock_container *c, void *arg)
 			return -EINVAL;
 		unmap.size = unmap_range(c, 0, UINT64_MAX);
 	} else {
-		if (unmap.iova & (MOCK_PAGE_SIZE - 1) || !unmap.size ||
-		    unmap.size & (MOCK_PAGE_SIZE - 1) ||
+		if (unmap.iova & (mock_iommu_pgsize() - 1) || !unmap.size ||
+		    unmap.size & (mock_iommu_pgsize() - 1) ||
 		    unmap.iova + unmap.size - 1 < unmap.iova)
 			return -EINVAL;
 		if (bisects(c, unmap.iova, unmap.size))
@@ -408,8 +411,11 @@ static long open_device_file(struct mock_group *g, const char *bdf)
 	f->devfile.group = g;
 	f->devfile.granted = true;
 	g->device_users++;
-	if (!f->devfile.dev->open_count++ && !mock_read_desc(bdf, &d) && d.can_reset)
-		mock_note_reset(f->devfile.dev, MOCK_RESET_OPEN);
+	if (!f->devfile.dev->open_count++) {
+		mock_device_first_open(f->devfile.dev, fd);
+		if (!mock_read_desc(bdf, &d) && d.can_reset)
+			mock_note_reset(f->devfile.dev, MOCK_RESET_OPEN);
+	}
 	return fd;
 }
 

@@ -218,6 +218,23 @@ static void test_device_regions(void **state)
 	assert_int_equal(ids[1], 0x9038);
 	assert_int_equal(pread(l.device, ids, sizeof(ids), (off_t)ri.offset + 4095), -1);
 	assert_int_equal(errno, EFAULT);
+	/*
+	 * The ids are virtualized (vfio_pci_config.c, ALL_VIRT): a device
+	 * whose config space now reads all ones still shows the ids copied at
+	 * open; the class/revision dword comes from the device.
+	 */
+	{
+		static const uint8_t gone[12] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						  0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		uint32_t class_rev;
+
+		assert_int_equal(faketree_write_region(t, BDF, 7, 0, gone, sizeof(gone)), 0);
+		assert_int_equal(pread(l.device, ids, sizeof(ids), (off_t)ri.offset), 4);
+		assert_int_equal(ids[0], 0x10ee);
+		assert_int_equal(ids[1], 0x9038);
+		assert_int_equal(pread(l.device, &class_rev, 4, (off_t)ri.offset + 8), 4);
+		assert_int_equal(class_rev, 0xffffffffu);
+	}
 
 	ri = (struct vfio_region_info){ .argsz = sizeof(ri), .index = 0 };
 	assert_int_equal(xioctl(l.device, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);

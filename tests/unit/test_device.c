@@ -13,6 +13,10 @@
 #include <errno.h>
 #include <cmocka.h>
 #include <linux/vfio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "compat/iommufd.h"
@@ -124,6 +128,113 @@ static void test_iommufd_missing(void **state)
 	add_ready_device(BDF, 5, 0);
 	assert_int_equal(open_err(BDF, &fd), -ENOENT);
 	assert_true(log_has("CONFIG_IOMMUFD"));
+}
+
+/*
+ * A second private context on a device bound through its cdev: the kernel
+ * says EINVAL (vfio_df_open(): open_count != 0 && !df->group); the library
+ * says busy, -EBUSY as documented, naming the holder.
+ */
+static void test_iommufd_busy(void **state)
+{
+	struct fpgactl_open_opts fd = { .backend = FPGACTL_IOMMU_IOMMUFD };
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	dev = open_ok(BDF, &fd);
+	fixture_log_clear();
+	assert_int_equal(open_err(BDF, &fd), -EBUSY);
+	assert_true(log_has(BDF " is busy: it is open in this process (pid "));
+	assert_false(log_has("dmesg"));
+	fpgactl_device_close(dev);
+	/* Closed, it opens again. */
+	dev = open_ok(BDF, &fd);
+	fpgactl_device_close(dev);
+}
+
+static void with_cdev0(struct fake_dev_desc *d)
+{
+	d->cdev_index = 0;
+}
+
+/* Devices bound to a vfio-pci variant driver are served by VFIO too. */
+static void test_variant_driver(void **state)
+{
+	struct fpgactl_open_opts legacy = { .backend = FPGACTL_IOMMU_LEGACY };
+	struct fpgactl_pci_dev d;
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_device(BDF, 5, "mlx5_vfio_pci", with_cdev0);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_equal(d.vfio_state, FPGACTL_VFIO_READY);
+	dev = open_ok(BDF, &legacy);
+	fpgactl_device_close(dev);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "iommufd");
+	fpgactl_device_close(dev);
+}
+
+/*
+ * The kernel's own sign of a VFIO device, whatever its driver's name:
+ * vfio-dev/vfioN under the PCI device (vfio_device_add(), Linux 6.1+).
+ */
+static void test_vfio_dev_entry(void **state)
+{
+	struct fpgactl_pci_dev d;
+
+	add_device(BDF, 5, "acme_passthru", NULL);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_equal(d.vfio_state, FPGACTL_VFIO_NOT_BOUND);
+	assert_int_equal(mkdir(faketree_path(tree, "sys/bus/pci/devices/" BDF
+					     "/vfio-dev"), 0755), 0);
+	assert_int_equal(mkdir(faketree_path(tree, "sys/bus/pci/devices/" BDF
+					     "/vfio-dev/vfio3"), 0755), 0);
+	assert_int_equal(fpgactl_pci_lookup(BDF, &d), 0);
+	assert_int_not_equal(d.vfio_state, FPGACTL_VFIO_NOT_BOUND);
+}
+
+/*
+ * AUTO with a device whose cdev this user may not open (a udev rule that
+ * covers the group nodes only): legacy, which works.
+ */
+static void test_auto_cdev_denied(void **state)
+{
+	struct fpgactl_device *dev;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	mock_fail_open("/dev/vfio/devices/vfio0", EACCES);
+	dev = open_ok(BDF, NULL);
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "legacy");
+	fpgactl_device_close(dev);
+}
+
+/*
+ * AUTO without a device: a user who may open /dev/iommu and a cdev gets
+ * iommufd, although only root may write /dev/vfio/devices itself.
+ */
+static void test_auto_no_device(void **state)
+{
+	struct fpgactl_iommu *iommu;
+	int err = 0;
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	mock_fail_open("/dev/vfio/devices", EACCES);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err);
+	assert_non_null(iommu);
+	assert_string_equal(fpgactl_iommu_backend_name(iommu), "iommufd");
+	fpgactl_iommu_close(iommu);
+	/* No cdev this user may open: legacy. */
+	mock_fail_open("/dev/vfio/devices/vfio0", EACCES);
+	iommu = fpgactl_iommu_open(FPGACTL_IOMMU_AUTO, &err);
+	assert_non_null(iommu);
+	assert_string_equal(fpgactl_iommu_backend_name(iommu), "legacy");
+	fpgactl_iommu_close(iommu);
 }
 
 static void test_not_bound(void **state)
@@ -352,13 +463,172 @@ static void test_reg_bounds(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * A child of fork() does not inherit the BAR mappings (MADV_DONTFORK):
+ * mincore() in the child finds nothing mapped at the BAR's address.
+ */
+static void test_bar_not_inherited(void **state)
+{
+	unsigned char vec[1];
+	const struct fpgactl_bar *bar;
+	struct fpgactl_device *dev;
+	int err, status;
+	uint64_t v;
+	pid_t pid;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_ok(BDF, NULL);
+	bar = fpgactl_device_bar(dev, 0, &err);
+	assert_non_null(bar);
+	assert_int_equal(mincore((void *)bar->base, 4096, vec), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(mincore((void *)bar->base, 4096, vec) < 0 && errno == ENOMEM ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		fail_msg("the child of fork() inherited BAR0's mapping at %p",
+			 (void *)bar->base);
+	/* The parent's mapping is untouched. */
+	assert_int_equal(fpgactl_reg_read(dev, 0, 0, 4, &v), 0);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * Access widths of fpgactl_region_read/write(): the same on both paths,
+ * naturally aligned, never more than 4 bytes.
+ */
+static const struct { uint64_t offset; size_t len; } widths_expected[] = {
+	{ 0x1, 1 }, { 0x2, 2 }, { 0x4, 4 }, { 0x8, 4 }, { 0xc, 4 }, { 0x10, 2 },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The device accesses logged by the mock from the @from-th on, into @out. */
+static size_t rw_since(size_t from, struct mock_rw *out, size_t max)
+{
+	static struct mock_rw all[256];
+	size_t n = mock_device_rw_log(all, ARRAY_LEN(all));
+
+	assert_true(n <= ARRAY_LEN(all));
+	for (size_t i = from; i < n && i - from < max; i++)
+		out[i - from] = all[i];
+	return n - from;
+}
+
+/* Through pread/pwrite: the mock logs each access that reaches the device. */
+static void test_region_widths_pread(void **state)
+{
+	struct fpgactl_open_opts opts = { .flags = FPGACTL_OPEN_NO_MMAP };
+	struct fpgactl_device *dev;
+	struct mock_rw log[16];
+	uint8_t buf[17];
+	size_t n, n0;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_ok(BDF, &opts);
+	n0 = mock_device_rw_log(NULL, 0);
+	assert_int_equal(fpgactl_region_read(dev, 0, 0x1, buf, sizeof(buf)), 0);
+	n = rw_since(n0, log, 16);
+	assert_int_equal(n, ARRAY_LEN(widths_expected));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(log[i].index, 0);
+		assert_false(log[i].write);
+		assert_int_equal(log[i].offset, widths_expected[i].offset);
+		assert_int_equal(log[i].len, widths_expected[i].len);
+	}
+	/* One register access of width 8 stays one access. */
+	n0 = mock_device_rw_log(NULL, 0);
+	assert_int_equal(fpgactl_reg_write(dev, 0, 0x18, 8, 1), 0);
+	assert_int_equal(rw_since(n0, log, 16), 1);
+	assert_int_equal(log[0].len, 8);
+	assert_true(log[0].write);
+	fpgactl_device_close(dev);
+}
+
+#if defined(__x86_64__)
+/*
+ * Through the mapping: the BAR's page is made PROT_NONE, so that each
+ * access faults; the SIGSEGV handler records the address, opens the page
+ * and single-steps the access (EFLAGS.TF), the SIGTRAP handler closes the
+ * page again.  Consecutive accesses show up as consecutive addresses.
+ */
+#include <signal.h>
+#include <ucontext.h>
+
+static volatile uint8_t *trap_page;
+static uintptr_t trap_addrs[32];
+static volatile size_t trap_count;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *ctx = uc;
+
+	(void)sig;
+	if (trap_count < ARRAY_LEN(trap_addrs))
+		trap_addrs[trap_count] = (uintptr_t)si->si_addr;
+	trap_count++;
+	mprotect((void *)trap_page, 4096, PROT_READ | PROT_WRITE);
+	ctx->uc_mcontext.gregs[REG_EFL] |= 0x100;	/* TF */
+}
+
+static void on_trap(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *ctx = uc;
+
+	(void)sig;
+	(void)si;
+	mprotect((void *)trap_page, 4096, PROT_NONE);
+	ctx->uc_mcontext.gregs[REG_EFL] &= ~0x100;
+}
+
+static void test_region_widths_mapped(void **state)
+{
+	struct sigaction segv = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+	struct sigaction trap = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
+	struct sigaction old_segv, old_trap;
+	const struct fpgactl_bar *bar;
+	struct fpgactl_device *dev;
+	uint8_t buf[17];
+	int err;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_ok(BDF, NULL);
+	bar = fpgactl_device_bar(dev, 0, &err);
+	assert_non_null(bar);
+	trap_page = bar->base;
+	trap_count = 0;
+	assert_int_equal(sigaction(SIGSEGV, &segv, &old_segv), 0);
+	assert_int_equal(sigaction(SIGTRAP, &trap, &old_trap), 0);
+	assert_int_equal(mprotect((void *)trap_page, 4096, PROT_NONE), 0);
+	err = fpgactl_region_read(dev, 0, 0x1, buf, sizeof(buf));
+	mprotect((void *)trap_page, 4096, PROT_READ | PROT_WRITE);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGTRAP, &old_trap, NULL);
+	assert_int_equal(err, 0);
+	assert_int_equal(trap_count, ARRAY_LEN(widths_expected));
+	for (size_t i = 0; i < trap_count; i++)
+		assert_int_equal(trap_addrs[i] - (uintptr_t)bar->base,
+				 widths_expected[i].offset);
+	fpgactl_device_close(dev);
+}
+#else
+static void test_region_widths_mapped(void **state)
+{
+	skip();	/* the single-step trap is written for x86-64 */
+}
+#endif
+
 static void test_all_ones_and_removal(void **state)
 {
 	static const uint32_t ones = 0xffffffffu;
-	static const uint16_t gone = 0xffff;
 	struct fpgactl_device *dev;
+	uint8_t gone[64];
+	uint16_t vendor;
 	uint64_t v;
 
+	memset(gone, 0xff, sizeof(gone));
 	add_ready_device(BDF, 5, -1);
 	dev = open_ok(BDF, NULL);
 	assert_int_equal(faketree_write_region(tree, BDF, 0, 0x10, &ones, 4), 0);
@@ -366,8 +636,14 @@ static void test_all_ones_and_removal(void **state)
 	assert_int_equal(fpgactl_reg_check(dev, 0, 0x10, 4, &v), 0);
 	assert_int_equal(v, 0xffffffffu);
 	assert_int_equal(fpgactl_device_removed(dev), 0);
-	/* Config space reads all ones too: the device is gone. */
-	assert_int_equal(faketree_write_region(tree, BDF, 7, 0, &gone, 2), 0);
+	/*
+	 * The device is gone: config space reads all ones, except what
+	 * vfio-pci virtualizes (vendor and device id, from its copy taken at
+	 * open), which must not hide the removal.
+	 */
+	assert_int_equal(faketree_write_region(tree, BDF, 7, 0, gone, sizeof(gone)), 0);
+	assert_int_equal(fpgactl_config_read(dev, 0, &vendor, 2), 0);
+	assert_int_equal(vendor, 0x10ee);
 	assert_int_equal(fpgactl_device_removed(dev), 1);
 	assert_int_equal(fpgactl_reg_check(dev, 0, 0x10, 4, &v), -ENODEV);
 	assert_int_equal(fpgactl_reg_poll(dev, 0, 0x10, 4, 1, 0, 10000000, &v),
@@ -537,6 +813,11 @@ int main(void)
 		T(test_open_iommufd),
 		T(test_iommufd_without_cdev),
 		T(test_iommufd_missing),
+		T(test_iommufd_busy),
+		T(test_variant_driver),
+		T(test_auto_cdev_denied),
+		T(test_auto_no_device),
+		T(test_vfio_dev_entry),
 		T(test_not_bound),
 		T(test_no_iommu),
 		T(test_group_not_viable),
@@ -550,6 +831,9 @@ int main(void)
 		T(test_mapped_access),
 		T(test_reg_bounds),
 		T(test_all_ones_and_removal),
+		T(test_bar_not_inherited),
+		T(test_region_widths_pread),
+		T(test_region_widths_mapped),
 		T(test_poll),
 		T(test_reset_flr),
 		T(test_reset_falls_back_to_bus),

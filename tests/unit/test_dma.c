@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <liburing.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -238,6 +243,134 @@ static void test_memlock(void **state)
 	fpgactl_dma_free(a);
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
 	fpgactl_device_close(dev);
+}
+
+/*
+ * In a child: pin @len bytes with an io_uring fixed buffer without
+ * CAP_IPC_LOCK, which charges this user's locked_vm and the child's
+ * VmPin, as another process of the user holding iommufd or io_uring pins.
+ * Writes the result (0 or -errno) to @ready, then waits for @go to close.
+ */
+static void child_pin(size_t len, int ready, int go)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct io_uring ring;
+	struct iovec iov;
+	char c;
+	int ret;
+
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	ret = syscall(SYS_capget, &hdr, data) ? -errno : 0;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	if (!ret && syscall(SYS_capset, &hdr, data))
+		ret = -errno;
+	if (!ret)
+		ret = io_uring_queue_init(2, &ring, 0);
+	iov.iov_len = len;
+	iov.iov_base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!ret && iov.iov_base == MAP_FAILED)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = io_uring_register_buffers(&ring, &iov, 1);
+	if (write(ready, &ret, sizeof(ret)) != sizeof(ret))
+		_exit(1);
+	while (read(go, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * iommufd charges the user, type1 the process: another process of this
+ * user pinning 2 MiB counts against an iommufd context's limit, not
+ * against a legacy one's.
+ */
+static void test_memlock_per_backend(void **state)
+{
+	struct fpgactl_open_opts legacy = { .backend = FPGACTL_IOMMU_LEGACY };
+	struct fpgactl_dma_plan plan;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *a;
+	struct rlimit old, low;
+	int ready[2], go[2], ret, status, err = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		child_pin(2 * MiB, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &ret, sizeof(ret)), sizeof(ret));
+	if (ret) {
+		close(go[1]);
+		waitpid(pid, &status, 0);
+		print_message("cannot pin memory with io_uring in a child: %s\n",
+			      strerror(-ret));
+		skip();
+	}
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	dev = open_dev();
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    "iommufd");
+	drop_ipc_lock();
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &old), 0);
+	assert_int_equal(fpgactl_dma_get_plan(dev, &small, &plan), 0);
+	/* The other process's pins are the user's. */
+	assert_true(plan.memlock_used >= 2 * MiB);
+	low = (struct rlimit){ plan.memlock_used + MiB, old.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &low), 0);
+	assert_null(fpgactl_dma_alloc(dev, 2 * MiB, &small, &err));
+	assert_int_equal(err, -EDQUOT);
+	assert_true(log_has("iommufd charges pinned memory to the user"));
+	fpgactl_device_close(dev);
+	/* type1 charges this process only: the same buffer fits. */
+	dev = fpgactl_device_open(BDF, &legacy, &err);
+	assert_non_null(dev);
+	assert_int_equal(fpgactl_dma_get_plan(dev, &small, &plan), 0);
+	assert_true(plan.memlock_used + 2 * MiB <= low.rlim_cur);
+	a = alloc_ok(dev, 2 * MiB, &small);
+	fpgactl_dma_free(a);
+	fpgactl_device_close(dev);
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+/* lib/memlock.c (internal). */
+uint64_t memlock_limit(void);
+
+/*
+ * CAP_IPC_LOCK exempts only in the initial user namespace (the kernel asks
+ * capable()): the root of a new user namespace has it in capget() and is
+ * still charged.
+ */
+static void test_memlock_userns(void **state)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit lim = { 64 * MiB, 64 * MiB };
+
+		if (setrlimit(RLIMIT_MEMLOCK, &lim) || unshare(CLONE_NEWUSER))
+			_exit(77);
+		_exit(memlock_limit() == 64 * MiB ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();		/* no user namespaces here */
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static long host_free_hugepages(void)
@@ -516,6 +649,117 @@ static void test_pool(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
+/*
+ * Sizes near SIZE_MAX are refused before any rounding can wrap (it used to
+ * wrap in map_small() and write through unmapped memory).
+ */
+static void test_size_overflow(void **state)
+{
+	static const struct fpgactl_dma_opts huge = { .page_size = FPGACTL_PAGE_2M,
+		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES };
+	const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 4096, SIZE_MAX - 3 * 4096,
+				 SIZE_MAX - 2 * MiB, SIZE_MAX - 2 * MiB - 4096 };
+	struct fpgactl_device *dev;
+	int err;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		err = 0;
+		assert_null(fpgactl_dma_alloc(dev, sizes[i], &small, &err));
+		assert_true(err == -EINVAL || err == -ENOMEM);
+		err = 0;
+		assert_null(fpgactl_dma_alloc(dev, sizes[i], &huge, &err));
+		assert_true(err == -EINVAL || err == -ENOMEM);
+	}
+	assert_int_equal(mock_mappings(NULL, 0), 0);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * MADV_POPULATE_WRITE refused with EINVAL on a kernel that knows it is an
+ * error; only a kernel that does not know the advice (before 5.14) gets the
+ * page-touching fallback.
+ */
+static void test_populate_einval(void **state)
+{
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+	int err = 0;
+
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	mock_fail_madvise(MADV_POPULATE_WRITE, EINVAL, 1);
+	assert_null(fpgactl_dma_alloc(dev, 8192, &small, &err));
+	assert_int_equal(err, -EINVAL);
+	/* Every MADV_POPULATE_WRITE refused: an old kernel, fallback. */
+	mock_fail_madvise(MADV_POPULATE_WRITE, EINVAL, 0);
+	b = alloc_ok(dev, 8192, &small);
+	fpgactl_dma_free(b);
+	mock_fail_madvise(0, 0, 0);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * An IOMMU whose smallest page is 64 KiB (arm64 SMMU with a 64K granule):
+ * ordinary-page buffers are sized and placed in whole IOMMU pages, which
+ * both backends refuse otherwise (EINVAL).
+ */
+static void alloc_on_64k_iommu(bool iommufd)
+{
+	struct mock_dma_mapping m;
+	struct fpgactl_device *dev;
+	struct fpgactl_dma_buf *b;
+
+	if (iommufd)
+		assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, iommufd ? 0 : -1);
+	mock_set_iommu_pgsize(64 << 10);
+	dev = open_dev();
+	assert_string_equal(fpgactl_iommu_backend_name(fpgactl_device_iommu(dev)),
+			    iommufd ? "iommufd" : "legacy");
+	b = alloc_ok(dev, 8192, &small);
+	assert_int_equal(b->size, 64 << 10);
+	assert_int_equal(b->iova % (64 << 10), 0);
+	assert_int_equal(mock_mappings(&m, 1), 1);
+	assert_int_equal(m.iova, b->iova);
+	assert_int_equal(m.size, 64 << 10);
+	fpgactl_dma_free(b);
+	fpgactl_device_close(dev);
+}
+
+static void test_iommu_64k_legacy(void **state)
+{
+	alloc_on_64k_iommu(false);
+}
+
+static void test_iommu_64k_iommufd(void **state)
+{
+	alloc_on_64k_iommu(true);
+}
+
+/*
+ * A type1 container that reports no IOVA ranges (kernels before 5.4):
+ * 39 bits of IOVA minus the x86 MSI window, not the whole 64-bit space.
+ */
+static void test_legacy_no_iova_ranges(void **state)
+{
+	struct fpgactl_dma_plan plan;
+	struct fpgactl_device *dev;
+
+	mock_set_type1_iova_ranges(false);
+	add_ready_device(BDF, 5, -1);
+	dev = open_dev();
+	assert_int_equal(fpgactl_dma_get_plan(dev, NULL, &plan), 0);
+	assert_int_equal(plan.iova_first, MiB);
+	assert_int_equal(plan.iova_last, (1ull << 39) - 1);
+#if defined(__x86_64__)
+	assert_int_equal(plan.iova_free,
+			 (0xfee00000ull - MiB) + ((1ull << 39) - 0xfef00000ull));
+#endif
+	fpgactl_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +769,13 @@ int main(void)
 		T(test_mapping_limit),
 		T(test_hugepage_paths),
 		T(test_bad_opts),
+		T(test_size_overflow),
+		T(test_memlock_per_backend),
+		T(test_memlock_userns),
+		T(test_iommu_64k_legacy),
+		T(test_iommu_64k_iommufd),
+		T(test_legacy_no_iova_ranges),
+		T(test_populate_einval),
 		T(test_legacy_context_outlives_devices),
 		T(test_unmap_failure_leaks_safely),
 		T(test_unmap_failure_keeps_iova_reserved),

@@ -17,11 +17,13 @@
  */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -506,6 +508,107 @@ static void test_bus_reset_failure_still_restores(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * A bridge whose AER registers cannot be written back must still get its
+ * DPC trigger back: each register block is restored on its own.  Here DPC
+ * comes first in the capability list (0x100) and AER after it (0x140); the
+ * programming step cuts the config file at 0x140 and a file size limit makes
+ * the AER writes fail (EFBIG) while the DPC control stays writable.
+ */
+#define DPC_FIRST 0x100
+#define AER_AFTER 0x140
+
+static void rewrite_bridge_dpc_first(void)
+{
+	uint8_t cfg[4096] = { 0 };
+	FILE *f;
+
+	cfg[0x0e] = 1;
+	memcpy(cfg + DPC_FIRST, &(uint32_t){ 0x0001001d | (AER_AFTER << 20) }, 4);
+	memcpy(cfg + DPC_FIRST + DPC_CTL, &(uint16_t){ DPC_CTL0 }, 2);
+	memcpy(cfg + AER_AFTER, &(uint32_t){ 0x00010001 }, 4);
+	memcpy(cfg + AER_AFTER + AER_UNCOR_MASK, &(uint32_t){ MASK0 }, 4);
+	memcpy(cfg + AER_AFTER + AER_UNCOR_SEVER, &(uint32_t){ SEV0 }, 4);
+	f = fopen(faketree_path(tree, "sys/devices/" BRIDGE "/config"), "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cfg, 1, sizeof(cfg), f), sizeof(cfg));
+	fclose(f);
+}
+
+static struct rlimit saved_fsize;
+
+static int program_cut_aer(void *arg)
+{
+	struct rlimit lim = { .rlim_cur = AER_AFTER, .rlim_max = saved_fsize.rlim_max };
+
+	(void)arg;
+	k.programs++;
+	k.mid_dpc = (uint16_t)cfg32(DPC_FIRST + DPC_CTL);
+	assert_int_equal(truncate(faketree_path(tree, "sys/devices/" BRIDGE "/config"),
+				  AER_AFTER), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	return 0;
+}
+
+static void test_dpc_restored_when_aer_restore_fails(void **state)
+{
+	struct fpgactl_device *dev = open_ep();
+	struct fpgactl_lc_opts o = opts();
+	struct fpgactl_lc_result r;
+	void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+	uint16_t dpc_ctl;
+	int ret;
+
+	(void)state;
+	rewrite_bridge_dpc_first();
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved_fsize), 0);
+	o.program = program_cut_aer;
+	k.plug = PLUG_NONE;
+	ret = fpgactl_device_reprogram(dev, &o, &r);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved_fsize), 0);
+	signal(SIGXFSZ, old_xfsz);
+	assert_int_equal(ret, -ETIMEDOUT);
+	assert_int_equal(k.programs, 1);
+	assert_true(r.dpc_disabled);
+	assert_int_equal(k.mid_dpc, DPC_CTL0 & ~DPC_CTL_TRIGGER_MASK);
+	assert_false(r.masks_restored);
+	assert_true(log_has("restore: cannot write the bridge's error reporting back"));
+	assert_true(log_has("severity 0x00462030, DPC control 0x0041 with setpci"));
+	cfg_rw(DPC_FIRST + DPC_CTL, &dpc_ctl, 2, false);
+	assert_int_equal(dpc_ctl, DPC_CTL0);
+	fpgactl_device_close(dev);
+}
+
+/*
+ * The mask step fails half-way (the DPC control write) and the bridge does
+ * not take the AER values back either: the caller must not be told that
+ * the bridge's error reporting was restored, and the values to set back
+ * are named.  Opens of the bridge's config file before the DPC write:
+ * AER found (1), DPC found (2), AER mask and severity read (2) and
+ * written (2), DPC control read (1).
+ */
+static void test_mask_rollback_failure_reported(void **state)
+{
+	struct fpgactl_device *dev = open_ep();
+	struct fpgactl_lc_opts o = opts();
+	struct fpgactl_lc_result r;
+
+	(void)state;
+	mock_fail_open_after(BRIDGE "/config", ENXIO, 8);
+	assert_int_equal(fpgactl_device_reprogram(dev, &o, &r), -ENXIO);
+	mock_clear_failures();
+	assert_int_equal(r.failed_step, FPGACTL_LC_MASK);
+	assert_true(log_has("mask: cannot write the bridge's config space"));
+	assert_int_equal(k.removes + k.programs, 0);
+	/* Left masked, and said so. */
+	assert_int_equal(cfg32(AER + AER_UNCOR_MASK), MASK0 | AER_SURPRISE_DOWN);
+	assert_false(r.masks_restored);
+	assert_true(log_has("set AER mask 0x00400000 severity 0x00462030, DPC control "
+			    "0x0041 with setpci -s " BRIDGE));
+	assert_usable(dev);
+	fpgactl_device_close(dev);
+}
+
 static void test_no_bridge_touches_nothing(void **state)
 {
 	struct fpgactl_device *dev;
@@ -555,6 +658,8 @@ int main(void)
 		T(test_bar_not_assigned),
 		T(test_remove_failure_reopens_in_place),
 		T(test_bus_reset_failure_still_restores),
+		T(test_dpc_restored_when_aer_restore_fails),
+		T(test_mask_rollback_failure_reported),
 		T(test_no_bridge_touches_nothing),
 		T(test_model_refused),
 	};

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fpgactl.h"
+#include "test_device_spec.h"
 
 #define NQ 4
 #define ROUNDS 400
@@ -97,7 +98,7 @@ static void test_queue_per_thread(void **state)
 	struct fpgactl_sc *sc;
 	int err = 0;
 
-	dev = fpgactl_device_open("model:queues=4", NULL, &err);
+	dev = fpgactl_device_open(test_device_spec("model:queues=4", ""), NULL, &err);
 	assert_non_null(dev);
 	sc = fpgactl_sc_open(dev, &opts, &err);
 	assert_non_null(sc);

@@ -19,8 +19,17 @@
 struct plan_report {
 	const char *bdf;
 	unsigned int dma_bits;
+	enum fpgactl_iommu_backend backend;
 	struct fpgactl_dma_plan plan;
 };
+
+/* Who the kernel charges locked memory to, for the memlock line. */
+static const char *memlock_scope(enum fpgactl_iommu_backend backend)
+{
+	return backend == FPGACTL_IOMMU_IOMMUFD ?
+	       "by this user's processes; iommufd charges the user, estimated from their VmPin" :
+	       "by this process";
+}
 
 static bool iova_room(const struct fpgactl_dma_plan *plan)
 {
@@ -71,12 +80,14 @@ static void print_text(const struct plan_report *rep)
 		printf("iommu mappings:  %" PRId64 " more allowed\n", plan->mappings_avail);
 	format_size(text, sizeof(text), plan->memlock_used);
 	if (plan->memlock_limit == UINT64_MAX) {
-		printf("memlock:         unlimited (%s used)\n", text);
+		printf("memlock:         unlimited (%s used %s)\n", text,
+		       memlock_scope(rep->backend));
 	} else {
 		char limit[32];
 
 		format_size(limit, sizeof(limit), plan->memlock_limit);
-		printf("memlock:         %s (%s used)\n", limit, text);
+		printf("memlock:         %s (%s used %s)\n", limit, text,
+		       memlock_scope(rep->backend));
 	}
 	if (plan->page_size == FPGACTL_PAGE_4K)
 		printf("hugepages free:  n/a (4 KiB pages)\n");
@@ -142,6 +153,12 @@ static int run_dma_plan(const struct invocation *inv)
 	if (status)
 		return status;
 	rep.bdf = bdf;
+	{
+		struct fpgactl_device_info info;
+
+		rep.backend = fpgactl_device_get_info(dev, &info) ? FPGACTL_IOMMU_LEGACY
+								  : info.backend;
+	}
 	err = fpgactl_device_set_dma_mask(dev, rep.dma_bits);
 	if (!err)
 		err = fpgactl_dma_get_plan(dev, &opts, &rep.plan);

@@ -172,8 +172,10 @@ static bool check_device(struct doctor *doc, const char *bdf, int *numa_node)
  * with *@plan filled in; false when the plan could not be had (reported).
  */
 static bool plan_device_dma(struct doctor *doc, const char *bdf,
-			    struct fpgactl_dma_plan *plan)
+			    struct fpgactl_dma_plan *plan,
+			    enum fpgactl_iommu_backend *backend)
 {
+	struct fpgactl_device_info info;
 	int err = 0;
 	struct fpgactl_device *dev = fpgactl_device_open(bdf, NULL, &err);
 
@@ -184,6 +186,7 @@ static bool plan_device_dma(struct doctor *doc, const char *bdf,
 		return false;
 	}
 	err = fpgactl_dma_get_plan(dev, NULL, plan);
+	*backend = fpgactl_device_get_info(dev, &info) ? FPGACTL_IOMMU_LEGACY : info.backend;
 	fpgactl_device_close(dev);
 	if (err) {
 		report(doc, VERDICT_WARN, "dma", NULL, "no DMA plan for %s: %s", bdf,
@@ -196,6 +199,7 @@ static bool plan_device_dma(struct doctor *doc, const char *bdf,
 static int run_doctor(const struct invocation *inv)
 {
 	struct doctor doc = { 0 };
+	enum fpgactl_iommu_backend backend = FPGACTL_IOMMU_LEGACY;
 	struct fpgactl_dma_plan plan;
 	char bdf[FPGACTL_BDF_LEN];
 	bool ready = false, planned = false;
@@ -215,11 +219,11 @@ static int run_doctor(const struct invocation *inv)
 	check_hugepages(&doc, numa_node);
 	check_hugetlbfs(&doc);
 	if (ready) {
-		planned = plan_device_dma(&doc, bdf, &plan);
+		planned = plan_device_dma(&doc, bdf, &plan, &backend);
 		if (planned)
 			check_dma_plan(&doc, &plan);
 	}
-	check_memlock(&doc, planned ? &plan : NULL);
+	check_memlock(&doc, planned ? &plan : NULL, backend);
 	return doc.blocked ? STATUS_FAILED : STATUS_OK;
 }
 

@@ -83,7 +83,7 @@ static int gather_irqs(struct fpgactl_device *dev, struct device_report *rep)
 }
 
 /*
- * The software model is on no bus: its identity comes from its config
+ * A simulated device is on no bus: its identity comes from its config
  * space, and it has no driver, IOMMU group or NUMA node.
  */
 static int gather_model_identity(struct fpgactl_device *dev, struct fpgactl_pci_dev *pci)
@@ -106,8 +106,11 @@ static int gather_model_identity(struct fpgactl_device *dev, struct fpgactl_pci_
 static int gather_report(struct fpgactl_device *dev, struct device_report *rep)
 {
 	const char *name = fpgactl_device_bdf(dev);
-	int err = is_model_name(name) ? gather_model_identity(dev, &rep->pci)
-				      : fpgactl_pci_lookup(name, &rep->pci);
+	char bdf[FPGACTL_BDF_LEN];
+	/* A simulated device (the model, a sim: plugin) has no PCI address. */
+	bool simulated = is_model_name(name) || fpgactl_pci_parse_bdf(name, bdf);
+	int err = simulated ? gather_model_identity(dev, &rep->pci)
+			    : fpgactl_pci_lookup(name, &rep->pci);
 
 	if (!err)
 		err = fpgactl_device_get_info(dev, &rep->info);

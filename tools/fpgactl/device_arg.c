@@ -5,10 +5,13 @@
 
 #include "util.h"
 
+/* The software model, or a simulated device plugin (docs/simdev.md). */
 bool is_model_name(const char *text)
 {
 	size_t len = strlen(MODEL_NAME);
 
+	if (!strncmp(text, SIM_PREFIX, strlen(SIM_PREFIX)))
+		return true;
 	return !strncmp(text, MODEL_NAME, len) && (!text[len] || text[len] == ':');
 }
 
@@ -46,7 +49,8 @@ int parse_device_or_model(const char *cmd, const char *text, char *name, size_t 
 	if (!is_model_name(text)) {
 		if (fpgactl_pci_parse_bdf(text, bdf))
 			return usage_error(cmd, "'%s' is not a PCI address (expected dddd:bb:dd.f "
-					   "or bb:dd.f) nor 'model[:OPTIONS]'", text);
+					   "or bb:dd.f) nor 'model[:OPTIONS]' nor "
+					   "'sim:/path/plugin.so[:OPTIONS]'", text);
 		text = bdf; /* canonical */
 	}
 	if (strlen(text) >= size)

@@ -25,6 +25,8 @@
 
 /* The software model's name, as fpgactl_device_open() knows it. */
 #define MODEL_NAME "model"
+/* A simulated device plugin: "sim:/path/plugin.so[:OPTIONS]". */
+#define SIM_PREFIX "sim:"
 
 /* True for "model" and "model:..." (the software model of docs/model.md). */
 bool is_model_name(const char *text);

@@ -52,6 +52,7 @@ void check_cdev(struct doctor *doc, const char *bdf);
 void check_dma_plan(struct doctor *doc, const struct fpgactl_dma_plan *plan);
 
 /* RLIMIT_MEMLOCK, from @plan when there is one, from getrlimit() otherwise. */
-void check_memlock(struct doctor *doc, const struct fpgactl_dma_plan *plan);
+void check_memlock(struct doctor *doc, const struct fpgactl_dma_plan *plan,
+		   enum fpgactl_iommu_backend backend);
 
 #endif

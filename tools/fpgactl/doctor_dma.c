@@ -242,7 +242,7 @@ void check_hugepages(struct doctor *doc, int device_node)
 
 static const char *proc_mounts(void)
 {
-	const char *path = getenv("FPGACTL_PROC_MOUNTS");
+	const char *path = secure_getenv("FPGACTL_PROC_MOUNTS");
 
 	return path && *path ? path : "/proc/mounts";
 }
@@ -369,7 +369,31 @@ void check_dma_plan(struct doctor *doc, const struct fpgactl_dma_plan *plan)
 	       problem, page, node, plan->backing, iova, mappings);
 }
 
-/* CAP_IPC_LOCK in the effective set: RLIMIT_MEMLOCK does not apply. */
+/* The initial user namespace: an identity uid_map (the kernel's capable()). */
+static bool in_initial_userns(void)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	int lines = 0;
+	bool ident = false;
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b, c;
+
+		lines++;
+		ident = sscanf(line, "%lu %lu %lu", &a, &b, &c) == 3 && !a && !b &&
+			c == 4294967295ul;
+	}
+	fclose(f);
+	return lines == 1 && ident;
+}
+
+/*
+ * CAP_IPC_LOCK in the effective set, in the initial user namespace:
+ * RLIMIT_MEMLOCK does not apply (a namespace's root is still charged).
+ */
 static bool has_cap_ipc_lock(void)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -377,7 +401,8 @@ static bool has_cap_ipc_lock(void)
 
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
-	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+	return (data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32))) &&
+	       in_initial_userns();
 }
 
 static void memlock_verdict(struct doctor *doc, uint64_t limit)
@@ -394,7 +419,33 @@ static void memlock_verdict(struct doctor *doc, uint64_t limit)
 		       "RLIMIT_MEMLOCK is %s: DMA buffers up to %s in all", size, size);
 }
 
-void check_memlock(struct doctor *doc, const struct fpgactl_dma_plan *plan)
+/*
+ * With a device's plan: what is left of the limit for the backend's
+ * accounting (type1: this process; iommufd: the user, all its processes).
+ */
+static void memlock_plan_verdict(struct doctor *doc, const struct fpgactl_dma_plan *plan,
+				 enum fpgactl_iommu_backend backend)
+{
+	uint64_t left = plan->memlock_used < plan->memlock_limit ?
+			plan->memlock_limit - plan->memlock_used : 0;
+	char size[32], used[32], rest[32];
+
+	format_size(size, sizeof(size), plan->memlock_limit);
+	format_size(used, sizeof(used), plan->memlock_used);
+	format_size(rest, sizeof(rest), left);
+	if (backend != FPGACTL_IOMMU_IOMMUFD) {
+		memlock_verdict(doc, plan->memlock_limit);
+		return;
+	}
+	report(doc, left < MEMLOCK_WARN_BYTES ? VERDICT_WARN : VERDICT_OK, "memlock",
+	       left < MEMLOCK_WARN_BYTES ? memlock_fix : NULL,
+	       "RLIMIT_MEMLOCK is %s, and iommufd charges the user: this user's processes "
+	       "pin about %s already (VmPin), so DMA buffers beyond %s more fail (EDQUOT)",
+	       size, used, rest);
+}
+
+void check_memlock(struct doctor *doc, const struct fpgactl_dma_plan *plan,
+		   enum fpgactl_iommu_backend backend)
 {
 	struct rlimit lim;
 
@@ -403,7 +454,7 @@ void check_memlock(struct doctor *doc, const struct fpgactl_dma_plan *plan)
 			report(doc, VERDICT_INFO, "memlock", NULL,
 			       "RLIMIT_MEMLOCK unlimited or not enforced (CAP_IPC_LOCK)");
 		else
-			memlock_verdict(doc, plan->memlock_limit);
+			memlock_plan_verdict(doc, plan, backend);
 		return;
 	}
 	if (getrlimit(RLIMIT_MEMLOCK, &lim)) {

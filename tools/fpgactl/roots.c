@@ -7,7 +7,7 @@
 
 static const char *env_or(const char *name, const char *fallback)
 {
-	const char *val = getenv(name);
+	const char *val = secure_getenv(name);
 
 	return val && *val ? val : fallback;
 }

@@ -31,7 +31,7 @@ iova_free=$(text_value 'iova free' | cut -d' ' -f1)
 expect_le "$iova_free" $((last - first + 1)) "free IOVA bytes within the range"
 expect_eq "$(text_value 'iommu mappings')" "$limit more allowed" "IOMMU mappings (dma_entry_limit $limit)"
 # Root has CAP_IPC_LOCK: the kernel does not enforce RLIMIT_MEMLOCK.
-expect_out '^memlock: +unlimited \(0 bytes used\)$'
+expect_out '^memlock: +unlimited \(0 bytes used by this process\)$'
 expect_eq "$(text_value 'hugepages free')" "$free" "free hugepages"
 
 # The same in JSON.

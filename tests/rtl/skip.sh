@@ -1,0 +1,4 @@
+#!/bin/sh
+# Skip a test, saying why.
+echo "SKIP: $*"
+exit 77
