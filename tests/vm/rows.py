@@ -79,6 +79,7 @@ ARM64_EXCLUDE = {
     "91-numa-dma": _Q35_ONLY % ("numa", "pxb-pcie expander on NUMA node 1 through ACPI _PXM"),
     "92-hot-unplug": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port; and vm.py's host requests need a second UART, which virt lacks"),
     "93-recover": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
+    "93-unplug-during-poll": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
     "94-reprogram": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
     "94-reprogram-changed": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
     "94-reprogram-lost": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
