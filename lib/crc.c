@@ -15,7 +15,9 @@
 static uint32_t crc32c_table[8][256];
 static uint16_t crc16_table[256];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+#if defined(__x86_64__)
 static bool have_sse42;
+#endif
 
 static void tables_init(void)
 {

@@ -255,10 +255,21 @@ struct dma_mapping {
  * slot never holds two buffers. */
 #define DMA_TABLE_SLOT_SHIFT 21
 #define DMA_TABLE_SLOT ((size_t)1 << DMA_TABLE_SLOT_SHIFT)
+/* User addresses the table covers: the widest the architecture's kernels
+ * hand out (arm64: 48-bit VA puts mmap just below 2^48, 52-bit VA reaches
+ * 2^52 for a hint above 2^48; x86-64: 47 bits, 56 with 5-level paging). */
+#if defined(__aarch64__)
+#define DMA_TABLE_VA_BITS 52
+#elif UINTPTR_MAX > 0xffffffffu
+#define DMA_TABLE_VA_BITS 57
+#else
+#define DMA_TABLE_VA_BITS 47	/* more than 32-bit needs; the table's least */
+#endif
 
 struct dma_table *dma_table_create(void);
 void dma_table_destroy(struct dma_table *t);
-/* Point every slot of @m at it.  Return 0 or -ENOMEM. */
+/* Point every slot of @m at it.  Return 0, or -ENOMEM when memory for the
+ * table runs out or @m lies above DMA_TABLE_VA_BITS. */
 int dma_table_insert(struct dma_table *t, const struct dma_mapping *m);
 void dma_table_remove(struct dma_table *t, const struct dma_mapping *m);
 const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t va);

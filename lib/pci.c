@@ -261,11 +261,42 @@ static enum fpgactl_vfio_state busy_state(const char *bdf, char *why, size_t siz
 	return FPGACTL_VFIO_BUSY;
 }
 
+/*
+ * Whether an IOMMU driver has registered (an entry in /sys/class/iommu).
+ * On arm64 and other device-tree or IORT platforms (SMMUv3), a PCI device
+ * joins its IOMMU group only when a driver probes it (of_dma_configure() /
+ * acpi_dma_configure() from really_probe(), drivers/base/dd.c), so an
+ * unbound device there has no group although the IOMMU is on; x86's
+ * IOMMUs group every device when it is added.
+ */
+static bool iommu_registered(void)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	bool found = false;
+	DIR *dir;
+
+	if (sysfs_path(path, sizeof(path), "class/iommu"))
+		return false;
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (e = readdir(dir)))
+		found = e->d_name[0] != '.';
+	closedir(dir);
+	return found;
+}
+
 static enum fpgactl_vfio_state vfio_state(const struct fpgactl_pci_dev *d,
 					  char *why, size_t size)
 {
 	char culprits[200], node[PATH_MAX];
 
+	if (d->iommu_group < 0 && !*d->driver && iommu_registered()) {
+		set_reason(why, size, "not bound to any driver (its IOMMU group "
+			 "appears when a driver binds); run: fpgactl bind %s", d->bdf);
+		return FPGACTL_VFIO_NOT_BOUND;
+	}
 	if (d->iommu_group < 0) {
 		set_reason(why, size, "no IOMMU group: the IOMMU is off "
 			 "(boot with intel_iommu=on or amd_iommu=on)");

@@ -11,6 +11,9 @@
 #   4. an ASan+UBSan build running the unit, model and cli suites
 #   5. a ThreadSanitizer build running the model suite (the multi-threaded
 #      queue test; the mocked-kernel tests cannot run under TSan)
+#   6. an aarch64 cross build (tools/cross/aarch64-linux-gnu.ini) running the
+#      unit and model suites under QEMU's user-mode emulation, and the VM
+#      suite's arm64 row (arm64-6.1-legacy: an arm64 guest with an SMMUv3)
 # The closing summary (tests/summarize.py) gives the time of each stage,
 # one line per matrix row, and the counts.
 # Usage: tests/run-all.sh    (installs missing Debian packages with apt)
@@ -63,6 +66,13 @@ SUITES="--suite model"
 TSAN_OPTIONS=halt_on_error=1 stage "build-tsan: model" run_suites build-tsan -Db_sanitize=thread -Db_lundef=false ||
 	failed=1
 
+aarch64() {
+	tools/deps.sh aarch64 && sh tests/vm/setup-arm64.sh >/dev/null &&
+		run_suites build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini
+}
+SUITES="--suite unit --suite model --suite vm"
+stage "build-aarch64: unit, model (qemu-user), vm arm64 row" aarch64 || failed=1
+
 # One closing summary over every build, for people and CI alike.
-python3 tests/summarize.py --stages "$stages" build-test build-asan build-tsan || failed=1
+python3 tests/summarize.py --stages "$stages" build-test build-asan build-tsan build-aarch64 || failed=1
 exit $failed

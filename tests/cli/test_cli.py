@@ -383,6 +383,20 @@ class ListTest(FakeTreeCase):
         self.assertIn("0000:06:00.1", by_bdf["0000:06:00.0"].split("group-not-viable:")[1])
         self.assertIn("IOMMU", by_bdf["0000:05:00.0"].split("no-iommu:")[1])
 
+    def test_groupless_unbound_device_with_an_iommu(self):
+        # arm64 (SMMUv3, device tree or IORT): a device joins its IOMMU group
+        # only when a driver probes it, so an unbound one has no group while
+        # the IOMMU is on.  Bindable, not "the IOMMU is off" (seen in the
+        # arm64 guest: 20-list-bind).
+        os.makedirs(self.path("sys/class/iommu/smmu3.0x0000000009050000"))
+        by_bdf = {line.split()[0]: line
+                  for line in self.fpgactl("list").stdout.splitlines()[1:]}
+        reason = by_bdf["0000:05:00.0"].split("not-bound:")[1]
+        self.assertIn("fpgactl bind 0000:05:00.0", reason)
+        # A device bound to another driver has its group there too; only the
+        # unbound, groupless one changes.
+        self.assertIn("not-bound:", by_bdf["0000:04:00.0"])
+
     def test_json(self):
         result = self.fpgactl("list", "--json")
         self.assert_ok(result)

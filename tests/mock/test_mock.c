@@ -817,15 +817,33 @@ static void test_passthrough(void **state)
 
 extern char **environ;
 
-/* Run $MKFAKETREE with @argv (NULL-terminated, argv[0] ignored); exit code. */
+/*
+ * Run $MKFAKETREE with @argv (NULL-terminated, argv[0] ignored); exit code.
+ * In a cross build meson runs the tests through its exe wrapper and names it
+ * in MESON_EXE_WRAPPER (e.g. "qemu-aarch64 -L /"); mkfaketree, built for
+ * the same machine, is started through it too (words split on spaces).
+ */
 static int run_mkfaketree(char **argv)
 {
 	const char *exe = getenv("MKFAKETREE");
+	const char *wrapper = getenv("MESON_EXE_WRAPPER");
+	char *words = strdup(wrapper ? wrapper : "");
+	char *full[16 + 16];
+	size_t n = 0;
 	pid_t pid;
-	int status;
+	int status, ret;
 
-	argv[0] = (char *)exe;
-	if (posix_spawn(&pid, exe, NULL, NULL, argv, environ))
+	assert_non_null(words);
+	for (char *save, *w = strtok_r(words, " ", &save); w && n < 16;
+	     w = strtok_r(NULL, " ", &save))
+		full[n++] = w;
+	full[n++] = (char *)exe;
+	for (size_t i = 1; argv[i] && n < sizeof(full) / sizeof(full[0]) - 1; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	ret = posix_spawnp(&pid, full[0], NULL, NULL, full, environ);
+	free(words);
+	if (ret)
 		return -1;
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;

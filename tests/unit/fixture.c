@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -65,4 +66,27 @@ void add_ready_device(const char *bdf, int group, int cdev)
 	d.driver = "vfio-pci";
 	d.cdev_index = cdev;
 	assert_int_equal(faketree_add_device(tree, &d), 0);
+}
+
+int fixture_run(const char *group, const struct CMUnitTest *tests, size_t n,
+		const char *const *not_under_qemu_user)
+{
+	struct CMUnitTest *kept = calloc(n, sizeof(*kept));
+	bool emulated = getenv("FPGACTL_TEST_QEMU_USER") != NULL;
+	size_t k = 0;
+	int ret;
+
+	if (!kept)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		bool drop = false;
+
+		for (const char *const *x = not_under_qemu_user; emulated && x && *x; x++)
+			drop |= !strcmp(tests[i].name, *x);
+		if (!drop)
+			kept[k++] = tests[i];
+	}
+	ret = _cmocka_run_group_tests(group, kept, k, NULL, NULL);
+	free(kept);
+	return ret;
 }

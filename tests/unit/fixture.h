@@ -12,6 +12,8 @@
 #include "fpgactl.h"
 #include "mock_kernel.h"
 
+struct CMUnitTest;
+
 extern struct faketree *tree;
 
 /* cmocka group-style setup/teardown: new tree, mock reset, log captured. */
@@ -30,4 +32,14 @@ bool log_has(const char *needle);
  * @cdev (-1: none); the default description otherwise (fake_dev_default()).
  */
 void add_ready_device(const char *bdf, int group, int cdev);
+
+/*
+ * Run @tests (@n of them) as cmocka group @group, leaving out those named in
+ * @not_under_qemu_user (NULL-terminated) when FPGACTL_TEST_QEMU_USER is set:
+ * tests/unit/meson.build sets it where the tests run under QEMU's user-mode
+ * emulation (the aarch64 cross build), for the cases that emulation cannot
+ * run; each caller says why next to its list.
+ */
+int fixture_run(const char *group, const struct CMUnitTest *tests, size_t n,
+		const char *const *not_under_qemu_user);
 #endif

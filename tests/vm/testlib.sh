@@ -123,6 +123,11 @@ driver_of() {
 	fi
 }
 
+# vm_arch: the guest's architecture as vm.py names it (x86, arm64).
+vm_arch() {
+	(. /etc/vmtest.conf && echo "${FPGACTL_VM_ARCH:-${VMTEST_ARCH:-x86}}")
+}
+
 # group_of BDF: IOMMU group number, or "-" when none.
 group_of() {
 	if [ -e "/sys/bus/pci/devices/$1/iommu_group" ]; then

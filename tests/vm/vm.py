@@ -52,6 +52,15 @@ TESTLIB_SH = os.path.join(HERE, "testlib.sh")
 # for busybox, QEMU and /dev/kvm.
 BUSYBOX = os.environ.get("FPGACTL_VM_BUSYBOX", "/bin/busybox")
 KVM_DEVICE = os.environ.get("FPGACTL_VM_KVM_DEVICE", "/dev/kvm")
+SETUP_ARM64_SH = os.path.join(HERE, "setup-arm64.sh")
+
+# arm64 rows (arch "arm64" in rows.py): QEMU's virt machine with an SMMUv3
+# under TCG; setup-arm64.sh caches Debian's arm64 kernel and
+# busybox-static:arm64 under CACHE/arm64; the binaries handed to vm.py are
+# the aarch64 cross build's (tools/cross/aarch64-linux-gnu.ini), their
+# shared libraries from Debian's :arm64 packages.
+ARM64_LIBDIRS = ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu")
+QEMU_OF_ARCH = {"x86": "qemu-system-x86_64", "arm64": "qemu-system-aarch64"}
 
 EXIT_FAILED = 1
 EXIT_NO_VM = 2
@@ -135,9 +144,16 @@ def find_tests(only):
 MODULE_GROUPS = ("nvme",)
 
 
-def kernel_dir(cache):
+def kernel_dir(cache, arch="x86"):
     """The cached kernel directory, or None when setup.sh has not run (or
     ran before a module group of MODULE_GROUPS existed)."""
+    if arch == "arm64":
+        try:
+            with open(os.path.join(cache, "arm64", "current")) as f:
+                d = os.path.join(cache, "arm64", "kernel", f.read().strip())
+        except OSError:
+            return None
+        return d if os.path.exists(os.path.join(d, "complete")) else None
     try:
         with open(os.path.join(cache, "current")) as f:
             release = f.read().strip()
@@ -165,31 +181,43 @@ def built_kernel_dir(cache):
 def row_kernel_dir(cache, row):
     if row["source"] == "built":
         return built_kernel_dir(cache)
-    return kernel_dir(cache)
+    return kernel_dir(cache, row["arch"])
 
 
-def host_ready(qemu):
-    return shutil.which(qemu) is not None and os.path.exists(BUSYBOX)
+def guest_busybox(cache, arch):
+    """The busybox for the guest: the host's (x86), or busybox-static:arm64
+    from the cache (setup-arm64.sh)."""
+    if arch == "arm64":
+        return os.path.join(cache, "arm64", "busybox")
+    return BUSYBOX
+
+
+def host_ready(qemu, busybox=BUSYBOX):
+    return shutil.which(qemu) is not None and os.path.exists(busybox)
 
 
 def ensure_setup(cache, allow_setup, row, qemu):
     """Return the row's kernel directory, running setup.sh (and, for a
-    built kernel, build-kernel.sh) when something is missing."""
+    built kernel, build-kernel.sh; setup-arm64.sh for arm64) when something
+    is missing."""
     kdir = row_kernel_dir(cache, row)
-    if kdir and host_ready(qemu):
+    busybox = guest_busybox(cache, row["arch"])
+    if kdir and host_ready(qemu, busybox):
         return kdir
+    setup = SETUP_ARM64_SH if row["arch"] == "arm64" else SETUP_SH
     if not allow_setup:
-        raise SetupError("the VM is not set up (run tests/vm/setup.sh%s)"
-                         % (" and tests/vm/build-kernel.sh"
+        raise SetupError("the VM is not set up (run tests/vm/%s%s)"
+                         % (os.path.basename(setup),
+                            " and tests/vm/build-kernel.sh"
                             if row["source"] == "built" else ""))
-    log("running %s (cache %s)" % (SETUP_SH, cache))
+    log("running %s (cache %s)" % (setup, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
     # setup.sh talks on stdout; keep ours for TAP.
-    res = subprocess.run(["sh", SETUP_SH], env=env, stdout=sys.stderr,
+    res = subprocess.run(["sh", setup], env=env, stdout=sys.stderr,
                          stderr=sys.stderr, stdin=subprocess.DEVNULL)
     if res.returncode != 0:
-        raise SetupError("tests/vm/setup.sh failed (exit status %d)"
-                         % res.returncode)
+        raise SetupError("tests/vm/%s failed (exit status %d)"
+                         % (os.path.basename(setup), res.returncode))
     if row["source"] == "built" and not built_kernel_dir(cache):
         log("running %s (about 10 minutes on 2 cores)" % BUILD_KERNEL_SH)
         res = subprocess.run(["sh", BUILD_KERNEL_SH], env=env,
@@ -199,9 +227,9 @@ def ensure_setup(cache, allow_setup, row, qemu):
             raise SetupError("tests/vm/build-kernel.sh failed (exit status "
                              "%d)" % res.returncode)
     kdir = row_kernel_dir(cache, row)
-    if not kdir or not host_ready(qemu):
-        raise SetupError("tests/vm/setup.sh ran but the kernel, QEMU or "
-                         "busybox is still missing")
+    if not kdir or not host_ready(qemu, busybox):
+        raise SetupError("tests/vm/%s ran but the kernel, QEMU or "
+                         "busybox is still missing" % os.path.basename(setup))
     return kdir
 
 
@@ -388,6 +416,8 @@ def add_modules(cpio, kdir):
     cpio.file("lib/modules/order", data=("\n".join(modules) + "\n").encode(),
               mode=0o644)
     for g in MODULE_GROUPS:
+        if not os.path.exists(os.path.join(mdir, g + ".order")):
+            continue  # setup-arm64.sh keeps no on-demand groups
         with open(os.path.join(mdir, g + ".order")) as f:
             group = f.read().split()
         for m in group:
@@ -398,24 +428,84 @@ def add_modules(cpio, kdir):
                   data=("\n".join(group) + "\n").encode(), mode=0o644)
 
 
-def build_initramfs(path, kdir, binaries, tests, conf):
+def elf_needed(path):
+    """DT_NEEDED of an ELF file (readelf reads any architecture's) and its
+    program interpreter; ([], None) for a static binary or a script."""
+    res = subprocess.run(["readelf", "-d", "-l", "-W", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                        res.stdout)
+    m = re.search(r"Requesting program interpreter: ([^\]]+)\]", res.stdout)
+    return needed, (m.group(1) if m else None)
+
+
+def arm64_shared_libraries(binary):
+    """shared_libraries() for an aarch64 binary, which ldd cannot run: the
+    DT_NEEDED closure, from the build's lib/ (libfpgactl.so) or Debian's
+    multiarch :arm64 directories, and the loader of libc6:arm64."""
+    build = os.path.dirname(os.path.abspath(binary))
+    while build != "/" and not os.path.exists(
+            os.path.join(build, "build.ninja")):
+        build = os.path.dirname(build)
+    dirs = [os.path.join(build, "lib")] + list(ARM64_LIBDIRS)
+    libs, todo, seen = [], [binary], set()
+    while todo:
+        needed, interp = elf_needed(todo.pop())
+        if interp and interp not in seen:
+            seen.add(interp)
+            libs.append((interp, os.path.realpath(interp)))
+        for name in needed:
+            if name in seen:
+                continue
+            seen.add(name)
+            for d in dirs:
+                f = os.path.join(d, name)
+                if os.path.exists(f):
+                    libs.append(("/lib/" + name, os.path.realpath(f)))
+                    todo.append(f)
+                    break
+            else:
+                raise SetupError("%s: no aarch64 %s in %s (tools/deps.sh "
+                                 "aarch64 installs the :arm64 libraries)"
+                                 % (binary, name, ", ".join(dirs)))
+    return libs
+
+
+def elf_machine(path):
+    with open(path, "rb") as f:
+        head = f.read(20)
+    return struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" else 0
+
+
+def busybox_applets(busybox):
+    """busybox --list-full; an aarch64 busybox runs through qemu-aarch64."""
+    cmd = [busybox, "--list-full"]
+    if elf_machine(busybox) == 183 and os.uname().machine != "aarch64":
+        cmd = ["qemu-aarch64"] + cmd  # EM_AARCH64 on another host
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.split()
+
+
+def build_initramfs(path, kdir, binaries, tests, conf, arch="x86",
+                    busybox=BUSYBOX):
     cpio = Cpio(path)
     for d in ("dev", "proc", "sys", "tmp", "root", "etc", "lib64"):
         cpio.dir(d)
     cpio.chardev("dev/console", 5, 1)
     cpio.chardev("dev/null", 1, 3)
     cpio.file("init", INIT_SH)
-    cpio.file("bin/busybox", BUSYBOX)
-    libs = dict(shared_libraries(BUSYBOX))  # none for busybox-static
-    applets = subprocess.run([BUSYBOX, "--list-full"], check=True,
-                             stdout=subprocess.PIPE, text=True).stdout.split()
+    cpio.file("bin/busybox", busybox)
+    libs_of = arm64_shared_libraries if arch == "arm64" else shared_libraries
+    libs = dict(libs_of(busybox))  # none for busybox-static
+    applets = busybox_applets(busybox)
     for applet in applets:
         if applet != "bin/busybox":
             cpio.symlink(applet, "/bin/busybox")
     add_modules(cpio, kdir)
     for b in binaries:
         cpio.file("bin/" + os.path.basename(b), b)
-        for guest, host in shared_libraries(b):
+        for guest, host in libs_of(b):
             libs[guest] = host
     for guest, host in sorted(libs.items()):
         cpio.file(guest, host)
@@ -540,7 +630,33 @@ MACHINES = {
 }
 
 
+def qemu_command_arm64(args, kdir, work, machine):
+    """QEMU's virt machine with an SMMUv3 and a GICv3 (whose ITS takes the
+    MSIs), under TCG: edu and NVMe on the root bus.  virt has one UART
+    (ttyAMA0): the console carries the results too (init.sh's fallback),
+    and there is no port for host requests."""
+    m = MACHINES[machine]
+    memory = args.memory or m["memory"]
+    append = ("console=ttyAMA0 quiet loglevel=4 panic=-1 init_on_alloc=0 "
+              "rdinit=/init")
+    return [
+        args.qemu, "-machine", "virt,iommu=smmuv3,gic-version=3,accel=tcg",
+        "-cpu", "max", "-m", str(memory), "-smp", str(m["smp"]),
+        "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+        "-device", "edu",
+    ] + nvme_args(work) + [
+        "-kernel", os.path.join(kdir, "vmlinuz"),
+        "-initrd", os.path.join(work, "initramfs.cpio"),
+        "-append", append,
+        "-chardev", "file,id=con,path=%s" % os.path.join(work, "console.log"),
+        "-serial", "chardev:con",
+        "-qmp", "unix:%s,server=on,wait=off" % os.path.join(work, QMP_SOCKET),
+    ]
+
+
 def qemu_command(args, kdir, work, machine, accel):
+    if args.row_data["arch"] == "arm64":
+        return qemu_command_arm64(args, kdir, work, machine)
     if accel == "kvm":
         # The emulated IOMMU's interrupt remapping needs a split irqchip.
         qmachine, cpu = "q35,accel=kvm,kernel-irqchip=split", "host"
@@ -927,7 +1043,9 @@ def run_vm(args, kdir, machine, tests, numbers, work, label):
 
     Return (exit status, seconds to READY or None, seconds QEMU ran)."""
     accel = args.accel
-    if accel == "auto":
+    if args.row_data["arch"] != "x86":
+        accel = "tcg"  # another architecture than the host's: TCG only
+    elif accel == "auto":
         accel = "kvm" if kvm_opens() else "tcg"
     status, ready, ran, died = boot_once(args, kdir, machine, tests, numbers,
                                          work, label, accel)
@@ -960,7 +1078,9 @@ def boot_once(args, kdir, machine, tests, numbers, work, label, accel):
     # The row (FPGACTL_VM_ROW, ...): init.sh exports the FPGACTL_* lines.
     conf.update(rows.guest_env(args.row_data))
     initrd = os.path.join(work, "initramfs.cpio")
-    build_initramfs(initrd, kdir, args.binaries, tests, conf)
+    arch = args.row_data["arch"]
+    build_initramfs(initrd, kdir, args.binaries, tests, conf, arch,
+                    guest_busybox(args.cache, arch))
     with open(os.path.join(work, "nvme.img"), "wb") as f:
         f.truncate(16 << 20)
     for name in ("console.log", "results.log"):
@@ -1128,12 +1248,14 @@ def parse_args():
     p.add_argument("--cache", default=default_cache(),
                    help="kernel cache (env FPGACTL_VM_CACHE; default %(default)s)")
     p.add_argument("--timeout", type=int,
-                   default=int(os.environ.get("FPGACTL_VM_TIMEOUT", "300")),
+                   default=int(os.environ.get("FPGACTL_VM_TIMEOUT", "0")),
                    help="kill the VM after this many seconds "
-                   "(env FPGACTL_VM_TIMEOUT; default %(default)s)")
-    p.add_argument("--test-timeout", type=int, default=60,
+                   "(env FPGACTL_VM_TIMEOUT; default 300, three times that "
+                   "for a row of another architecture than the host's)")
+    p.add_argument("--test-timeout", type=int, default=0,
                    help="kill a guest test after this many seconds "
-                   "(default %(default)s)")
+                   "(default 60, three times that for a row of another "
+                   "architecture than the host's)")
     p.add_argument("--memory", type=int, default=0,
                    help="guest MiB for every machine (default: the machine's)")
     p.add_argument("--accel", choices=("auto", "tcg", "kvm"),
@@ -1146,7 +1268,9 @@ def parse_args():
                    help="the matrix row: guest kernel and expected backend "
                    "(tests/vm/rows.py; env FPGACTL_VM_ROW; default "
                    "%(default)s)")
-    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--qemu", default="",
+                   help="QEMU binary (default: the row's architecture's, "
+                   "qemu-system-x86_64 or qemu-system-aarch64)")
     p.add_argument("--bzimage", action="store_true",
                    default=bool(os.environ.get("FPGACTL_VM_BZIMAGE")),
                    help="boot the compressed vmlinuz instead of the ELF "
@@ -1189,6 +1313,13 @@ def main():
     args = parse_args()
     DIAG_TO_STDERR = args.tap_harness
     args.row_data = rows.row(args.row)
+    args.qemu = args.qemu or QEMU_OF_ARCH[args.row_data["arch"]]
+    # TCG emulating another architecture (arm64 on x86-64) runs about three
+    # times slower than x86 under TCG here (boot to READY 25-70 s on a
+    # loaded 2-core machine, against 10-20 s).
+    slow = 3 if args.row_data["arch"] != "x86" else 1
+    args.timeout = args.timeout or 300 * slow
+    args.test_timeout = args.test_timeout or 60 * slow
     tests = rows.row_tests(args.row_data, find_tests(args.only))
     runs = plan(tests, args.machine)
     if args.list:

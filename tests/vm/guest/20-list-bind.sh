@@ -45,6 +45,10 @@ run fpgactl bind "$edu"
 expect_ok
 expect_out "^$edu: bound to vfio-pci"
 expect_eq "$(driver_of "$edu")" vfio-pci "driver link $sysdev/driver after bind"
+# On arm64 (SMMUv3) the device joins its IOMMU group only when a driver
+# binds; on x86 it had one from the start.
+group=$(group_of "$edu")
+[ "$group" != - ] || fail "$edu has no IOMMU group after bind"
 [ -c "/dev/vfio/$group" ] || fail "no /dev/vfio/$group after bind"
 
 run fpgactl list

@@ -5,8 +5,9 @@
 . /lib/vmtest.sh
 
 edu=$(need_device $EDU_ID) || exit 1
-group=$(group_of "$edu")
 vfio_bind_sysfs "$edu"
+# After binding: on arm64 (SMMUv3) the group appears only then.
+group=$(group_of "$edu")
 
 run fpgactl -d "$edu" info
 expect_ok

@@ -1,7 +1,7 @@
 # fpgactl dma-test --negative: edu is told to write to an IOVA that was never
 # mapped.  The emulated IOMMU refuses it: the host buffer keeps its canary
 # ("untouched"), and the guest kernel logs a DMAR fault naming edu and that
-# IOVA.  edu and its IOMMU context work normally afterwards.
+# IOVA (on arm64 an SMMUv3 translation fault event with that address).  edu and its IOMMU context work normally afterwards.
 . /lib/vmtest.sh
 
 edu=$(need_device $EDU_ID) || exit 1
@@ -19,8 +19,16 @@ iova=$(echo "$line" | sed 's/^dma-test: write to unmapped IOVA \(0x[0-9a-f]*\) .
 note "unmapped IOVA $iova"
 # The kernel reports the fault with the page address (the IOVA is a page
 # boundary here: right after or before the buffer).
-expect_kmsg "DMAR: \\[DMA Write( NO_PASID)?\\] Request device \\[$(kmsg_id "$edu")\\] fault addr $iova "
-dmesg | grep DMAR | sed 's/^/  kernel: /'
+if [ "$(vm_arch)" = arm64 ]; then
+	# SMMUv3 (arm-smmu-v3.c, arm_smmu_evtq_thread): "event 0x10 received"
+	# (F_TRANSLATION) and the record's dwords, the third the input address.
+	expect_kmsg "arm-smmu-v3 [^ ]+: event 0x10 received"
+	expect_kmsg "arm-smmu-v3 [^ ]+: [[:space:]]*0x0*${iova#0x}\$"
+	dmesg | grep -m 5 arm-smmu-v3 | sed 's/^/  kernel: /'
+else
+	expect_kmsg "DMAR: \\[DMA Write( NO_PASID)?\\] Request device \\[$(kmsg_id "$edu")\\] fault addr $iova "
+	dmesg | grep DMAR | sed 's/^/  kernel: /'
+fi
 
 # The device and a new IOMMU context still work.
 run fpgactl -d "$edu" dma-test --rounds 1
