@@ -267,7 +267,7 @@ int backing_alloc(size_t request, size_t page_size, int node, unsigned int flags
 
 void backing_free(struct dma_backing *b)
 {
-	if (b->vaddr)
+	if (b->vaddr && !b->borrowed)
 		munmap(b->vaddr, b->len);
 	b->vaddr = NULL;
 }

@@ -203,7 +203,8 @@ enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf);
 
 /**
  * struct dma_mapping - one buffer mapped in a context
- * @vaddr: CPU address (aligned to DMA_TABLE_SLOT)
+ * @vaddr: CPU address (aligned to DMA_TABLE_SLOT, except for application
+ *	memory, fpgactl_dma_map(), which must not share a slot with another)
  * @iova: device address
  * @size: mapped bytes
  */
@@ -213,17 +214,22 @@ struct dma_mapping {
 	uint64_t size;
 };
 
-/* Granule of the table: every buffer's VA start is aligned to it, so one
- * slot never holds two buffers. */
+/* Granule of the table: one slot never holds two buffers (buffers the
+ * library allocates start on a slot boundary; dma_table_insert() refuses
+ * application memory that would share a slot). */
 #define DMA_TABLE_SLOT_SHIFT 21
 #define DMA_TABLE_SLOT ((size_t)1 << DMA_TABLE_SLOT_SHIFT)
 
 struct dma_table *dma_table_create(void);
 void dma_table_destroy(struct dma_table *t);
-/* Point every slot of @m at it.  Return 0 or -ENOMEM. */
+/* Point every slot of @m at it.  Return 0, -ENOMEM, or -EBUSY when a slot
+ * already belongs to another mapping (nothing changed then). */
 int dma_table_insert(struct dma_table *t, const struct dma_mapping *m);
 void dma_table_remove(struct dma_table *t, const struct dma_mapping *m);
 const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t va);
+/* The mapping other than @m holding a slot [@va, @va + @size) covers, or NULL. */
+const struct dma_mapping *dma_table_conflict(const struct dma_table *t, uintptr_t va,
+					     uint64_t size, const struct dma_mapping *m);
 
 /* ---- hugepage.c: backing memory for DMA buffers -------------------------- */
 
@@ -234,6 +240,7 @@ const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t 
  * @page_size: size of the pages backing it
  * @node: NUMA node the pages landed on, -1 unknown or mixed
  * @source: "hugetlbfs:/mount", "memfd" or "anonymous"
+ * @borrowed: the application's memory (fpgactl_dma_map()): never freed here
  */
 struct dma_backing {
 	void *vaddr;
@@ -241,6 +248,7 @@ struct dma_backing {
 	size_t page_size;
 	int node;
 	char source[128];
+	bool borrowed;
 };
 
 /*
@@ -261,6 +269,15 @@ void backing_describe(size_t page_size, char *buf, size_t size);
 
 /* Release every DMA bookkeeping structure of a context being closed. */
 void iommu_dma_teardown(struct fpgactl_iommu *iommu);
+/*
+ * For dma_user.c: map @bk, memory the application owns (@bk->borrowed), for
+ * @dev as a buffer: memlock budget first, then IOVA placement, mapping and
+ * lookup table as for fpgactl_dma_alloc().  NULL with *@err set (logged).
+ */
+struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
+					     const struct dma_backing *bk, int *err);
+/* Whether @buf maps application memory (fpgactl_dma_map()). */
+bool dma_buf_is_borrowed(const struct fpgactl_dma_buf *buf);
 
 /* ---- device.c, region.c: the open device ---------------------------------- */
 
