@@ -34,6 +34,8 @@
 #define OPT_TIMEOUT (1u << 21)    /* --timeout-ms N */
 #define OPT_EXPECT (1u << 22)     /* --expect VENDOR:DEVICE */
 #define OPT_DEADLINE (1u << 23)   /* --deadline SECONDS */
+#define OPT_MEMORY (1u << 24)     /* --memory alloc|anon|memfd */
+#define OPT_MEMLOCK (1u << 25)    /* --memlock SIZE */
 
 struct command;
 
@@ -64,6 +66,8 @@ struct command;
  * @timeout_ms: the --timeout-ms argument as typed, or NULL
  * @expect: the --expect argument as typed, or NULL
  * @deadline: the --deadline argument as typed, or NULL
+ * @memory: the --memory argument as typed, or NULL
+ * @memlock: the --memlock argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -93,6 +97,8 @@ struct invocation {
 	const char *timeout_ms;
 	const char *expect;
 	const char *deadline;
+	const char *memory;
+	const char *memlock;
 	int argc;
 	char **argv;
 };

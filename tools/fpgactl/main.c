@@ -61,6 +61,8 @@ enum {
 	OPT_VAL_TIMEOUT,
 	OPT_VAL_EXPECT,
 	OPT_VAL_DEADLINE,
+	OPT_VAL_MEMORY,
+	OPT_VAL_MEMLOCK,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -91,6 +93,8 @@ static const struct option command_long_options[] = {
 	{ "timeout-ms", required_argument, NULL, OPT_VAL_TIMEOUT },
 	{ "expect", required_argument, NULL, OPT_VAL_EXPECT },
 	{ "deadline", required_argument, NULL, OPT_VAL_DEADLINE },
+	{ "memory", required_argument, NULL, OPT_VAL_MEMORY },
+	{ "memlock", required_argument, NULL, OPT_VAL_MEMLOCK },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -148,6 +152,11 @@ static const struct option_doc option_docs[] = {
 	  "      --expect V:D     ids the device must come back with (default: the same)\n" },
 	{ OPT_DEADLINE, "[--deadline SECONDS]",
 	  "      --deadline S     how long to wait for the device to come back (default 30)\n" },
+	{ OPT_MEMORY, "[--memory alloc|anon|memfd]",
+	  "      --memory KIND    buffer: fpgactl_dma_alloc(), or the program's own memory\n"
+	  "                       mapped with fpgactl_dma_map() (anon, memfd)\n" },
+	{ OPT_MEMLOCK, "[--memlock SIZE]",
+	  "      --memlock SIZE   DMA memory the user will map (e.g. 64M, 1G)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -208,6 +217,10 @@ static unsigned int option_mask(int opt)
 		return OPT_EXPECT;
 	case OPT_VAL_DEADLINE:
 		return OPT_DEADLINE;
+	case OPT_VAL_MEMORY:
+		return OPT_MEMORY;
+	case OPT_VAL_MEMLOCK:
+		return OPT_MEMLOCK;
 	default:
 		return 0;
 	}
@@ -421,6 +434,12 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_DEADLINE:
 		state->inv.deadline = optarg;
+		break;
+	case OPT_VAL_MEMORY:
+		state->inv.memory = optarg;
+		break;
+	case OPT_VAL_MEMLOCK:
+		state->inv.memlock = optarg;
 		break;
 	}
 }
