@@ -138,6 +138,7 @@ extern const struct command cmd_reset;
 extern const struct command cmd_doctor;
 extern const struct command cmd_dma_plan;
 extern const struct command cmd_dma_test;
+extern const struct command cmd_grant;
 extern const struct command cmd_bench;
 extern const struct command cmd_selftest;
 extern const struct command cmd_load;

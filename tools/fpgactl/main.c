@@ -33,7 +33,7 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
 	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
-	&cmd_dma_test, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
+	&cmd_dma_test, &cmd_grant, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
 	&cmd_reprogram, &cmd_remove, &cmd_rescan,
 	&cmd_bench, &cmd_help,
 };
