@@ -17,7 +17,7 @@ group=$(group_of "$edu")
 # Give edu back to no driver, as a fresh boot would have it.
 echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind
 echo >/sys/bus/pci/devices/$edu/driver_override
-expect_eq "$(driver_of "$edu")" "" "driver of edu before grant"
+expect_eq "$(driver_of "$edu")" - "driver of edu before grant"
 
 run run_as $uid $uid fpgactl doctor -d "$edu"
 expect_rc 1
@@ -28,7 +28,7 @@ expect_rc 2
 expect_err "no user 'no-such-user'"
 run fpgactl -d "$edu" grant fpgauser --memlock lots
 expect_rc 2
-expect_eq "$(driver_of "$edu")" "" "driver of edu after refused grants"
+expect_eq "$(driver_of "$edu")" - "driver of edu after refused grants"
 
 run fpgactl -d "$edu" grant fpgauser --memlock 16M
 expect_ok
