@@ -374,6 +374,8 @@ struct fpgactl_device {
 	/* irq.c: bumped whenever eventfds of the device are closed, so that a
 	 * waiter can tell a reused fd number from the file it watched. */
 	uint32_t irq_gen;
+	/* sriov.c: the VF token to open with ("" none), a checked UUID. */
+	char vf_token[40];
 };
 
 /* region.c: query every region and map the BARs (when @map); unmap them. */
@@ -520,6 +522,15 @@ const struct vfio_info_cap_header *vfio_info_find_cap(const void *info,
 bool vfio_cap_fits(const void *info, uint32_t argsz,
 		   const struct vfio_info_cap_header *h, size_t cap_size,
 		   size_t elem_size, uint32_t count);
+
+/* ---- sriov.c -------------------------------------------------------------- */
+
+/* Check and store the open's VF token in @dev.  0 or -EINVAL (logged). */
+int sriov_open_token(struct fpgactl_device *dev, const struct fpgactl_open_opts *opts);
+/* Name for VFIO_GROUP_GET_DEVICE_FD: "BDF" or "BDF vf_token=UUID". */
+void sriov_device_name(const struct fpgactl_device *dev, char *buf, size_t size);
+/* Fill the 16 bytes of @dev's token; false when it has none. */
+bool sriov_token_bytes(const struct fpgactl_device *dev, uint8_t out[16]);
 
 /* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
 int xioctl(int fd, unsigned long request, void *arg);
