@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""fpgactl grant against fake trees: argument errors (exit 2, nothing
+"""fpgactl grant and sriov against fake trees: argument errors (exit 2, nothing
 touched, owners included), the nodes it gives the user with each backend,
 the memlock advice, a bind it asks for, and doctor run as that user
 before (fails) and after (passes) the grant.  Environment as test_cli.py.
@@ -114,6 +114,52 @@ class GrantTest(FakeTreeCase):
         self.assertEqual(after.returncode, 0, after.stdout + after.stderr)
         self.assertRegex(after.stdout, r"ok +0000:03:00.0 +ready for VFIO")
         self.assertNotIn("FAIL", after.stdout)
+
+
+TOKEN = "bd8d9d2b-5a5f-4f5a-a211-f591514ba1f3"
+
+
+class SriovTest(FakeTreeCase):
+    """fpgactl sriov: the fake kernel has no PF/VF pairs; sriov_numvfs is a
+    file, and VFIO_DEVICE_FEATURE is ENOTTY as for a device without SR-IOV."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_tree(f"--device={READY_DEVICE}")
+        self.write_file(self.device_file(READY, "sriov_totalvfs"), "4\n")
+        self.write_file(self.device_file(READY, "sriov_numvfs"), "0\n")
+
+    def test_argument_errors_touch_nothing(self):
+        for args, message in [
+                (["-d", READY, "sriov"], "missing arguments"),
+                (["-d", READY, "sriov", "two"], "two"),
+                (["-d", READY, "sriov", "70000"], "70000"),
+                (["-d", READY, "sriov", "2", "--vf-token", "abc"], "not a UUID"),
+                (["-d", READY, "sriov", "2", "--vf-token", TOKEN + "0"], "not a UUID"),
+                (["-d", READY, "info", "--vf-token", "abc"], "not a UUID"),
+                (["sriov", "2"], "no device given")]:
+            self.assert_usage_error(args, message)
+
+    def test_numvfs(self):
+        result = self.fpgactl("-d", READY, "sriov", "3")
+        self.assert_ok(result)
+        self.assertEqual(self.read(self.device_file(READY, "sriov_numvfs")).strip(), "3")
+        self.assertIn(f"{READY}: 3 VFs", result.stdout)
+        result = self.fpgactl("-d", READY, "sriov", "5")
+        self.assert_failed(result, r"5 VFs asked for, the device offers 4")
+        self.assertEqual(self.read(self.device_file(READY, "sriov_numvfs")).strip(), "3")
+
+    def test_not_a_pf(self):
+        os.unlink(self.path(self.device_file(READY, "sriov_totalvfs")))
+        self.assert_failed(self.fpgactl("-d", READY, "sriov", "1"),
+                           r"not an SR-IOV physical function")
+
+    def test_token_refused_by_a_device_without_sriov(self):
+        result = self.fpgactl("-d", READY, "sriov", "1", "--vf-token", TOKEN)
+        self.assert_failed(result, r"not an SR-IOV PF driven by vfio-pci")
+        # info with a token: the kernel's EINVAL for a device neither VF nor PF.
+        result = self.fpgactl("-d", READY, "info", "--vf-token", TOKEN)
+        self.assert_failed(result, r"VF token is wrong, or the device is neither")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@
 #define OPT_DEADLINE (1u << 23)   /* --deadline SECONDS */
 #define OPT_MEMORY (1u << 24)     /* --memory alloc|anon|memfd */
 #define OPT_MEMLOCK (1u << 25)    /* --memlock SIZE */
+#define OPT_VF_TOKEN (1u << 26)   /* --vf-token UUID */
 
 struct command;
 
@@ -68,6 +69,7 @@ struct command;
  * @deadline: the --deadline argument as typed, or NULL
  * @memory: the --memory argument as typed, or NULL
  * @memlock: the --memlock argument as typed, or NULL
+ * @vf_token: the --vf-token argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -99,6 +101,7 @@ struct invocation {
 	const char *deadline;
 	const char *memory;
 	const char *memlock;
+	const char *vf_token;
 	int argc;
 	char **argv;
 };
@@ -139,6 +142,7 @@ extern const struct command cmd_doctor;
 extern const struct command cmd_dma_plan;
 extern const struct command cmd_dma_test;
 extern const struct command cmd_grant;
+extern const struct command cmd_sriov;
 extern const struct command cmd_bench;
 extern const struct command cmd_selftest;
 extern const struct command cmd_load;

@@ -33,7 +33,7 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
 	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
-	&cmd_dma_test, &cmd_grant, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
+	&cmd_dma_test, &cmd_grant, &cmd_sriov, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
 	&cmd_reprogram, &cmd_remove, &cmd_rescan,
 	&cmd_bench, &cmd_help,
 };
@@ -63,6 +63,7 @@ enum {
 	OPT_VAL_DEADLINE,
 	OPT_VAL_MEMORY,
 	OPT_VAL_MEMLOCK,
+	OPT_VAL_VF_TOKEN,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -95,6 +96,7 @@ static const struct option command_long_options[] = {
 	{ "deadline", required_argument, NULL, OPT_VAL_DEADLINE },
 	{ "memory", required_argument, NULL, OPT_VAL_MEMORY },
 	{ "memlock", required_argument, NULL, OPT_VAL_MEMLOCK },
+	{ "vf-token", required_argument, NULL, OPT_VAL_VF_TOKEN },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -157,6 +159,8 @@ static const struct option_doc option_docs[] = {
 	  "                       mapped with fpgactl_dma_map() (anon, memfd)\n" },
 	{ OPT_MEMLOCK, "[--memlock SIZE]",
 	  "      --memlock SIZE   DMA memory the user will map (e.g. 64M, 1G)\n" },
+	{ OPT_VF_TOKEN, "[--vf-token UUID]",
+	  "      --vf-token UUID  SR-IOV VF token (set on the PF with sriov --vf-token)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -221,6 +225,8 @@ static unsigned int option_mask(int opt)
 		return OPT_MEMORY;
 	case OPT_VAL_MEMLOCK:
 		return OPT_MEMLOCK;
+	case OPT_VAL_VF_TOKEN:
+		return OPT_VF_TOKEN;
 	default:
 		return 0;
 	}
@@ -440,6 +446,9 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_MEMLOCK:
 		state->inv.memlock = optarg;
+		break;
+	case OPT_VAL_VF_TOKEN:
+		state->inv.vf_token = optarg;
 		break;
 	}
 }
