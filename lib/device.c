@@ -106,8 +106,10 @@ struct fpgactl_device *device_alloc(void)
 static int device_setup(struct fpgactl_device *dev,
 			const struct fpgactl_open_opts *opts)
 {
-	int ret = join_iommu(dev, opts);
+	int ret = sriov_open_token(dev, opts);
 
+	if (!ret)
+		ret = join_iommu(dev, opts);
 	if (!ret)
 		ret = iommu_attach(dev->iommu, dev);
 	if (!ret)

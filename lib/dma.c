@@ -426,6 +426,45 @@ FPGACTL_EXPORT int fpgactl_dma_get_plan(struct fpgactl_device *dev,
 	return 0;
 }
 
+bool dma_buf_is_borrowed(const struct fpgactl_dma_buf *buf)
+{
+	return ((const struct dma_buf_priv *)buf)->backing.borrowed;
+}
+
+/* Like fpgactl_dma_alloc() from the memlock check on, for memory the
+ * application owns: nothing to back, and nothing to free on failure. */
+struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
+					     const struct dma_backing *bk, int *err)
+{
+	struct dma_buf_priv *b = calloc(1, sizeof(*b));
+	int ret = b ? check_memlock(bk->len) : -ENOMEM;
+
+	if (ret)
+		goto fail;
+	b->backing = *bk;
+	pthread_mutex_lock(&dev->iommu->lock);
+	/* Before the kernel is asked: the table takes one buffer per slot. */
+	if (dev->iommu->table && dma_table_conflict(dev->iommu->table,
+						    (uintptr_t)bk->vaddr, bk->len, NULL))
+		ret = -EBUSY;
+	else
+		ret = dma_map_locked(dev, b);
+	pthread_mutex_unlock(&dev->iommu->lock);
+	if (ret)
+		goto fail;
+	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+	iommu_get(dev->iommu);
+	b->iommu = dev->iommu;
+	b->pub = (struct fpgactl_dma_buf){
+		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
+		.page_size = b->backing.page_size, .node = b->backing.node };
+	return &b->pub;
+fail:
+	free(b);
+	*err = ret;
+	return NULL;
+}
+
 void iommu_dma_teardown(struct fpgactl_iommu *iommu)
 {
 	if (iommu->iova_ready)

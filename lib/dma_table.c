@@ -100,6 +100,8 @@ int dma_table_insert(struct dma_table *t, const struct dma_mapping *m)
 {
 	uint64_t first, last;
 
+	if (dma_table_conflict(t, m->vaddr, m->size, m))
+		return -EBUSY;
 	slot_range(m, &first, &last);
 	for (uint64_t s = first; s <= last; s++) {
 		const struct dma_mapping **ref = slot_ref(t, s, true);
@@ -141,4 +143,19 @@ const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t 
 	if (!leaf)
 		return NULL;
 	return __atomic_load_n(&leaf->slot[LEAF_OF(slot)], __ATOMIC_ACQUIRE);
+}
+
+const struct dma_mapping *dma_table_conflict(const struct dma_table *t, uintptr_t va,
+					     uint64_t size, const struct dma_mapping *m)
+{
+	uint64_t first = va >> DMA_TABLE_SLOT_SHIFT;
+	uint64_t last = (va + size - 1) >> DMA_TABLE_SLOT_SHIFT;
+
+	for (uint64_t s = first; s <= last; s++) {
+		const struct dma_mapping *o = dma_table_lookup(t, s << DMA_TABLE_SLOT_SHIFT);
+
+		if (o && o != m)
+			return o;
+	}
+	return NULL;
 }

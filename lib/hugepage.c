@@ -304,7 +304,7 @@ int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
 
 void backing_free(struct dma_backing *b)
 {
-	if (b->vaddr)
+	if (b->vaddr && !b->borrowed)
 		munmap(b->vaddr, b->len);
 	b->vaddr = NULL;
 }

@@ -241,7 +241,8 @@ int iommu_choose_backend(const char *bdf, enum fpgactl_iommu_backend *backend);
 
 /**
  * struct dma_mapping - one buffer mapped in a context
- * @vaddr: CPU address (aligned to DMA_TABLE_SLOT)
+ * @vaddr: CPU address (aligned to DMA_TABLE_SLOT, except for application
+ *	memory, fpgactl_dma_map(), which must not share a slot with another)
  * @iova: device address
  * @size: mapped bytes
  */
@@ -251,8 +252,9 @@ struct dma_mapping {
 	uint64_t size;
 };
 
-/* Granule of the table: every buffer's VA start is aligned to it, so one
- * slot never holds two buffers. */
+/* Granule of the table: one slot never holds two buffers (buffers the
+ * library allocates start on a slot boundary; dma_table_insert() refuses
+ * application memory that would share a slot). */
 #define DMA_TABLE_SLOT_SHIFT 21
 #define DMA_TABLE_SLOT ((size_t)1 << DMA_TABLE_SLOT_SHIFT)
 /* User addresses the table covers: the widest the architecture's kernels
@@ -268,11 +270,15 @@ struct dma_mapping {
 
 struct dma_table *dma_table_create(void);
 void dma_table_destroy(struct dma_table *t);
-/* Point every slot of @m at it.  Return 0, or -ENOMEM when memory for the
- * table runs out or @m lies above DMA_TABLE_VA_BITS. */
+/* Point every slot of @m at it.  Return 0, -ENOMEM when memory for the
+ * table runs out or @m lies above DMA_TABLE_VA_BITS, or -EBUSY when a slot
+ * already belongs to another mapping (nothing changed then). */
 int dma_table_insert(struct dma_table *t, const struct dma_mapping *m);
 void dma_table_remove(struct dma_table *t, const struct dma_mapping *m);
 const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t va);
+/* The mapping other than @m holding a slot [@va, @va + @size) covers, or NULL. */
+const struct dma_mapping *dma_table_conflict(const struct dma_table *t, uintptr_t va,
+					     uint64_t size, const struct dma_mapping *m);
 
 /* ---- hugepage.c: backing memory for DMA buffers -------------------------- */
 
@@ -283,6 +289,7 @@ const struct dma_mapping *dma_table_lookup(const struct dma_table *t, uintptr_t 
  * @page_size: size of the pages backing it
  * @node: NUMA node the pages landed on, -1 unknown or mixed
  * @source: "hugetlbfs:/mount", "memfd" or "anonymous"
+ * @borrowed: the application's memory (fpgactl_dma_map()): never freed here
  */
 struct dma_backing {
 	void *vaddr;
@@ -290,6 +297,7 @@ struct dma_backing {
 	size_t page_size;
 	int node;
 	char source[128];
+	bool borrowed;
 };
 
 /*
@@ -310,6 +318,15 @@ void backing_describe(size_t page_size, char *buf, size_t size);
 
 /* Release every DMA bookkeeping structure of a context being closed. */
 void iommu_dma_teardown(struct fpgactl_iommu *iommu);
+/*
+ * For dma_user.c: map @bk, memory the application owns (@bk->borrowed), for
+ * @dev as a buffer: memlock budget first, then IOVA placement, mapping and
+ * lookup table as for fpgactl_dma_alloc().  NULL with *@err set (logged).
+ */
+struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
+					     const struct dma_backing *bk, int *err);
+/* Whether @buf maps application memory (fpgactl_dma_map()). */
+bool dma_buf_is_borrowed(const struct fpgactl_dma_buf *buf);
 
 /* ---- device.c, region.c: the open device ---------------------------------- */
 
@@ -410,6 +427,8 @@ struct fpgactl_device {
 	/* irq.c: bumped whenever eventfds of the device are closed, so that a
 	 * waiter can tell a reused fd number from the file it watched. */
 	uint32_t irq_gen;
+	/* sriov.c: the VF token to open with ("" none), a checked UUID. */
+	char vf_token[40];
 };
 
 /* region.c: query every region and map the BARs (when @map); unmap them. */
@@ -564,6 +583,15 @@ const struct vfio_info_cap_header *vfio_info_find_cap(const void *info,
 bool vfio_cap_fits(const void *info, uint32_t argsz,
 		   const struct vfio_info_cap_header *h, size_t cap_size,
 		   size_t elem_size, uint32_t count);
+
+/* ---- sriov.c -------------------------------------------------------------- */
+
+/* Check and store the open's VF token in @dev.  0 or -EINVAL (logged). */
+int sriov_open_token(struct fpgactl_device *dev, const struct fpgactl_open_opts *opts);
+/* Name for VFIO_GROUP_GET_DEVICE_FD: "BDF" or "BDF vf_token=UUID". */
+void sriov_device_name(const struct fpgactl_device *dev, char *buf, size_t size);
+/* Fill the 16 bytes of @dev's token; false when it has none. */
+bool sriov_token_bytes(const struct fpgactl_device *dev, uint8_t out[16]);
 
 /* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
 int xioctl(int fd, unsigned long request, void *arg);

@@ -201,9 +201,27 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 		.argsz = sizeof(bind),
 		.iommufd = iommu->iommufd.fd,
 	};
+	struct vfio_device_bind_iommufd_token tbind = { .argsz = sizeof(tbind),
+		.flags = VFIO_DEVICE_BIND_FLAG_TOKEN, .iommufd = iommu->iommufd.fd };
+	uint8_t uuid[16];
 	int ret;
 
-	ret = xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (sriov_token_bytes(dev, uuid)) {
+		/* Linux 6.17 on (VFIO_DEVICE_BIND_FLAG_TOKEN); before, the
+		 * kernel refuses the flag with EINVAL. */
+		tbind.token_uuid_ptr = (uintptr_t)uuid;
+		ret = xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &tbind);
+		bind.out_devid = tbind.out_devid;
+		if (ret == -EINVAL) {
+			log_err("iommufd: %s: the kernel does not take a VF token "
+				"through the cdev (VFIO_DEVICE_BIND_FLAG_TOKEN, Linux "
+				"6.17), or the token is wrong: use the legacy backend "
+				"(FPGACTL_IOMMU_LEGACY) for VFs", dev->bdf);
+			return ret;
+		}
+	} else {
+		ret = xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	}
 	/*
 	 * Our fd is a fresh cdev fd and the arguments are valid, so EINVAL
 	 * can only be vfio_df_open()'s refusal of a second open

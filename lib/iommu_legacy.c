@@ -206,11 +206,19 @@ static int legacy_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev
 			return ret;
 		g = legacy_find_group(st, number);
 	}
-	ret = xioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	char name[FPGACTL_BDF_LEN + 64];
+
+	sriov_device_name(dev, name, sizeof(name));
+	ret = xioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (ret < 0) {
 		log_err("%s: VFIO_GROUP_GET_DEVICE_FD failed: %s%s", dev->bdf,
 			strerror(-ret), ret == -EBUSY ?
-			" (the device is already open, in this or another process)" : "");
+			" (the device is already open, in this or another process)" :
+			ret == -EACCES && !dev->vf_token[0] ? " (an SR-IOV VF whose PF "
+			"is bound to vfio-pci needs the VF token: FPGACTL_OPEN_VF_TOKEN)" :
+			(ret == -EACCES || ret == -EINVAL) && dev->vf_token[0] ?
+			" (the VF token is wrong, or the device is neither a VF of a "
+			"vfio-pci PF nor such a PF: see dmesg)" : "");
 		legacy_put_group(st, g);
 		return ret;
 	}

@@ -67,17 +67,28 @@ const char *fpgactl_iommu_backend_name(const struct fpgactl_iommu *iommu);
  * what mapping saves.  VFIO devices only.
  */
 #define FPGACTL_OPEN_NO_MMAP (1u << 1)
+/**
+ * Open with the VF token in &fpgactl_open_opts.vf_token: an SR-IOV VF whose
+ * PF is bound to vfio-pci, or that PF while its VFs are in use.  The flag
+ * also says that the caller's structure has the vf_token member.
+ */
+#define FPGACTL_OPEN_VF_TOKEN (1u << 2)
 
 /**
  * struct fpgactl_open_opts - options for fpgactl_device_open()
  * @iommu: context to join; NULL creates a private one with @backend
  * @backend: backend for the private context (ignored when @iommu is set)
  * @flags: FPGACTL_OPEN_* flags
+ * @vf_token: with FPGACTL_OPEN_VF_TOKEN only (read only then, so that
+ *	programs built before it existed keep working): the VF token, a UUID
+ *	"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" the PF's owner set with
+ *	fpgactl_device_set_vf_token()
  */
 struct fpgactl_open_opts {
 	struct fpgactl_iommu *iommu;
 	enum fpgactl_iommu_backend backend;
 	unsigned int flags;
+	const char *vf_token;
 };
 
 /**
@@ -350,6 +361,38 @@ int fpgactl_device_reset(struct fpgactl_device *dev);
  * process (the log names it), or -errno.
  */
 int fpgactl_device_hot_reset(struct fpgactl_device *dev);
+
+/**
+ * fpgactl_device_set_vf_token() - set the VF token of an SR-IOV PF
+ * @pf: the PF, opened through VFIO (bound to vfio-pci)
+ * @uuid: the token, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ *
+ * VFIO_DEVICE_FEATURE(SET | PCI_VF_TOKEN).  vfio-pci gives a PF a random
+ * token nobody knows; its VFs can only be opened (fpgactl_device_open()
+ * with FPGACTL_OPEN_VF_TOKEN) with the token set here, which proves the
+ * VF's user cooperates with the PF's.
+ *
+ * Return: 0, -EINVAL (not a UUID), -ENOTTY (not an SR-IOV PF, or the model),
+ * or another -errno; logged.
+ */
+int fpgactl_device_set_vf_token(struct fpgactl_device *pf, const char *uuid);
+
+/**
+ * fpgactl_pci_sriov_set_numvfs() - create or remove the VFs of an SR-IOV PF
+ * @bdf: canonical PCI address of the PF
+ * @numvfs: VFs wanted (0 removes them all), at most its sriov_totalvfs
+ *
+ * Writes sriov_numvfs in sysfs (0 first when VFs exist and another non-zero
+ * count is asked for, as the kernel requires).  A PF bound to vfio-pci
+ * creates VFs only when vfio-pci was loaded with enable_sriov=1; its VFs are
+ * then bound to vfio-pci as they appear.  Needs root.
+ *
+ * Return: 0, -ENODEV (no such device), -EOPNOTSUPP (not an SR-IOV PF),
+ * -ERANGE (more than sriov_totalvfs), -ENOENT (vfio-pci without
+ * enable_sriov), -EBUSY (the PF's VFs are in use), -EACCES/-EPERM, or
+ * another -errno; logged with the fix.
+ */
+int fpgactl_pci_sriov_set_numvfs(const char *bdf, unsigned int numvfs);
 
 #ifdef __cplusplus
 }

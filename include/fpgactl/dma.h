@@ -100,9 +100,52 @@ struct fpgactl_dma_buf *fpgactl_dma_alloc(struct fpgactl_device *dev, size_t siz
  *
  * The device must no longer use the buffer.  If the kernel unmaps a size
  * other than the buffer's, the memory is deliberately leaked (and logged)
- * rather than reused while a stale mapping may remain.
+ * rather than reused while a stale mapping may remain.  For a buffer from
+ * fpgactl_dma_map() only the mapping goes: the memory is the application's.
  */
 void fpgactl_dma_free(struct fpgactl_dma_buf *buf);
+
+/**
+ * fpgactl_dma_map() - map memory the application owns for DMA
+ * @dev: device that will use it (its DMA mask applies)
+ * @vaddr: start of the range, a multiple of 4 KiB
+ * @len: its length, a multiple of 4 KiB
+ * @flags: 0 (none are defined yet)
+ * @err: receives -errno on failure; may be NULL
+ *
+ * Maps [@vaddr, @vaddr + @len) for device reads and writes into the IOMMU
+ * context of @dev, under the rules of fpgactl_dma_alloc(): the
+ * RLIMIT_MEMLOCK budget is checked first, the IOVA lies inside the IOMMU's
+ * usable ranges and below the device's DMA mask, aligned to the range's
+ * page size when the address is (hugetlb), and fpgactl_dma_iova() finds it.
+ * Anonymous memory, hugetlb, memfd and shared memory (SysV, /dev/shm, tmpfs
+ * files) and private file mappings can be mapped.  Refused, with the
+ * reason logged: device memory (a BAR mapping, VM_IO/VM_PFNMAP), shared
+ * mappings of files with writeback, ranges that are not readable and
+ * writable or not entirely mapped, and ranges sharing a 2 MiB lookup slot
+ * with another buffer.  The memory stays the application's: it must stay
+ * mapped until fpgactl_dma_unmap(), and is not excluded from fork().
+ *
+ * Return: a buffer describing the range (@vaddr, @iova, @size = @len), or
+ * NULL with *@err set: -EINVAL (alignment, flags), -EFAULT (unmapped
+ * addresses), -EACCES (not readable and writable), -EOPNOTSUPP (device
+ * memory, file with writeback), -EBUSY (mapped already, or a slot shared
+ * with another buffer), -EDQUOT (RLIMIT_MEMLOCK), -ENOSPC, -E2BIG, or
+ * another -errno from the kernel.
+ */
+struct fpgactl_dma_buf *fpgactl_dma_map(struct fpgactl_device *dev, void *vaddr,
+					size_t len, unsigned int flags, int *err);
+
+/**
+ * fpgactl_dma_unmap() - unmap memory mapped with fpgactl_dma_map()
+ * @buf: buffer, or NULL
+ *
+ * The device must no longer use it.  The application's memory is left
+ * alone (fpgactl_dma_free() does the same for such a buffer).
+ *
+ * Return: 0, or -EINVAL for a buffer from fpgactl_dma_alloc().
+ */
+int fpgactl_dma_unmap(struct fpgactl_dma_buf *buf);
 
 /**
  * fpgactl_dma_buf_iova() - IOVA of a pointer inside a known buffer

@@ -171,6 +171,24 @@ _Static_assert(offsetof(struct iommu_ioas_alloc, out_ioas_id) == 8,
 	       "iommu_ioas_alloc layout");
 _Static_assert(offsetof(struct iommu_ioas_map, iova) == 32,
 	       "iommu_ioas_map layout");
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD with a VF token (Linux 6.17, not in 6.12's
+ * uapi): flag VFIO_DEVICE_BIND_FLAG_TOKEN, the 16-byte UUID at
+ * token_uuid_ptr.  Own name, so that it never clashes with the uapi's.
+ */
+#ifndef VFIO_DEVICE_BIND_FLAG_TOKEN
+#define VFIO_DEVICE_BIND_FLAG_TOKEN (1u << 0)
+#endif
+struct vfio_device_bind_iommufd_token {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+	__aligned_u64 token_uuid_ptr;
+};
+_Static_assert(sizeof(struct vfio_device_bind_iommufd_token) == 24,
+	       "vfio_device_bind_iommufd with token ABI");
+
 _Static_assert(offsetof(struct vfio_device_bind_iommufd, iommufd) == 8 &&
 	       offsetof(struct vfio_device_bind_iommufd, out_devid) == 12,
 	       "vfio_device_bind_iommufd layout");

@@ -30,6 +30,7 @@ struct fpgactl_open_opts {
     struct fpgactl_iommu *iommu;
     enum fpgactl_iommu_backend backend;
     unsigned int flags;
+    const char *vf_token;
 };
 struct fpgactl_device_info {
     uint32_t num_regions;

@@ -206,7 +206,7 @@ class FakeTreeCase(unittest.TestCase):
 
 class GeneralTest(FakeTreeCase):
     COMMANDS = ["list", "bind", "unbind", "info", "peek", "poke", "dump",
-                "reset", "doctor", "dma-plan", "dma-test", "selftest", "load", "save",
+                "reset", "doctor", "dma-plan", "dma-test", "grant", "sriov", "selftest", "load", "save",
                 "irq-wait", "reprogram", "remove", "rescan", "bench", "help"]
 
     def setUp(self):

@@ -603,6 +603,16 @@ def hotplug_devices(work, memory):
             "-device", "edu,id=hotedu,bus=rp1"]
 
 
+def sriov_devices(work, memory):
+    # An NVMe controller with SR-IOV (QEMU 7.2 hw/nvme: needs an NVMe
+    # subsystem and both flexible resource pools; up to 2 VFs) behind a PCIe
+    # root port: PF 0000:01:00.0, VFs 0000:01:00.1 and .2 once created.
+    return ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1",
+            "-device", "nvme-subsys,id=subsys0",
+            "-device", "nvme,serial=fpgactlsriov,subsys=subsys0,bus=rp1,"
+            "sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"]
+
+
 MACHINES = {
     "default": {
         "about": "1 vCPU, 1 GiB, 16 hugepages; edu and NVMe on the root bus",
@@ -621,6 +631,12 @@ MACHINES = {
                  "PCIe root port (id rp1), unpluggable; no NVMe",
         "memory": 1024, "smp": 1, "hugepages": "16",
         "devices": hotplug_devices,
+    },
+    "sriov": {
+        "about": "1 vCPU, 1 GiB, 16 hugepages; an NVMe PF with 2 SR-IOV VFs "
+                 "behind a PCIe root port; no edu",
+        "memory": 1024, "smp": 1, "hugepages": "16",
+        "devices": sriov_devices,
     },
     "bench": {
         "about": "1 vCPU, 3 GiB, 640 hugepages (1.25 GiB); devices as default",

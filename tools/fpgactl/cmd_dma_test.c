@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <fpgactl.h>
 
@@ -58,6 +60,8 @@ struct edu_test {
 	uint64_t rounds;
 	bool negative;
 	struct fpgactl_dma_opts opts;
+	const char *memory;	/* NULL: fpgactl_dma_alloc(); "anon", "memfd" */
+	void *own;		/* the program's own buffer, for fpgactl_dma_map() */
 	uint8_t *src;	/* first half of the buffer */
 	uint8_t *dst;	/* second half */
 	uint64_t dst_iova;
@@ -236,14 +240,53 @@ static void print_buffer(const struct edu_test *t)
 	printf(" at IOVA 0x%" PRIx64 "\n", t->buf->iova);
 }
 
+/* The program's own memory, as an application would have it. */
+static void *own_memory(const char *kind)
+{
+	int fd = -1;
+	void *p;
+
+	if (!strcmp(kind, "memfd")) {
+		fd = memfd_create("dma-test", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, BUFFER_BYTES)) {
+			if (fd >= 0)
+				close(fd);
+			return MAP_FAILED;
+		}
+	}
+	p = mmap(NULL, BUFFER_BYTES, PROT_READ | PROT_WRITE,
+		 fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
+static int get_buffer(struct edu_test *t, int *err)
+{
+	if (!t->memory) {
+		t->buf = fpgactl_dma_alloc(t->dev, BUFFER_BYTES, &t->opts, err);
+		return t->buf ? STATUS_OK : failure("dma-test", "%s: cannot allocate the "
+						   "DMA buffer: %s", t->bdf, errno_text(*err));
+	}
+	t->own = own_memory(t->memory);
+	if (t->own == MAP_FAILED) {
+		t->own = NULL;
+		return failure("dma-test", "cannot get %s memory: %s", t->memory,
+			       strerror(errno));
+	}
+	t->buf = fpgactl_dma_map(t->dev, t->own, BUFFER_BYTES, 0, err);
+	return t->buf ? STATUS_OK : failure("dma-test", "%s: cannot map the program's %s "
+					   "memory for DMA: %s", t->bdf, t->memory,
+					   errno_text(*err));
+}
+
 static int alloc_buffer(struct edu_test *t)
 {
 	int err = 0;
+	int status = get_buffer(t, &err);
 
-	t->buf = fpgactl_dma_alloc(t->dev, BUFFER_BYTES, &t->opts, &err);
-	if (!t->buf)
-		return failure("dma-test", "%s: cannot allocate the DMA buffer: %s", t->bdf,
-			       errno_text(err));
+	if (status)
+		return status;
 	if ((t->buf->iova + t->buf->size - 1) >> EDU_DMA_BITS)
 		return failure("dma-test", "%s: buffer at IOVA 0x%" PRIx64
 			       " is beyond the %d-bit DMA mask", t->bdf, t->buf->iova,
@@ -314,6 +357,15 @@ static int parse_test_args(const struct invocation *inv, struct edu_test *t,
 		status = parse_rounds_option(inv, DEFAULT_ROUNDS, MAX_ROUNDS, &t->rounds);
 	if (!status)
 		status = parse_dma_opts(inv, &t->opts);
+	if (!status && inv->memory && strcmp(inv->memory, "alloc")) {
+		if (strcmp(inv->memory, "anon") && strcmp(inv->memory, "memfd"))
+			return usage_error("dma-test", "--memory '%s': use alloc, anon or "
+					   "memfd", inv->memory);
+		if (inv->page_size || inv->node || inv->small_pages)
+			return usage_error("dma-test", "--page-size, --node and "
+					   "--small-pages apply to --memory alloc only");
+		t->memory = inv->memory;
+	}
 	t->negative = inv->negative;
 	return status;
 }
@@ -334,6 +386,8 @@ static int run_dma_test(const struct invocation *inv)
 		return status;
 	status = run_on_edu(&t);
 	fpgactl_dma_free(t.buf);
+	if (t.own)
+		munmap(t.own, BUFFER_BYTES);
 	fpgactl_device_close(t.dev);
 	return status;
 }
@@ -350,10 +404,12 @@ const struct command cmd_dma_test = {
 		   "that reaches its end); --rounds defaults to 4.  --negative then aims a\n"
 		   "device write at an IOVA next to the buffer that is not mapped and\n"
 		   "checks that the buffer kept its canary.  --page-size 4k implies\n"
-		   "--small-pages.  Exits 1 on a mismatch or a transfer that does not\n"
+		   "--small-pages.  --memory anon or memfd uses the program's own memory,\n"
+		   "mapped with fpgactl_dma_map(), instead of fpgactl_dma_alloc().\n"
+		   "Exits 1 on a mismatch or a transfer that does not\n"
 		   "complete within 1 s.\n",
 	.options = OPT_DEVICE | OPT_SIZE | OPT_ROUNDS | OPT_NEGATIVE | OPT_PAGE_SIZE |
-		   OPT_NODE | OPT_SMALL_PAGES,
+		   OPT_NODE | OPT_SMALL_PAGES | OPT_MEMORY,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_dma_test,

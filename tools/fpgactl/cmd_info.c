@@ -259,7 +259,7 @@ const struct command cmd_info = {
 		   "mmap (the kernel allows mapping it), sparse (only some areas can be\n"
 		   "mapped), mapped (the library has mapped it).  DEVICE may be 'model'\n"
 		   "(the built-in software model, docs/model.md).\n",
-	.options = OPT_DEVICE | OPT_JSON,
+	.options = OPT_DEVICE | OPT_JSON | OPT_VF_TOKEN,
 	.model = true,
 	.min_args = 0,
 	.max_args = 0,

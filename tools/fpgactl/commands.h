@@ -35,6 +35,9 @@
 #define OPT_EXPECT (1u << 22)     /* --expect VENDOR:DEVICE */
 #define OPT_DEADLINE (1u << 23)   /* --deadline SECONDS */
 #define OPT_ENGINE (1u << 24)     /* --engine NAME */
+#define OPT_MEMORY (1u << 25)     /* --memory alloc|anon|memfd */
+#define OPT_MEMLOCK (1u << 26)    /* --memlock SIZE */
+#define OPT_VF_TOKEN (1u << 27)   /* --vf-token UUID */
 
 struct command;
 
@@ -66,6 +69,9 @@ struct command;
  * @expect: the --expect argument as typed, or NULL
  * @deadline: the --deadline argument as typed, or NULL
  * @engine: the --engine argument as typed, or NULL
+ * @memory: the --memory argument as typed, or NULL
+ * @memlock: the --memlock argument as typed, or NULL
+ * @vf_token: the --vf-token argument as typed, or NULL
  * @argc: number of positional arguments (the command name excluded)
  * @argv: the positional arguments
  */
@@ -96,6 +102,9 @@ struct invocation {
 	const char *expect;
 	const char *deadline;
 	const char *engine;
+	const char *memory;
+	const char *memlock;
+	const char *vf_token;
 	int argc;
 	char **argv;
 };
@@ -135,6 +144,8 @@ extern const struct command cmd_reset;
 extern const struct command cmd_doctor;
 extern const struct command cmd_dma_plan;
 extern const struct command cmd_dma_test;
+extern const struct command cmd_grant;
+extern const struct command cmd_sriov;
 extern const struct command cmd_bench;
 extern const struct command cmd_selftest;
 extern const struct command cmd_load;

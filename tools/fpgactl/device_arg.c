@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "device_arg.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "util.h"
@@ -69,14 +70,35 @@ int require_device_or_model(const struct invocation *inv, char *name, size_t siz
 
 int open_device(const struct invocation *inv, const char *name, struct fpgactl_device **dev)
 {
+	struct fpgactl_open_opts opts = { .flags = FPGACTL_OPEN_VF_TOKEN,
+					  .vf_token = inv->vf_token };
 	int err = 0;
 
-	*dev = fpgactl_device_open(name, NULL, &err);
+	if (inv->vf_token && !vf_token_valid(inv->vf_token))
+		return usage_error(inv->cmd->name, "--vf-token '%s' is not a UUID "
+				   "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", inv->vf_token);
+	*dev = fpgactl_device_open(name, inv->vf_token ? &opts : NULL, &err);
 	if (*dev)
 		return STATUS_OK;
 	/* A model spec the library refuses is the user's input, and its one
 	 * line has said which option and why. */
 	if (err == -EINVAL && is_model_name(name))
 		return STATUS_USAGE;
+	if (err == -EINVAL && inv->vf_token)
+		return failure(inv->cmd->name, "cannot open %s with that VF token: %s",
+			       name, errno_text(err));
 	return failure(inv->cmd->name, "cannot open %s: %s", name, errno_text(err));
+}
+
+bool vf_token_valid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash != (s[i] == '-') || (!dash && !isxdigit((unsigned char)s[i])))
+			return false;
+	}
+	return true;
 }

@@ -99,4 +99,12 @@ int require_device_or_model(const struct invocation *inv, char *name, size_t siz
  */
 int open_device(const struct invocation *inv, const char *name, struct fpgactl_device **dev);
 
+/**
+ * vf_token_valid() - whether @s is written as a UUID
+ * @s: the --vf-token argument
+ *
+ * Return: true for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in hex digits.
+ */
+bool vf_token_valid(const char *s);
+
 #endif

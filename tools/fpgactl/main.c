@@ -34,7 +34,7 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_list,   &cmd_bind,	    &cmd_unbind, &cmd_info,  &cmd_peek,
 	&cmd_poke,   &cmd_dump,	    &cmd_reset,	 &cmd_doctor, &cmd_dma_plan,
-	&cmd_dma_test, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
+	&cmd_dma_test, &cmd_grant, &cmd_sriov, &cmd_selftest, &cmd_load, &cmd_save, &cmd_irq_wait,
 	&cmd_reprogram, &cmd_remove, &cmd_rescan,
 	&cmd_bench, &cmd_help,
 };
@@ -63,6 +63,9 @@ enum {
 	OPT_VAL_EXPECT,
 	OPT_VAL_DEADLINE,
 	OPT_VAL_ENGINE,
+	OPT_VAL_MEMORY,
+	OPT_VAL_MEMLOCK,
+	OPT_VAL_VF_TOKEN,
 };
 
 /* Options accepted after a command name, as getopt_long() wants them. */
@@ -94,6 +97,9 @@ static const struct option command_long_options[] = {
 	{ "expect", required_argument, NULL, OPT_VAL_EXPECT },
 	{ "deadline", required_argument, NULL, OPT_VAL_DEADLINE },
 	{ "engine", required_argument, NULL, OPT_VAL_ENGINE },
+	{ "memory", required_argument, NULL, OPT_VAL_MEMORY },
+	{ "memlock", required_argument, NULL, OPT_VAL_MEMLOCK },
+	{ "vf-token", required_argument, NULL, OPT_VAL_VF_TOKEN },
 	{ NULL, 0, NULL, 0 },
 };
 /* Leading ":": report a missing argument apart from an unknown option. */
@@ -154,6 +160,13 @@ static const struct option_doc option_docs[] = {
 	  "      --deadline S     how long to wait for the device to come back (default 30)\n" },
 	{ OPT_ENGINE, "[--engine NAME]",
 	  "      --engine NAME    run only this engine (bench queue: fpgactl, io_uring, inline, uring_inline)\n" },
+	{ OPT_MEMORY, "[--memory alloc|anon|memfd]",
+	  "      --memory KIND    buffer: fpgactl_dma_alloc(), or the program's own memory\n"
+	  "                       mapped with fpgactl_dma_map() (anon, memfd)\n" },
+	{ OPT_MEMLOCK, "[--memlock SIZE]",
+	  "      --memlock SIZE   DMA memory the user will map (e.g. 64M, 1G)\n" },
+	{ OPT_VF_TOKEN, "[--vf-token UUID]",
+	  "      --vf-token UUID  SR-IOV VF token (set on the PF with sriov --vf-token)\n" },
 	{ OPT_JSON, "[--json]", "      --json           print JSON instead of text\n" },
 };
 
@@ -216,6 +229,12 @@ static unsigned int option_mask(int opt)
 		return OPT_DEADLINE;
 	case OPT_VAL_ENGINE:
 		return OPT_ENGINE;
+	case OPT_VAL_MEMORY:
+		return OPT_MEMORY;
+	case OPT_VAL_MEMLOCK:
+		return OPT_MEMLOCK;
+	case OPT_VAL_VF_TOKEN:
+		return OPT_VF_TOKEN;
 	default:
 		return 0;
 	}
@@ -434,6 +453,15 @@ static void store_option(struct cli_state *state, int opt)
 		break;
 	case OPT_VAL_ENGINE:
 		state->inv.engine = optarg;
+		break;
+	case OPT_VAL_MEMORY:
+		state->inv.memory = optarg;
+		break;
+	case OPT_VAL_MEMLOCK:
+		state->inv.memlock = optarg;
+		break;
+	case OPT_VAL_VF_TOKEN:
+		state->inv.vf_token = optarg;
 		break;
 	}
 }
