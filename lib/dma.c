@@ -437,7 +437,7 @@ struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
 					     const struct dma_backing *bk, int *err)
 {
 	struct dma_buf_priv *b = calloc(1, sizeof(*b));
-	int ret = b ? check_memlock(bk->len) : -ENOMEM;
+	int ret = b ? check_memlock(dev->iommu, bk->len) : -ENOMEM;
 
 	if (ret)
 		goto fail;
