@@ -631,7 +631,7 @@ static void test_device_closed_first(void **state)
 	fpgactl_sc_close(r.sc);
 	fpgactl_dma_free(r.buf);
 	/* The soft-core and its queue: two handles; said once. */
-	assert_non_null(strstr(logged, "model: closed while 2 soft-core or queue handles "
+	assert_non_null(strstr(logged, ": closed while 2 soft-core or queue handles "
 				       "still use it: the device stays open until the last "
 				       "is closed"));
 
