@@ -168,12 +168,20 @@ static int cdev_index(const char *bdf)
 	return n;
 }
 
-/* iommufd is what the library's automatic choice takes for this device. */
+/*
+ * iommufd is what the library's automatic choice takes for this device:
+ * FPGACTL_IOMMU (or --iommu, which sets it) when it names a backend
+ * (lib/iommu_env.c), otherwise iommufd where /dev/iommu and the device's
+ * cdev exist.
+ */
 static bool uses_iommufd(const struct grant *g)
 {
+	const char *forced = secure_getenv("FPGACTL_IOMMU");
 	char path[4096];
 	struct stat st;
 
+	if (forced && !strcmp(forced, "legacy"))
+		return false;
 	return g->cdev >= 0 && !root_path(path, sizeof(path), dev_root(), "iommu") &&
 	       !stat(path, &st);
 }

@@ -35,7 +35,14 @@ expect_ok
 expect_out "^bound: +$edu to vfio-pci \\(was unbound\\)\$"
 expect_out "^granted: +/dev/vfio/$group to fpgauser"
 expect_out '^fpgauser - memlock 16384$'
-expect_out 'in each process'
+# type1 charges each process, iommufd the user (the row's backend).
+if [ "$BACKEND" = iommufd ]; then
+	expect_out "^granted: +/dev/iommu to fpgauser"
+	expect_out 'iommufd charges pinned memory to the user'
+else
+	expect_no_out_line '^granted: +/dev/iommu'
+	expect_out 'in each process'
+fi
 expect_eq "$(stat -c %u /dev/vfio/$group)" $uid "owner of /dev/vfio/$group"
 
 run run_as $uid $uid fpgactl doctor -d "$edu"
