@@ -83,6 +83,7 @@ ARM64_EXCLUDE = {
     "94-reprogram": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
     "94-reprogram-changed": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
     "94-reprogram-lost": _Q35_ONLY % ("hotplug", "ACPI hot-plug root port, host requests"),
+    "98-sriov": _Q35_ONLY % ("sriov", "NVMe with SR-IOV behind a pcie-root-port; vm.py builds it for q35 only"),
     "95-bench-map": "a benchmark (bench machine); figures under TCG emulating another architecture would compare nothing",
     "96-bench-mmio": "a benchmark (bench machine); figures under TCG emulating another architecture would compare nothing",
     "97-bench-nvme": "a benchmark (bench machine); figures under TCG emulating another architecture would compare nothing",
