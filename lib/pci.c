@@ -195,7 +195,9 @@ static int vfio_node(const char *bdf, int group, char *path, size_t size)
 	int cdev = pci_vfio_cdev_index(bdf);
 	char iommu[PATH_MAX];
 
-	if (cdev >= 0 && !dev_path(iommu, sizeof(iommu), "iommu") &&
+	/* FPGACTL_IOMMU=legacy: the group node is the one that will be opened. */
+	if (cdev >= 0 && !iommu_env_forces_legacy() &&
+	    !dev_path(iommu, sizeof(iommu), "iommu") &&
 	    !access(iommu, F_OK))
 		return dev_path(path, size, "vfio/devices/vfio%d", cdev);
 	return dev_path(path, size, "vfio/%d", group);
