@@ -233,9 +233,14 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 		struct fpgactl_pci_holder h[4];
 		char holders[256];
 		bool partial;
-		int n = pci_holders(dev->bdf, h, ARRAY_SIZE(h), &partial);
+		int n = pci_holders(dev->bdf, h, ARRAY_SIZE(h), &partial), others = 0;
 
-		holders_text(h, n, ARRAY_SIZE(h), holders, sizeof(holders));
+		/* This process holds the cdev too: the fd just opened for the bind. */
+		for (int i = 0; i < n && i < (int)ARRAY_SIZE(h); i++)
+			if (h[i].pid != (int)getpid())
+				h[others++] = h[i];
+		n = n > (int)ARRAY_SIZE(h) ? others + n - (int)ARRAY_SIZE(h) : others;
+		holders_text(h, n, (unsigned int)others, holders, sizeof(holders));
 		if (n > 0)
 			log_err("iommufd: %s is busy: it is open in %s; close it "
 				"there first", dev->bdf, holders);
