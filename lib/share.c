@@ -3,12 +3,8 @@
  * Several processes on one device: the exporter passes its IOMMU context,
  * the device and its DMA buffers' memory as fds over a UNIX socket
  * (SCM_RIGHTS); the importer builds a device and buffers on them, in a
- * context that maps nothing and only closes what it received.
- *
- * Wire format (version 1, host byte order: both ends are on one machine):
- * struct share_hdr, then hdr.nr_bufs struct share_buf; the fds in one
- * SCM_RIGHTS message, in this order: the container (legacy) or /dev/iommu
- * (iommufd), the group (legacy only), the device, one per buffer.
+ * context that maps nothing and only closes what it received.  The message
+ * is described in share_wire.h.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,31 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-#define SHARE_MAGIC 0x53475046u	/* "FPGS" */
-#define SHARE_VERSION 1
-/* Context, group, device, buffers. */
-#define SHARE_MAX_FDS (3 + FPGACTL_SHARE_MAX_BUFS)
-
-struct share_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t hdr_size;
-	uint32_t backend;	/* FPGACTL_IOMMU_LEGACY or _IOMMUFD */
-	uint32_t nr_bufs;
-	uint32_t nr_fds;
-	int32_t numa_node;
-	uint64_t dma_limit;
-	char bdf[16];
-};
-
-struct share_buf {
-	uint64_t iova;
-	uint64_t size;
-	uint64_t page_size;
-	int32_t node;
-	uint32_t reserved;
-};
+#include "share_wire.h"
 
 /* ---- the imported context's backend ------------------------------------ */
 
