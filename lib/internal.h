@@ -184,6 +184,7 @@ struct legacy_state {
 	uint32_t iommu_type;	/* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
 	struct vfio_group *groups;
 	size_t nr_groups;
+	bool shared;		/* the context is exported: leave the groups set */
 };
 
 struct iommufd_state {
@@ -224,6 +225,9 @@ struct fpgactl_iommu {
 	size_t nr_maps;
 	/* The IOMMU's smallest page (0: not reported); set by dma_info. */
 	uint64_t min_pgsize;
+	/* share.c: exported to another process, which holds the same files:
+	 * detach and close only close fds, never unset or destroy. */
+	bool exported;
 	union {
 		struct legacy_state legacy;
 		struct iommufd_state iommufd;

@@ -266,6 +266,10 @@ FPGACTL_EXPORT int fpgactl_share_export(int sock, struct fpgactl_device *dev,
 		log_err("%s: its VFIO group is not open in its context", dev->bdf);
 		return -EINVAL;
 	}
+	/* From the first send on, the files may be another process's too. */
+	dev->iommu->exported = true;
+	if (dev->iommu->backend->id == FPGACTL_IOMMU_LEGACY)
+		dev->iommu->legacy.shared = true;
 	ret = send_all(sock, &m, sizeof(m.hdr) + n * sizeof(m.bufs[0]), fds,
 		       m.hdr.nr_fds);
 	if (ret)

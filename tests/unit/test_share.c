@@ -28,6 +28,7 @@
 
 #include "fixture.h"
 #include "share_wire.h"
+#include "compat/iommufd.h"
 
 #define BDF "0000:03:00.0"
 
@@ -148,9 +149,12 @@ static void test_export_legacy(void **state)
 	assert_fd_is(fds[0], "dev/vfio/vfio");
 	assert_fd_is(fds[1], "dev/vfio/5");
 	assert_fd_is(fds[2], "mock-regions");
+	/* The exporter's close leaves the group in the container: the files
+	 * are the importers' too. */
+	fpgactl_device_close(dev);
+	assert_int_equal(mock_ioctl_count(VFIO_GROUP_UNSET_CONTAINER), 0);
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
-	fpgactl_device_close(dev);
 }
 
 static void test_export_iommufd(void **state)
@@ -167,9 +171,13 @@ static void test_export_iommufd(void **state)
 	check_header(&h, FPGACTL_IOMMU_IOMMUFD, 2);
 	assert_fd_is(fds[0], "dev/iommu");
 	assert_fd_is(fds[1], "mock-regions");
+	/* The exporter's close neither detaches the device nor destroys the
+	 * IOAS: the files are the importers' too. */
+	fpgactl_device_close(dev);
+	assert_int_equal(mock_ioctl_count(VFIO_DEVICE_DETACH_IOMMUFD_PT), 0);
+	assert_int_equal(mock_ioctl_count(IOMMU_DESTROY), 0);
 	for (int i = 0; i < 2; i++)
 		close(fds[i]);
-	fpgactl_device_close(dev);
 }
 
 /* Nothing is sent for a refused export. */
