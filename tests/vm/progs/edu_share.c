@@ -229,6 +229,7 @@ int main(int argc, char **argv)
 {
 	fpgactl_set_log(log_line, NULL, FPGACTL_LOG_WARNING);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(120);	/* a worker that never comes must not hang the test */
 	if (argc == 5 && !strcmp(argv[1], "export"))
 		return exporter(argv[2], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "worker"))
