@@ -63,7 +63,7 @@ for id in 1 2; do
 	expect_out "^worker $id: refused: fpgactl_dma_alloc and fpgactl_irq_enable \\(EPERM\\)\$"
 	expect_out "^worker $id: with the exporter: 2 rounds host -> edu -> host verified in buffer $id at IOVA 0x[0-9a-f]+\$"
 	expect_out "^worker $id: after the exporter's exit: 2 rounds host -> edu -> host verified in buffer $id at IOVA 0x[0-9a-f]+\$"
-	expect_out "^worker $id: done\$"
+	expect_out "^worker $id: done, every received fd closed\$"
 	expect_err 'imported from another process .*it maps no new DMA memory'
 	expect_err 'its interrupts belong to the process that exported it'
 	# The buffer's IOVA is the exporter's.

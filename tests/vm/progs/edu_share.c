@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -98,6 +99,18 @@ static int dma_rounds(const struct fpgactl_dma_buf *b, int lock_fd, unsigned int
 	printf("%s: %s: %u rounds host -> edu -> host verified in buffer %u at "
 	       "IOVA 0x%" PRIx64 "\n", who, when, ROUNDS, id, b->iova);
 	return 0;
+}
+
+static unsigned int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static int open_lock(const char *path)
@@ -195,6 +208,7 @@ static int worker(const char *sock_path, const char *lock_path, const char *id_a
 	struct sockaddr_un sa;
 	static char name[16];
 	int err = 0, lock_fd = open_lock(lock_path), sock = unix_socket(sock_path, &sa);
+	unsigned int fds_before;
 	char c;
 
 	snprintf(name, sizeof(name), "worker %u", id);
@@ -203,6 +217,7 @@ static int worker(const char *sock_path, const char *lock_path, const char *id_a
 		return fail("ID", EINVAL);
 	if (sock < 0 || lock_fd < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)))
 		return fail("connect", errno);
+	fds_before = open_fds();
 	dev = fpgactl_share_import(sock, bufs, NBUF + 1, &n, &err);
 	if (!dev)
 		return fail("fpgactl_share_import", err);
@@ -221,7 +236,9 @@ static int worker(const char *sock_path, const char *lock_path, const char *id_a
 	for (unsigned int i = 0; i < n; i++)
 		fpgactl_dma_free(bufs[i]);
 	fpgactl_device_close(dev);
-	printf("%s: done\n", who);
+	if (open_fds() != fds_before)
+		return fail("fds left open after closing the imports", EBADF);
+	printf("%s: done, every received fd closed\n", who);
 	return 0;
 }
 
