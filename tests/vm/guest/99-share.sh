@@ -26,7 +26,12 @@ exporter=$!
 i=0
 until grep -q '^exporter: ready' /tmp/share-0.out 2>/dev/null; do
 	i=$((i + 1))
-	kill -0 $exporter 2>/dev/null || { cat /tmp/share-0.out /tmp/share-0.err; fail "exporter ended early"; }
+	if ! kill -0 $exporter 2>/dev/null; then
+		wait $exporter
+		[ $? -ne 77 ] || skip "$(cat /tmp/share-0.out)"
+		cat /tmp/share-0.out /tmp/share-0.err
+		fail "exporter ended early"
+	fi
 	[ $i -le 200 ] || { kill $exporter; fail "exporter not ready within 10 s"; }
 	sleep 0.05
 done

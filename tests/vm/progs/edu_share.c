@@ -144,6 +144,10 @@ static int exporter(const char *bdf, const char *sock_path, const char *lock_pat
 		snprintf((char *)bufs[i]->vaddr + bufs[i]->size - 64, 64, MARK, i);
 	}
 	lsock = unix_socket(sock_path, &sa);
+	if (lsock < 0 && (errno == ENOSYS || errno == EAFNOSUPPORT)) {
+		printf("no UNIX sockets in this kernel (socket: %s)\n", strerror(errno));
+		return 77;	/* a kernel built without CONFIG_NET/CONFIG_UNIX */
+	}
 	if (lsock < 0 || lock_fd < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(lsock, 2))
 		return fail("socket", errno);
