@@ -15,6 +15,7 @@
 #include <fpgactl/device.h>
 #include <fpgactl/mmio.h>
 #include <fpgactl/dma.h>
+#include <fpgactl/share.h>
 #include <fpgactl/irq.h>
 #include <fpgactl/stream.h>
 #include <fpgactl/queue.h>

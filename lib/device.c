@@ -209,8 +209,8 @@ FPGACTL_EXPORT int fpgactl_device_get_info(struct fpgactl_device *dev,
 	return 0;
 }
 
-static int vfio_irq_info(struct fpgactl_device *dev, uint32_t index,
-			 struct fpgactl_irq_info *info)
+int vfio_irq_info(struct fpgactl_device *dev, uint32_t index,
+		  struct fpgactl_irq_info *info)
 {
 	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = index };
 	int ret = xioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);

@@ -32,6 +32,7 @@ struct dma_buf_priv {
 	struct fpgactl_iommu *iommu;
 	struct dma_backing backing;
 	struct dma_mapping map;
+	bool adopted;		/* dma_buf_adopt(): another process's mapping */
 };
 
 static struct dma_buf_priv *to_priv(struct fpgactl_dma_buf *buf)
@@ -70,6 +71,8 @@ static int check_memlock(struct fpgactl_iommu *iommu, size_t size)
 	enum fpgactl_iommu_backend backend = iommu->backend->id;
 	uint64_t limit, used;
 
+	if (iommu->backend->imported)
+		return share_refuse_map();
 	if (backend != FPGACTL_IOMMU_LEGACY && backend != FPGACTL_IOMMU_IOMMUFD)
 		return 0;	/* the model pins nothing */
 	limit = memlock_limit();
@@ -337,7 +340,8 @@ FPGACTL_EXPORT void fpgactl_dma_free(struct fpgactl_dma_buf *buf)
 	 * are rebuilt for another device. */
 	if (!ret) {
 		untrack_mapping(iommu, &b->map);
-		iova_free(&iommu->iova, b->map.iova, b->map.size);
+		if (!b->adopted)
+			iova_free(&iommu->iova, b->map.iova, b->map.size);
 	}
 	pthread_mutex_unlock(&iommu->lock);
 	if (ret) {
@@ -345,7 +349,9 @@ FPGACTL_EXPORT void fpgactl_dma_free(struct fpgactl_dma_buf *buf)
 		log_err("DMA buffer at IOVA 0x%llx could not be unmapped; its "
 			"memory is leaked on purpose", (unsigned long long)b->map.iova);
 	} else {
-		__atomic_sub_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+		if (!b->adopted)
+			__atomic_sub_fetch(&dma_locked_bytes, b->backing.len,
+					   __ATOMIC_RELAXED);
 		backing_free(&b->backing);
 		free(b);
 	}
@@ -458,6 +464,50 @@ struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
 	b->pub = (struct fpgactl_dma_buf){
 		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
 		.page_size = b->backing.page_size, .node = b->backing.node };
+	return &b->pub;
+fail:
+	free(b);
+	*err = ret;
+	return NULL;
+}
+
+const struct dma_backing *dma_buf_backing(const struct fpgactl_dma_buf *buf)
+{
+	return &((const struct dma_buf_priv *)buf)->backing;
+}
+
+struct fpgactl_iommu *dma_buf_iommu(const struct fpgactl_dma_buf *buf)
+{
+	return ((const struct dma_buf_priv *)buf)->iommu;
+}
+
+/* The exporter pinned and charged the memory: nothing is charged here. */
+struct fpgactl_dma_buf *dma_buf_adopt(struct fpgactl_iommu *iommu,
+				      const struct dma_backing *bk, uint64_t iova,
+				      int *err)
+{
+	struct dma_buf_priv *b = calloc(1, sizeof(*b));
+	int ret = b ? 0 : -ENOMEM;
+
+	if (ret)
+		goto fail;
+	b->backing = *bk;
+	b->adopted = true;
+	b->map = (struct dma_mapping){ .vaddr = (uintptr_t)bk->vaddr, .iova = iova,
+				       .size = bk->len };
+	pthread_mutex_lock(&iommu->lock);
+	ret = track_mapping(iommu, &b->map);
+	pthread_mutex_unlock(&iommu->lock);
+	if (ret) {
+		log_err("cannot enter a shared DMA buffer at IOVA 0x%llx in the "
+			"lookup table: %s", (unsigned long long)iova, strerror(-ret));
+		goto fail;
+	}
+	iommu_get(iommu);
+	b->iommu = iommu;
+	b->pub = (struct fpgactl_dma_buf){
+		.vaddr = bk->vaddr, .iova = iova, .size = bk->len,
+		.page_size = bk->page_size, .node = bk->node };
 	return &b->pub;
 fail:
 	free(b);

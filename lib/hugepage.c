@@ -120,8 +120,20 @@ static int map_hugetlb(size_t size, size_t page_size, struct dma_backing *b)
 		else
 			b->vaddr = p;
 	}
-	close(fd);		/* the mapping keeps the memory */
-	return ret;
+	/* Kept for fpgactl_share_export() (one fd per buffer); not inherited
+	 * by programs the application runs. */
+	if (!ret && fcntl(fd, F_SETFD, FD_CLOEXEC))
+		ret = -errno;
+	if (ret) {
+		if (b->vaddr)
+			munmap(b->vaddr, size);
+		b->vaddr = NULL;
+		close(fd);
+		return ret;
+	}
+	b->has_fd = true;
+	b->fd = fd;
+	return 0;
 }
 
 /*
@@ -294,7 +306,7 @@ int backing_alloc(size_t request, size_t page_size, size_t granule, int node,
 	if (!ret && madvise(b.vaddr, b.len, MADV_DONTFORK))
 		ret = -errno;
 	if (ret) {
-		munmap(b.vaddr, b.len);
+		backing_free(&b);
 		return ret;
 	}
 	b.node = landed_node(b.vaddr, b.len, b.page_size);
@@ -306,6 +318,9 @@ void backing_free(struct dma_backing *b)
 {
 	if (b->vaddr && !b->borrowed)
 		munmap(b->vaddr, b->len);
+	if (b->has_fd)
+		close(b->fd);
+	b->has_fd = false;
 	b->vaddr = NULL;
 }
 

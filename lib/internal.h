@@ -163,6 +163,9 @@ struct iommu_backend {
 	int (*map)(struct fpgactl_iommu *iommu, void *vaddr, uint64_t iova,
 		   uint64_t size);
 	int (*unmap)(struct fpgactl_iommu *iommu, uint64_t iova, uint64_t size);
+	/* share.c: a context imported from another process; it maps nothing
+	 * and only closes its fds (docs/architecture.md, "Sharing"). */
+	bool imported;
 };
 
 extern const struct iommu_backend iommu_backend_legacy;
@@ -181,11 +184,18 @@ struct legacy_state {
 	uint32_t iommu_type;	/* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
 	struct vfio_group *groups;
 	size_t nr_groups;
+	bool shared;		/* the context is exported: leave the groups set */
 };
 
 struct iommufd_state {
 	int fd;			/* /dev/iommu */
 	uint32_t ioas_id;
+};
+
+/* share.c: fds received from the exporting process (-1: none). */
+struct imported_state {
+	int ctx_fd;		/* its container or /dev/iommu */
+	int group_fd;		/* legacy: the device's group */
 };
 
 struct dma_table;
@@ -215,9 +225,13 @@ struct fpgactl_iommu {
 	size_t nr_maps;
 	/* The IOMMU's smallest page (0: not reported); set by dma_info. */
 	uint64_t min_pgsize;
+	/* share.c: exported to another process, which holds the same files:
+	 * detach and close only close fds, never unset or destroy. */
+	bool exported;
 	union {
 		struct legacy_state legacy;
 		struct iommufd_state iommufd;
+		struct imported_state imported;
 	};
 };
 
@@ -292,6 +306,9 @@ const struct dma_mapping *dma_table_conflict(const struct dma_table *t, uintptr_
  * @node: NUMA node the pages landed on, -1 unknown or mixed
  * @source: "hugetlbfs:/mount", "memfd" or "anonymous"
  * @borrowed: the application's memory (fpgactl_dma_map()): never freed here
+ * @has_fd: @fd is the memory's file (hugetlbfs or memfd), kept open so that
+ *	fpgactl_share_export() can pass it; closed by backing_free()
+ * @fd: that file
  */
 struct dma_backing {
 	void *vaddr;
@@ -300,6 +317,8 @@ struct dma_backing {
 	int node;
 	char source[128];
 	bool borrowed;
+	bool has_fd;
+	int fd;
 };
 
 /*
@@ -329,6 +348,20 @@ struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
 					     const struct dma_backing *bk, int *err);
 /* Whether @buf maps application memory (fpgactl_dma_map()). */
 bool dma_buf_is_borrowed(const struct fpgactl_dma_buf *buf);
+/* share.c: @buf's backing memory and the context it is mapped in. */
+const struct dma_backing *dma_buf_backing(const struct fpgactl_dma_buf *buf);
+struct fpgactl_iommu *dma_buf_iommu(const struct fpgactl_dma_buf *buf);
+/*
+ * share.c: a buffer for @bk (memory another process mapped at @iova in the
+ * shared address space): entered in @iommu's lookup table, never mapped or
+ * unmapped here; fpgactl_dma_free() unmaps the memory and closes its fd.
+ * NULL with *@err set (logged).
+ */
+struct fpgactl_dma_buf *dma_buf_adopt(struct fpgactl_iommu *iommu,
+				      const struct dma_backing *bk, uint64_t iova,
+				      int *err);
+/* share.c: log why an imported context maps nothing; return -EPERM. */
+int share_refuse_map(void);
 
 /* ---- device.c, region.c: the open device ---------------------------------- */
 
@@ -496,6 +529,8 @@ int vfio_hot_reset(struct fpgactl_device *dev);
 bool vfio_hot_reset_possible(struct fpgactl_device *dev);
 int vfio_set_irqs(struct fpgactl_device *dev, uint32_t index, uint32_t start,
 		  uint32_t count, const int *fds);
+int vfio_irq_info(struct fpgactl_device *dev, uint32_t index,
+		  struct fpgactl_irq_info *info);
 
 /* device.c: VFIO_DEVICE_GET_INFO into @dev (flags, regions, IRQs); logged. */
 int query_device_info(struct fpgactl_device *dev);

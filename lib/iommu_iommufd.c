@@ -124,8 +124,9 @@ static void iommufd_close(struct fpgactl_iommu *iommu)
 
 	if (st->fd < 0)
 		return;
-	/* Closing the fd frees the IOAS anyway; destroy it to be explicit. */
-	ret = xioctl(st->fd, IOMMU_DESTROY, &destroy);
+	/* Closing the fd frees the IOAS anyway; destroy it to be explicit,
+	 * unless another process holds the same fd (lib/share.c). */
+	ret = iommu->exported ? 0 : xioctl(st->fd, IOMMU_DESTROY, &destroy);
 	if (ret < 0)
 		log_debug("iommufd: IOMMU_DESTROY of IOAS %u: %s",
 			  st->ioas_id, strerror(-ret));
@@ -328,11 +329,12 @@ static void iommufd_detach(struct fpgactl_iommu *iommu,
 	};
 	int ret;
 
-	(void)iommu;
 	if (dev->fd < 0)
 		return;
-	/* Closing the fd detaches too; a failure here changes nothing. */
-	ret = xioctl(dev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+	/* Closing the fd detaches too; a failure here changes nothing.  An
+	 * exported device's file is another process's too: only close it. */
+	ret = iommu->exported ? 0 : xioctl(dev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+					   &detach);
 	if (ret < 0)
 		log_debug("iommufd: VFIO_DEVICE_DETACH_IOMMUFD_PT for %s: %s",
 			  dev->bdf, strerror(-ret));

@@ -181,7 +181,9 @@ static void legacy_put_group(struct legacy_state *st, struct vfio_group *g)
 {
 	if (g->users)
 		return;
-	xioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	/* Exported (lib/share.c): the group file is another process's too. */
+	if (!st->shared)
+		xioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
 	close(g->fd);
 	*g = st->groups[--st->nr_groups];
 	/* The last group gone leaves the container without an IOMMU. */
