@@ -18,14 +18,47 @@
  * Unlike the legacy container there are no groups to open: each device is
  * opened on its own, and group viability is enforced by the kernel at bind.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "compat/iommufd.h"
+
+/*
+ * Whether this process has the node behind @fd open through another fd too
+ * (same device and inode): a second context of ours holds the device.
+ */
+static bool self_holds_other_fd(int fd)
+{
+	struct stat want, st;
+	struct dirent *de;
+	char path[64];
+	bool found = false;
+	DIR *dir;
+
+	if (fstat(fd, &want))
+		return false;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		int n = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || n == fd || n == dirfd(dir))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", n);
+		found = !stat(path, &st) && st.st_dev == want.st_dev &&
+			st.st_ino == want.st_ino;
+	}
+	closedir(dir);
+	return found;
+}
 
 /*
  * Log a permission failure @err on opening the node @path; both nodes this
@@ -236,13 +269,19 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 		bool partial;
 		int n = pci_holders(dev->bdf, h, ARRAY_SIZE(h), &partial), others = 0;
 
-		/* This process holds the cdev too: the fd just opened for the bind. */
+		/* This process holds the cdev too: the fd just opened for the bind;
+		 * another fd of it on the same node is another context of ours. */
 		for (int i = 0; i < n && i < (int)ARRAY_SIZE(h); i++)
 			if (h[i].pid != (int)getpid())
 				h[others++] = h[i];
 		n = n > (int)ARRAY_SIZE(h) ? others + n - (int)ARRAY_SIZE(h) : others;
 		holders_text(h, n, (unsigned int)others, holders, sizeof(holders));
-		if (n > 0)
+		if (self_holds_other_fd(dev->fd))
+			log_err("iommufd: %s is busy: it is open in this process (pid %d), "
+				"in another IOMMU context: open it once, or pass the first "
+				"device's context in fpgactl_open_opts.iommu", dev->bdf,
+				(int)getpid());
+		else if (n > 0)
 			log_err("iommufd: %s is busy: it is open in %s; close it "
 				"there first", dev->bdf, holders);
 		else
