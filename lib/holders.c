@@ -34,8 +34,12 @@ static bool same_node(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* Whether process @pid (a /proc entry name) has one of @ids open. */
-static bool holds(const char *pid, const struct node_ids *ids, bool *partial)
+/*
+ * Whether process @pid (a /proc entry name) has one of @ids open, through an
+ * fd other than @skip_fd (-1: any fd).
+ */
+static bool holds(const char *pid, const struct node_ids *ids, bool *partial,
+		  int skip_fd)
 {
 	char path[64 + NAME_MAX];
 	struct dirent *de;
@@ -51,7 +55,7 @@ static bool holds(const char *pid, const struct node_ids *ids, bool *partial)
 		return false;
 	}
 	while (!found && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || atoi(de->d_name) == skip_fd)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, de->d_name);
 		if (stat(path, &st))
@@ -93,7 +97,7 @@ static int scan_proc(const struct node_ids *ids, struct fpgactl_pci_holder *out,
 		long pid = strtol(de->d_name, &end, 10);
 
 		if (*end || end == de->d_name || pid <= 0 || pid > INT_MAX ||
-		    !holds(de->d_name, ids, partial))
+		    !holds(de->d_name, ids, partial, -1))
 			continue;
 		if ((unsigned int)n < max) {
 			out[n].pid = (int)pid;
@@ -189,4 +193,12 @@ FPGACTL_EXPORT int fpgactl_pci_holders(const char *bdf, struct fpgactl_pci_holde
 	bool partial;
 
 	return pci_holders(bdf, out, max, &partial);
+}
+
+bool self_holds_other_fd(int fd)
+{
+	struct node_ids ids = { .nr = 1 };
+	bool partial;
+
+	return !fstat(fd, &ids.st[0]) && holds("self", &ids, &partial, fd);
 }

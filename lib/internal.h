@@ -125,6 +125,9 @@ void holders_text(const struct fpgactl_pci_holder *h, int n, unsigned int max,
  * process has it open already (another IOMMU context), or which processes.
  */
 void log_busy(const char *node, const char *what);
+/* Whether this process has the node behind @fd open through another fd too
+ * (a second context of ours holds the device). */
+bool self_holds_other_fd(int fd);
 
 /* ---- iommu.c: IOMMU contexts and their backends -------------------------- */
 

@@ -18,47 +18,14 @@
  * Unlike the legacy container there are no groups to open: each device is
  * opened on its own, and group viability is enforced by the kernel at bind.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "compat/iommufd.h"
-
-/*
- * Whether this process has the node behind @fd open through another fd too
- * (same device and inode): a second context of ours holds the device.
- */
-static bool self_holds_other_fd(int fd)
-{
-	struct stat want, st;
-	struct dirent *de;
-	char path[64];
-	bool found = false;
-	DIR *dir;
-
-	if (fstat(fd, &want))
-		return false;
-	dir = opendir("/proc/self/fd");
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		int n = atoi(de->d_name);
-
-		if (de->d_name[0] == '.' || n == fd || n == dirfd(dir))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", n);
-		found = !stat(path, &st) && st.st_dev == want.st_dev &&
-			st.st_ino == want.st_ino;
-	}
-	closedir(dir);
-	return found;
-}
 
 /*
  * Log a permission failure @err on opening the node @path; both nodes this
