@@ -100,6 +100,7 @@ struct fpgactl_device *device_alloc(void)
 	dev->group = -1;
 	dev->numa_node = -1;
 	dev->dma_limit = UINT64_MAX;
+	dev->deadline_scale = 1;
 	return dev;
 }
 

@@ -467,6 +467,9 @@ struct fpgactl_device {
 	uint32_t irq_gen;
 	/* sriov.c: the VF token to open with ("" none), a checked UUID. */
 	char vf_token[40];
+	/* sim/sim.c: the simulated device's fpgactl_sim_info.deadline_scale;
+	 * 1 for a VFIO device (device_alloc()). */
+	uint32_t deadline_scale;
 };
 
 /* region.c: query every region and map the BARs (when @map); unmap them. */

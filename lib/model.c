@@ -27,6 +27,8 @@
 #define MODEL_DEFAULT_MAX_XFER ((uint32_t)1 << 20)
 #define MODEL_DEFAULT_SPIN_US 50
 #define MODEL_DEFAULT_IDLE_US 50
+/* The spec's deadlines times this: the model's thread is not real time. */
+#define MODEL_DEFAULT_DEADLINE_SCALE 10
 
 static struct model *to_model(const struct fpgactl_device *dev)
 {
@@ -149,6 +151,11 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 	} else if (!strcmp(key, "qen_delay")) {
 		ret = parse_num(val, false, 10000000, &v);
 		c->qen_delay_ns = v * 1000;
+	} else if (!strcmp(key, "deadline_scale")) {
+		ret = parse_num(val, false, 1000, &v);
+		c->deadline_scale = (uint32_t)v;
+		if (!ret && !v)
+			ret = -EINVAL;
 	} else if (!strcmp(key, "spin")) {
 		ret = parse_num(val, false, 1000000, &v);
 		c->spin_ns = v * 1000;
@@ -158,7 +165,7 @@ static int parse_option(struct model_cfg *c, const char *key, const char *val,
 	} else {
 		log_err("model: unknown option '%s' (see docs/model.md: queues, "
 			"depth, lmem, lmem_fill, max_xfer, fault, every, count, after, "
-			"queue, slow, qen_delay, spin, idle)", key);
+			"queue, slow, qen_delay, deadline_scale, spin, idle)", key);
 		return -ENOENT;
 	}
 	return ret;
@@ -180,6 +187,7 @@ static int parse_spec(const char *spec, struct model_cfg *c)
 		.queue = -1,
 		.spin_ns = MODEL_DEFAULT_SPIN_US * 1000,
 		.idle_ns = MODEL_DEFAULT_IDLE_US * 1000,
+		.deadline_scale = MODEL_DEFAULT_DEADLINE_SCALE,
 	};
 	if (!*spec)
 		return 0;
@@ -294,6 +302,7 @@ static void model_info(const struct model *m, struct fpgactl_sim_info *info)
 		.class_code = MODEL_CLASS, .revision = MODEL_REVISION,
 		.msix_vectors = m->cfg.nr_queues,
 		.msix_table = 0x8000, .msix_pba = 0x9000,
+		.deadline_scale = m->cfg.deadline_scale,
 	};
 	info->bar_size[0] = MODEL_BAR0_SIZE;
 	info->bar_mem[0] = m->bar0;

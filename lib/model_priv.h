@@ -42,6 +42,8 @@
  * @slow_ns: each command completes no sooner than this after its fetch
  * @qen_delay_ns: a queue answers QCTRL.QEN set no sooner than this after
  *	the device thread saw it (a slow or loaded device)
+ * @deadline_scale: fpgactl_sim_info.deadline_scale: the model's thread
+ *	shares the host's CPUs with the application (default 10)
  * @spin_ns: busy-poll this long after the last activity before sleeping
  * @idle_ns: then sleep this long between polls (0: never sleep)
  */
@@ -58,6 +60,7 @@ struct model_cfg {
 	int queue;
 	uint64_t slow_ns;
 	uint64_t qen_delay_ns;
+	uint32_t deadline_scale;
 	uint64_t spin_ns;
 	uint64_t idle_ns;
 };

@@ -49,17 +49,27 @@ static int sc_write(struct fpgactl_sc *sc, uint64_t off, uint32_t val)
 	return fpgactl_reg_write(sc->dev, 0, off, 4, val);
 }
 
+/*
+ * A deadline of docs/softcore.md for this device: the spec's own on
+ * hardware, stretched by the factor a simulated device asks for
+ * (fpgactl_sim_info.deadline_scale): a simulation is not real time.
+ */
+static uint64_t sc_deadline_us(const struct fpgactl_sc *sc, uint64_t spec_us)
+{
+	return spec_us * sc->dev->deadline_scale;
+}
+
 static int sc_wait_ready(struct fpgactl_sc *sc, bool ready)
 {
 	uint32_t want = ready ? FPGACTL_SC_STATUS_RDY : 0;
-	uint64_t last;
+	uint64_t last, timeout_us = sc_deadline_us(sc, READY_TIMEOUT_US);
 	int ret = fpgactl_reg_poll(sc->dev, 0, FPGACTL_SC_STATUS, 4,
-				   FPGACTL_SC_STATUS_RDY, want, READY_TIMEOUT_US, &last);
+				   FPGACTL_SC_STATUS_RDY, want, timeout_us, &last);
 
 	if (ret == -ETIMEDOUT)
-		log_err("%s: soft-core STATUS.RDY stayed %u for %u ms after CTRL.EN=%u "
-			"(STATUS 0x%llx)", sc->dev->bdf, !ready, READY_TIMEOUT_US / 1000,
-			ready, (unsigned long long)last);
+		log_err("%s: soft-core STATUS.RDY stayed %u for %llu ms after CTRL.EN=%u "
+			"(STATUS 0x%llx)", sc->dev->bdf, !ready,
+			(unsigned long long)timeout_us / 1000, ready, (unsigned long long)last);
 	return ret;
 }
 
@@ -152,10 +162,10 @@ static int sc_check_opts(struct fpgactl_sc *sc, const struct fpgactl_sc_opts *o)
 static int sc_wait_queue(struct fpgactl_sc *sc, unsigned int qid,
 			 const struct fpgactl_queue *q)
 {
-	uint64_t last = 0;
+	uint64_t last = 0, timeout_us = sc_deadline_us(sc, QUEUE_TIMEOUT_US);
 	int ret = fpgactl_reg_poll(sc->dev, 0, FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_STATUS,
 				   4, FPGACTL_SC_QSTATUS_ACTIVE | FPGACTL_SC_QSTATUS_QERR,
-				   FPGACTL_SC_QSTATUS_ACTIVE, QUEUE_TIMEOUT_US, &last);
+				   FPGACTL_SC_QSTATUS_ACTIVE, timeout_us, &last);
 
 	if (ret != -ETIMEDOUT)
 		return ret;
@@ -166,10 +176,10 @@ static int sc_wait_queue(struct fpgactl_sc *sc, unsigned int qid,
 			(unsigned long long)fpgactl_queue_sq_iova(q));
 		return -EIO;
 	}
-	log_err("%s: timed out after %u ms waiting for queue %u to become active "
+	log_err("%s: timed out after %llu ms waiting for queue %u to become active "
 		"(QSTATUS 0x%llx, neither ACTIVE nor QERR): the soft-core is slow or "
 		"hung; try again or reset the device", sc->dev->bdf,
-		QUEUE_TIMEOUT_US / 1000, qid, (unsigned long long)last);
+		(unsigned long long)timeout_us / 1000, qid, (unsigned long long)last);
 	return -ETIMEDOUT;
 }
 
@@ -318,16 +328,17 @@ FPGACTL_EXPORT struct fpgactl_queue *fpgactl_sc_queue(struct fpgactl_sc *sc,
 static int sc_disable_queue(struct fpgactl_sc *sc, unsigned int qid)
 {
 	uint64_t status = FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_STATUS, last = 0;
+	uint64_t timeout_us = sc_deadline_us(sc, QUEUE_TIMEOUT_US);
 	int ret = sc_write(sc, FPGACTL_SC_QUEUE(qid) + FPGACTL_SC_Q_CTRL, 0);
 
 	if (!ret)
 		ret = fpgactl_reg_poll(sc->dev, 0, status, 4, FPGACTL_SC_QSTATUS_ACTIVE,
-				       0, QUEUE_TIMEOUT_US, &last);
+				       0, timeout_us, &last);
 	if (ret == -ETIMEDOUT)
-		log_err("%s: timed out after %u ms waiting for queue %u to stop "
+		log_err("%s: timed out after %llu ms waiting for queue %u to stop "
 			"(QSTATUS 0x%llx, ACTIVE still set): the soft-core is hung; "
 			"close it and reset the device", sc->dev->bdf,
-			QUEUE_TIMEOUT_US / 1000, qid, (unsigned long long)last);
+			(unsigned long long)timeout_us / 1000, qid, (unsigned long long)last);
 	return ret;
 }
 

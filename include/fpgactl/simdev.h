@@ -94,6 +94,12 @@ struct fpgactl_sim_host {
  * @msix_vectors: MSI-X vectors, 1 .. 2048
  * @msix_table: BAR offset of the (descriptive) MSI-X table, in BAR0
  * @msix_pba: BAR offset of the (descriptive) pending-bit array, in BAR0
+ * @deadline_scale: how many times the deadlines a device's spec gives its
+ *	answers (docs/softcore.md: STATUS.RDY within 500 ms, QSTATUS within
+ *	100 ms) the library allows this device: a simulation shares the
+ *	host's CPUs with the application and is not real time.  0 or 1: the
+ *	spec's own; at most 1000.  Added at the end of the table: a plugin
+ *	built before it leaves it 0.
  */
 struct fpgactl_sim_info {
 	uint16_t vendor;
@@ -107,6 +113,7 @@ struct fpgactl_sim_info {
 	uint32_t msix_vectors;
 	uint32_t msix_table;
 	uint32_t msix_pba;
+	uint32_t deadline_scale;
 };
 
 /**

@@ -373,6 +373,12 @@ static int info_check(struct sim_dev *s)
 			return -EINVAL;
 		}
 	}
+	if (in->deadline_scale > SIM_MAX_DEADLINE_SCALE) {
+		log_err("%s: the plugin asks for %u times the spec's deadlines (at most %u)",
+			s->dev->bdf, in->deadline_scale, SIM_MAX_DEADLINE_SCALE);
+		return -EINVAL;
+	}
+	s->dev->deadline_scale = in->deadline_scale ? in->deadline_scale : 1;
 	return 0;
 }
 

@@ -19,6 +19,8 @@
 #define SIM_NUM_REGIONS 9	/* BAR0..5, ROM, config, VGA */
 #define SIM_NUM_IRQS 5		/* INTx, MSI, MSI-X, error, request */
 #define SIM_MAX_VECTORS 2048
+/* Bound on fpgactl_sim_info.deadline_scale (100 ms becomes at most 100 s). */
+#define SIM_MAX_DEADLINE_SCALE 1000
 #define SIM_MSIX_CAP 0x40
 
 /**

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -144,6 +145,7 @@ static void test_queue_reset(void **state)
 	int err = 0;
 
 	sc = fpgactl_sc_open(dev, &opts, &err);
+	assert_int_equal(err, 0);
 	assert_non_null(sc);
 	assert_int_equal(fpgactl_irq_enable(dev, FPGACTL_IRQ_MSIX, 2), 0);
 	for (int i = 0; i < 21; i++)		/* past a wrap, phase 0 */
@@ -159,8 +161,16 @@ static void test_queue_reset(void **state)
 	fpgactl_device_close(dev);
 }
 
+/* The library's messages on stderr: a failing case says why in the log. */
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "libfpgactl[%d]: %s\n", level, msg);
+}
+
 int main(void)
 {
+	fpgactl_set_log(log_stderr, NULL, FPGACTL_LOG_INFO);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_per_queue),
 		cmocka_unit_test(test_no_interrupt_without_ien),

@@ -530,24 +530,35 @@ static void test_queue_enable_timeout(void **state)
 	struct fpgactl_device *dev;
 	int err = 0;
 
-	dev = fpgactl_device_open("model:qen_delay=400000", NULL, &err);
+	dev = fpgactl_device_open("model:qen_delay=400000,deadline_scale=1", NULL, &err);
 	assert_non_null(dev);
 	logbuf[0] = '\0';
 	fpgactl_set_log(log_hook, NULL, FPGACTL_LOG_ERR);
 	assert_null(fpgactl_sc_open(dev, &opts, &err));
 	fpgactl_set_log(NULL, NULL, FPGACTL_LOG_ERR);
 	assert_int_equal(err, -ETIMEDOUT);
-	assert_non_null(strstr(logbuf, "timed out"));
+	assert_non_null(strstr(logbuf, "timed out after 100 ms"));
 	assert_non_null(strstr(logbuf, "QSTATUS 0x0"));
 	assert_null(strstr(logbuf, "refused"));
 	fpgactl_device_close(dev);
 	/* A short delay is within the spec's 100 ms. */
-	dev = fpgactl_device_open("model:qen_delay=5000", NULL, &err);
+	dev = fpgactl_device_open("model:qen_delay=5000,deadline_scale=1", NULL, &err);
 	assert_non_null(dev);
 	struct fpgactl_sc *sc = fpgactl_sc_open(dev, &opts, &err);
 	assert_non_null(sc);
 	fpgactl_sc_close(sc);
 	fpgactl_device_close(dev);
+	/* A simulated device gets its deadline_scale times the spec's: 400 ms
+	 * is within 5 x 100 ms. */
+	dev = fpgactl_device_open("model:qen_delay=400000,deadline_scale=5", NULL, &err);
+	assert_non_null(dev);
+	sc = fpgactl_sc_open(dev, &opts, &err);
+	assert_non_null(sc);
+	fpgactl_sc_close(sc);
+	fpgactl_device_close(dev);
+	/* Beyond what a simulation may ask: refused at open. */
+	assert_null(fpgactl_device_open("model:deadline_scale=1001", NULL, &err));
+	assert_int_equal(err, -EINVAL);
 }
 
 /*

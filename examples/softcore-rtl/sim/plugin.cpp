@@ -651,6 +651,10 @@ int dev_open(const char *options, const fpgactl_sim_host *host, fpgactl_sim_info
 	info->msix_vectors = SC_NQ;
 	info->msix_table = 0x8000;
 	info->msix_pba = 0x9000;
+	// A Verilator model clocks some 100 times slower than the fabric and
+	// shares the host's CPUs with the test: allow it 50 times the spec's
+	// deadlines (STATUS.RDY, QSTATUS), 5 s for a queue enable.
+	info->deadline_scale = 50;
 	d->t0 = std::chrono::steady_clock::now();
 	d->thr = std::thread(bridge, d);
 	*state = d;
