@@ -12,7 +12,7 @@ set -eu
 packages="build-essential meson ninja-build pkg-config python3
 liburing-dev libnuma-dev libhugetlbfs-dev libcmocka-dev
 groff-base man-db bash-completion python3-cffi python3-pytest python3-numpy
-verilator yosys valgrind"
+verilator yosys valgrind ccache"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

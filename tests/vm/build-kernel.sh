@@ -65,6 +65,12 @@ if [ "${1:-}" = "--path" ]; then
 fi
 [ $# -eq 0 ] || die "usage: build-kernel.sh [--path]"
 
+# One set-up at a time per cache: the matrix rows may run in parallel
+# (tests/vm/meson.build), and two of them may find the kernel missing.
+mkdir -p "$cache"
+exec 9>"$cache/.lock-build-kernel"
+flock 9
+
 if [ -f "$dest/complete" ]; then
 	say "cached: $dest ($(cat "$dest/release"), built in $(cat "$dest/seconds") s)"
 	echo "$dest"

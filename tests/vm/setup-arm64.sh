@@ -15,6 +15,11 @@
 set -eu
 
 cache=${FPGACTL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libfpgactl-vm}/arm64
+# One set-up at a time per cache: the matrix rows may run in parallel
+# (tests/vm/meson.build), and two of them may find the kernel missing.
+mkdir -p "$cache"
+exec 9>"$cache/.lock-setup-arm64"
+flock 9
 
 # Load order.  Debian's arm64 kernel has irqbypass built in (no .ko).
 modules="kernel/drivers/vfio/vfio.ko

@@ -16,6 +16,11 @@
 set -eu
 
 cache=${FPGACTL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libfpgactl-vm}
+# One set-up at a time per cache: the matrix rows may run in parallel
+# (tests/vm/meson.build), and two of them may find the kernel missing.
+mkdir -p "$cache"
+exec 9>"$cache/.lock-setup"
+flock 9
 
 # The guest modules vm.py loads, in load order (see docs/vm-tests.md).
 modules="kernel/virt/lib/irqbypass.ko
