@@ -50,13 +50,23 @@ die() { echo "build-kernel: error: $*" >&2; exit 1; }
 
 # The cache key: everything that decides the bytes of the kernel.
 ccver=$($cc --version 2>/dev/null | head -n 1) || ccver=""
-key_text="package=$package
-version=$version
+# key_for VERSION: set key_text, key and dest for that source version.
+key_for() {
+	key_text="package=$package
+version=$1
 fragment-sha256=$(sha256sum "$fragment" | cut -d' ' -f1)
 compiler=$ccver
 recipe=$recipe"
-key=$(printf '%s\n' "$key_text" | sha256sum | cut -c1-16)
-dest=$cache/built/x86-6.12-iommufd-$key
+	key=$(printf '%s\n' "$key_text" | sha256sum | cut -c1-16)
+	dest=$cache/built/x86-6.12-iommufd-$key
+}
+key_for "$version"
+# When the mirror no longer has the pinned version, the newest one there is
+# built instead, under its own key; this file names it (see step 2).
+instead=$dest.instead
+if [ -f "$instead" ] && [ -f "$(cat "$instead")/complete" ]; then
+	dest=$(cat "$instead")
+fi
 
 if [ "${1:-}" = "--path" ]; then
 	echo "$dest"
@@ -118,6 +128,24 @@ if [ -z "$deb" ]; then
 	say "fetching $package=$version from $suite (private apt lists in $apt_dir)"
 	# shellcheck disable=SC2086
 	apt-get $apt_opts -qq update >&2 || die "apt-get update of the private $suite list failed"
+	# Debian's mirror drops a version a release or two after the next one:
+	# then build the newest there, under its own key, and say so.
+	# shellcheck disable=SC2086
+	newest=$(apt-cache $apt_opts madison $package 2>/dev/null | awk 'NR == 1 { print $3 }')
+	# shellcheck disable=SC2086
+	if [ -n "$newest" ] && [ "$newest" != "$version" ] &&
+		! apt-cache $apt_opts madison $package 2>/dev/null | awk '{ print $3 }' | grep -qxF "$version"; then
+		say "$package=$version is no longer in $suite: building $newest instead (move the pin in $0)"
+		pinned_instead=$instead
+		version=$newest
+		key_for "$version"
+		if [ -f "$dest/complete" ]; then
+			echo "$dest" >"$pinned_instead"
+			say "cached: $dest ($(cat "$dest/release"))"
+			echo "$dest"
+			exit 0
+		fi
+	fi
 	# shellcheck disable=SC2086
 	(cd "$apt_dir/cache/archives" &&
 		apt-get $apt_opts -qq download "$package=$version" >&2) ||
@@ -180,5 +208,6 @@ touch "$dest.tmp/complete"
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 rm -f "$dest.log"
+[ -z "${pinned_instead:-}" ] || echo "$dest" >"$pinned_instead"
 say "built $(cat "$dest/release") in $((end - start)) s: $dest"
 echo "$dest"
