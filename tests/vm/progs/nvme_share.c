@@ -273,9 +273,12 @@ static int control(const char *bdf, const char *sock_path, unsigned int workers)
 			return fail("fpgactl_share_export", err);
 	}
 	printf("control: exported to %u workers\n", workers);
-	for (unsigned int k = 0; k < workers; k++)
-		if (recv(conns[k], &c, 1, 0) != 1)
-			return fail("a worker's first pass", errno ? errno : EPIPE);
+	for (unsigned int k = 0; k < workers; k++) {
+		ssize_t got = recv(conns[k], &c, 1, 0);
+
+		if (got != 1)	/* 0: the worker ended without saying so */
+			return fail("a worker's first pass", got < 0 ? errno : EPIPE);
+	}
 	/* The admin rings are this process's own; the shared buffer stays
 	 * mapped for the workers: not freed.  The controller stays enabled. */
 	fpgactl_queue_destroy(aq);
