@@ -73,7 +73,11 @@ enum cid_state {
  * @pending: FIFO of ids whose -ECANCELED is yet to be reported
  * @nr_cids: twice the depth
  * @buf: the one DMA buffer holding both rings
- * @cq_offset: where the CQ starts in @buf
+ * @own_buf: @buf was allocated by fpgactl_queue_create() (and is freed with
+ *	the queue); false for fpgactl_queue_create_in()'s caller's buffer
+ * @rings: CPU address of the SQ, where the rings start in @buf
+ * @rings_iova: its IOVA
+ * @cq_offset: where the CQ starts, from @rings
  * @dev: device, for log messages
  */
 struct fpgactl_queue {
@@ -90,6 +94,9 @@ struct fpgactl_queue {
 	uint32_t nr_cids;
 	uint64_t *abort_keys;
 	struct fpgactl_dma_buf *buf;
+	bool own_buf;
+	void *rings;
+	uint64_t rings_iova;
 	size_t cq_offset;
 	struct fpgactl_device *dev;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
@@ -219,11 +226,42 @@ int queue_cfg_check(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *
 	return ret ? ret : check_doorbells(dev, cfg, &bar);
 }
 
+/* SQ at 0, CQ at the next 4 KiB boundary (NVMe and the soft-core want each
+ * ring 4 KiB aligned); @depth was checked. */
+static size_t rings_cq_offset(uint32_t depth)
+{
+	size_t sq_size = (size_t)depth * sizeof(struct fpgactl_sqe);
+
+	return (sq_size + CQ_ALIGN - 1) & ~(size_t)(CQ_ALIGN - 1);
+}
+
+static size_t rings_size(uint32_t depth)
+{
+	return rings_cq_offset(depth) + (size_t)depth * sizeof(struct fpgactl_cqe);
+}
+
+FPGACTL_EXPORT size_t fpgactl_queue_ring_size(uint32_t depth)
+{
+	if (depth < QUEUE_MIN_DEPTH || depth > QUEUE_MAX_DEPTH || (depth & (depth - 1)))
+		return 0;
+	return rings_size(depth);
+}
+
+/* The rings at @offset of @q->buf, zeroed; the slice was checked. */
+static void place_rings(struct fpgactl_queue *q, uint32_t depth, size_t offset)
+{
+	q->rings = (uint8_t *)q->buf->vaddr + offset;
+	q->rings_iova = q->buf->iova + offset;
+	q->cq_offset = rings_cq_offset(depth);
+	memset(q->rings, 0, rings_size(depth));
+	q->r.sq = q->rings;
+	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->rings + q->cq_offset);
+}
+
 /*
- * One buffer for both rings: SQ at 0, CQ at the next 4 KiB boundary (NVMe
- * and the soft-core want each ring 4 KiB aligned).  The rings are small and
- * touched by one CPU and one device: ordinary 4 KiB pages serve them as well
- * as a hugepage would, without taking one per queue pair.
+ * One buffer for both rings.  The rings are small and touched by one CPU
+ * and one device: ordinary 4 KiB pages serve them as well as a hugepage
+ * would, without taking one per queue pair.
  */
 static int alloc_rings(struct fpgactl_queue *q, uint32_t depth)
 {
@@ -231,17 +269,13 @@ static int alloc_rings(struct fpgactl_queue *q, uint32_t depth)
 		.page_size = FPGACTL_PAGE_4K,
 		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
 	};
-	size_t sq_size = (size_t)depth * sizeof(struct fpgactl_sqe);
-	size_t size;
 	int ret = 0;
 
-	q->cq_offset = (sq_size + CQ_ALIGN - 1) & ~(size_t)(CQ_ALIGN - 1);
-	size = q->cq_offset + (size_t)depth * sizeof(struct fpgactl_cqe);
-	q->buf = fpgactl_dma_alloc(q->dev, size, &small, &ret);
+	q->buf = fpgactl_dma_alloc(q->dev, rings_size(depth), &small, &ret);
 	if (!q->buf)
 		return ret;
-	q->r.sq = q->buf->vaddr;
-	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->buf->vaddr + q->cq_offset);
+	q->own_buf = true;
+	place_rings(q, depth, 0);
 	return 0;
 }
 
@@ -261,6 +295,37 @@ static int alloc_cids(struct fpgactl_queue *q, uint32_t depth)
 	return 0;
 }
 
+/* The queue's state with no rings yet: @cfg's shape and the doorbells in
+ * @bar (both checked); NULL with *@err on failure. */
+static struct fpgactl_queue *queue_new(struct fpgactl_device *dev,
+				       const struct fpgactl_queue_cfg *cfg,
+				       const struct fpgactl_bar *bar, int *err)
+{
+	uint64_t sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
+	/* The ring state's cache lines: aligned as queue.h lays them out. */
+	struct fpgactl_queue *q = aligned_alloc(_Alignof(struct fpgactl_queue), sizeof(*q));
+
+	if (!q) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memset(q, 0, sizeof(*q));
+	device_get(dev);	/* dropped by fpgactl_queue_destroy() */
+	q->dev = dev;
+	q->r.qid = cfg->qid;
+	q->efd = -1;
+	q->watch.fd = -1;
+	/* Checked inside the BAR, which stays mapped while @dev is open. */
+	q->r.sq_db = (volatile uint32_t *)(void *)(bar->base + sq_db);
+	q->r.cq_db = (volatile uint32_t *)(void *)(bar->base + sq_db + cfg->db_stride);
+	q->r.mask = cfg->depth - 1;
+	*err = alloc_cids(q, cfg->depth);
+	if (!*err)
+		return q;
+	fpgactl_queue_destroy(q);
+	return NULL;
+}
+
 FPGACTL_EXPORT struct fpgactl_queue *
 fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg,
 		     int *err)
@@ -272,27 +337,9 @@ fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg 
 	ret = check_shape(dev, cfg);
 	if (!ret)
 		ret = check_doorbells(dev, cfg, &bar);
-	if (!ret) {
-		/* The ring state's cache lines: aligned as queue.h lays them out. */
-		q = aligned_alloc(_Alignof(struct fpgactl_queue), sizeof(*q));
-		ret = q ? 0 : -ENOMEM;
-	}
-	if (!ret) {
-		uint64_t sq_db = cfg->db_offset + 2 * (uint64_t)cfg->qid * cfg->db_stride;
-
-		memset(q, 0, sizeof(*q));
-		device_get(dev);	/* dropped by fpgactl_queue_destroy() */
-		q->dev = dev;
-		q->r.qid = cfg->qid;
-		q->efd = -1;
-		q->watch.fd = -1;
-		/* Checked inside the BAR, which stays mapped while @dev is open. */
-		q->r.sq_db = (volatile uint32_t *)(void *)(bar->base + sq_db);
-		q->r.cq_db = (volatile uint32_t *)(void *)(bar->base + sq_db + cfg->db_stride);
-		q->r.mask = cfg->depth - 1;
-		ret = alloc_cids(q, cfg->depth);
-	}
 	if (!ret)
+		q = queue_new(dev, cfg, bar, &ret);
+	if (q)
 		ret = alloc_rings(q, cfg->depth);
 	if (!ret)
 		return q;
@@ -302,11 +349,77 @@ fpgactl_queue_create(struct fpgactl_device *dev, const struct fpgactl_queue_cfg 
 	return NULL;
 }
 
+/*
+ * fpgactl_queue_create_in()'s slice: a buffer of @dev's context, the rings
+ * 4 KiB aligned in IOVA and CPU address, and inside it (@offset + the size
+ * computed without overflow: @offset is compared with the size first).
+ */
+static int check_slice(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg,
+		       const struct fpgactl_dma_buf *buf, size_t offset)
+{
+	size_t need = rings_size(cfg->depth);
+
+	if (!buf) {
+		log_err("%s: queue %u: no buffer for the rings: pass a DMA buffer "
+			"mapped for this device", dev->bdf, cfg->qid);
+		return -EINVAL;
+	}
+	if (dma_buf_iommu(buf) != dev->iommu) {
+		log_err("%s: queue %u: the buffer for the rings is mapped in another "
+			"IOMMU context, where the device cannot reach it: use a buffer "
+			"allocated for a device of this context, or one imported with it",
+			dev->bdf, cfg->qid);
+		return -EINVAL;
+	}
+	if (offset % CQ_ALIGN || (buf->iova + offset) % CQ_ALIGN ||
+	    ((uintptr_t)buf->vaddr + offset) % CQ_ALIGN) {
+		log_err("%s: queue %u: rings at offset 0x%zx of the buffer (IOVA 0x%llx) "
+			"are not %u-byte aligned, as NVMe and the soft-core need: use an "
+			"offset that is a multiple of %u", dev->bdf, cfg->qid, offset,
+			(unsigned long long)buf->iova, CQ_ALIGN, CQ_ALIGN);
+		return -EINVAL;
+	}
+	if (offset > buf->size || need > buf->size - offset) {
+		log_err("%s: queue %u: rings of depth %u need 0x%zx bytes from offset "
+			"0x%zx, past the end of the 0x%zx-byte buffer: use a smaller "
+			"offset or depth, or a larger buffer (fpgactl_queue_ring_size())",
+			dev->bdf, cfg->qid, cfg->depth, need, offset, buf->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+FPGACTL_EXPORT struct fpgactl_queue *
+fpgactl_queue_create_in(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg,
+			struct fpgactl_dma_buf *buf, size_t offset, int *err)
+{
+	const struct fpgactl_bar *bar;
+	struct fpgactl_queue *q = NULL;
+	int ret;
+
+	ret = check_shape(dev, cfg);
+	if (!ret)
+		ret = check_slice(dev, cfg, buf, offset);
+	if (!ret)
+		ret = check_doorbells(dev, cfg, &bar);
+	if (!ret)
+		q = queue_new(dev, cfg, bar, &ret);
+	if (!q) {
+		if (err)
+			*err = ret;
+		return NULL;
+	}
+	q->buf = buf;
+	place_rings(q, cfg->depth, offset);
+	return q;
+}
+
 FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
 {
 	if (!q)
 		return;
-	fpgactl_dma_free(q->buf);
+	if (q->own_buf)
+		fpgactl_dma_free(q->buf);
 	free(q->r.slots);
 	free(q->r.free_cids);
 	free(q->deadline);
@@ -320,12 +433,12 @@ FPGACTL_EXPORT void fpgactl_queue_destroy(struct fpgactl_queue *q)
 
 FPGACTL_EXPORT uint64_t fpgactl_queue_sq_iova(const struct fpgactl_queue *q)
 {
-	return q->buf->iova;
+	return q->rings_iova;
 }
 
 FPGACTL_EXPORT uint64_t fpgactl_queue_cq_iova(const struct fpgactl_queue *q)
 {
-	return q->buf->iova + q->cq_offset;
+	return q->rings_iova + q->cq_offset;
 }
 
 FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
@@ -664,8 +777,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 
 FPGACTL_EXPORT void fpgactl_queue_reset(struct fpgactl_queue *q)
 {
-	memset(q->buf->vaddr, 0, q->cq_offset + (size_t)(q->r.mask + 1) *
-	       sizeof(struct fpgactl_cqe));
+	memset(q->rings, 0, rings_size(q->r.mask + 1));
 	q->r.sq_tail = q->r.sq_doorbell = q->r.sq_head = 0;
 	q->r.cq_head = 0;
 	cids_init(q);

@@ -108,6 +108,7 @@ struct fpgactl_queue_cfg {
 };
 
 struct fpgactl_queue;
+struct fpgactl_dma_buf;
 
 /**
  * fpgactl_queue_create() - allocate a queue pair's rings and state
@@ -130,6 +131,61 @@ struct fpgactl_queue;
 struct fpgactl_queue *fpgactl_queue_create(struct fpgactl_device *dev,
 					   const struct fpgactl_queue_cfg *cfg,
 					   int *err);
+
+/** Alignment of each ring, in IOVA and CPU address: NVMe's 4 KiB page. */
+#define FPGACTL_QUEUE_RING_ALIGN 4096u
+
+/**
+ * fpgactl_queue_ring_size() - bytes a queue pair's rings take in DMA memory
+ * @depth: entries per ring, a power of two from 2 to 4096
+ *
+ * The layout fpgactl_queue_create() and fpgactl_queue_create_in() use: the
+ * submission ring (@depth * 64 bytes) at the start, the completion ring
+ * (@depth * 16 bytes) at the next multiple of FPGACTL_QUEUE_RING_ALIGN.
+ * So a process that tells the device where the rings are can compute both
+ * addresses of a slice another process will drive: SQ at the slice's IOVA,
+ * CQ at that plus the SQ's size rounded up to 4 KiB.
+ *
+ * Return: the size, or 0 for a depth the engine does not take.
+ */
+size_t fpgactl_queue_ring_size(uint32_t depth);
+
+/**
+ * fpgactl_queue_create_in() - a queue pair whose rings live in a given
+ *	DMA buffer
+ * @dev: device the queue belongs to
+ * @cfg: shape and doorbells, as for fpgactl_queue_create()
+ * @buf: a buffer mapped in @dev's IOMMU context: one from
+ *	fpgactl_dma_alloc() or fpgactl_dma_map() for a device of that
+ *	context, or one fpgactl_share_import() returned with @dev
+ * @offset: where the rings start in @buf: a multiple of
+ *	FPGACTL_QUEUE_RING_ALIGN
+ * @err: receives -errno on failure; may be NULL
+ *
+ * The same engine as fpgactl_queue_create(), without a DMA allocation of
+ * its own: the rings take fpgactl_queue_ring_size(@cfg->depth) bytes of
+ * @buf from @offset on, laid out as that function says.  This is how a
+ * process that imported a device (docs/architecture.md, "Sharing a device
+ * between processes") drives a queue: an imported context maps nothing
+ * new, so the rings must lie in a buffer the exporter shared, and both
+ * processes agree on the slice.  The slice is zeroed here (the first
+ * completion the device writes has phase 1): create the queue before the
+ * device is told where the rings are, or after its queue was disabled.
+ * The library does not know what else uses @buf: slices of queues that are
+ * in use at the same time must not overlap, and nothing else may write
+ * them.  @buf must stay allocated until fpgactl_queue_destroy(), which
+ * leaves it allocated.
+ *
+ * Return: the queue, or NULL with *@err set: the errors of
+ * fpgactl_queue_create() but those of fpgactl_dma_alloc(), and -EINVAL
+ * for a NULL @buf, a buffer of another IOMMU context, an @offset that is
+ * not a multiple of FPGACTL_QUEUE_RING_ALIGN, or rings that do not fit in
+ * @buf after @offset; each refusal logged with its fix.
+ */
+struct fpgactl_queue *fpgactl_queue_create_in(struct fpgactl_device *dev,
+					      const struct fpgactl_queue_cfg *cfg,
+					      struct fpgactl_dma_buf *buf, size_t offset,
+					      int *err);
 
 /**
  * fpgactl_queue_destroy() - free a queue

@@ -348,6 +348,225 @@ static void test_create_layout(void **state)
 	fpgactl_device_close(dev);
 }
 
+/* ---- rings in a caller's buffer (fpgactl_queue_create_in) ------------------------ */
+
+static const struct fpgactl_dma_opts small_pages = {
+	.page_size = FPGACTL_PAGE_4K,
+	.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
+};
+
+static struct fpgactl_dma_buf *alloc_buf(struct fpgactl_device *dev, size_t size)
+{
+	int err = 0;
+	struct fpgactl_dma_buf *b = fpgactl_dma_alloc(dev, size, &small_pages, &err);
+
+	if (!b)
+		print_message("dma_alloc: %d\n%s", err, fixture_log());
+	assert_non_null(b);
+	return b;
+}
+
+static struct fpgactl_queue *create_in(struct fpgactl_device *dev, uint16_t qid,
+				       uint32_t depth, struct fpgactl_dma_buf *buf,
+				       size_t offset, int *err)
+{
+	struct fpgactl_queue_cfg cfg = {
+		.qid = qid, .depth = depth, .bar = 0,
+		.db_offset = DB_OFFSET, .db_stride = 4,
+	};
+
+	*err = 0;
+	return fpgactl_queue_create_in(dev, &cfg, buf, offset, err);
+}
+
+static void test_ring_size(void **state)
+{
+	static const uint32_t bad[] = { 0, 1, 3, 96, 8192, UINT32_MAX };
+
+	/* SQ (depth * 64) rounded up to 4 KiB, then the CQ (depth * 16). */
+	assert_int_equal(fpgactl_queue_ring_size(2), 4096 + 32);
+	assert_int_equal(fpgactl_queue_ring_size(64), 4096 + 1024);
+	assert_int_equal(fpgactl_queue_ring_size(128), 8192 + 2048);
+	assert_int_equal(fpgactl_queue_ring_size(4096), 262144 + 65536);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(fpgactl_queue_ring_size(bad[i]), 0);
+}
+
+/*
+ * Two queue pairs in one buffer, at the slices the caller chose: each ring
+ * where fpgactl_queue_ring_size() says, the slices zeroed and nothing
+ * around them touched, both queues driven, and the buffer still mapped
+ * (and the caller's) after the queues are gone.
+ */
+static void test_create_in(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_dma_buf *buf = alloc_buf(dev, 0x10000);
+	size_t off[2] = { 0x2000, 0x2000 + 0x3000 };
+	struct fpgactl_queue *q[2];
+	struct dev_model dm[2];
+	struct fpgactl_completion c[4];
+	const uint8_t *p = buf->vaddr;
+	size_t size = fpgactl_queue_ring_size(16);
+	int err;
+
+	memset(buf->vaddr, 0xa5, buf->size);
+	for (int i = 0; i < 2; i++) {
+		q[i] = create_in(dev, (uint16_t)(i + 1), 16, buf, off[i], &err);
+		if (!q[i])
+			print_message("create_in: %d\n%s", err, fixture_log());
+		assert_non_null(q[i]);
+		assert_int_equal(fpgactl_queue_sq_iova(q[i]), buf->iova + off[i]);
+		assert_int_equal(fpgactl_queue_cq_iova(q[i]), buf->iova + off[i] + 4096);
+		assert_int_equal(fpgactl_queue_depth(q[i]), 16);
+	}
+	/* No DMA allocation of the queues' own: the one mapping is the buffer. */
+	assert_int_equal(mock_mappings(NULL, 0), 1);
+	for (size_t j = 0; j < buf->size; j++) {
+		bool in = (j >= off[0] && j < off[0] + size) ||
+			  (j >= off[1] && j < off[1] + size);
+
+		assert_int_equal(p[j], in ? 0 : 0xa5);
+	}
+	for (int i = 0; i < 2; i++) {
+		dm_init(&dm[i], dev, q[i], (uint16_t)(i + 1), 4);
+		assert_ptr_equal(dm[i].sq, p + off[i]);
+	}
+	for (int r = 0; r < 20; r++) {	/* past a wrap of both rings */
+		for (int i = 0; i < 2; i++) {
+			reserve(q[i], CTX(10 * i + r % 10), 0);
+			assert_int_equal(fpgactl_queue_submit(q[i]), 1);
+			assert_int_equal(dm_fetch(&dm[i]), 1);
+			dm_complete_all(&dm[i]);
+		}
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(fpgactl_queue_reap(q[i], c, 4), 1);
+			assert_ptr_equal(c[0].ctx, CTX(10 * i + r % 10));
+			assert_int_equal(c[0].error, 0);
+		}
+	}
+	assert_int_equal(stats(q[0]).bad_completions + stats(q[1]).bad_completions, 0);
+	/* A reset zeroes the queue's own slice, nothing else of the buffer. */
+	memset(buf->vaddr, 0xa5, off[1]);
+	memset((uint8_t *)buf->vaddr + off[1] + size, 0xa5, buf->size - off[1] - size);
+	fpgactl_queue_reset(q[1]);
+	for (size_t j = 0; j < buf->size; j++)
+		assert_int_equal(p[j], j >= off[1] && j < off[1] + size ? 0 : 0xa5);
+	fpgactl_queue_destroy(q[0]);
+	fpgactl_queue_destroy(q[1]);
+	assert_int_equal(mock_mappings(NULL, 0), 1);
+	assert_int_equal(p[0], 0xa5);	/* still the caller's, still mapped */
+	fpgactl_dma_free(buf);
+	assert_int_equal(mock_mappings(NULL, 0), 0);
+	fpgactl_device_close(dev);
+}
+
+/* The last slice that fits, and a buffer of another device of the same
+ * IOMMU context (the device reaches it at the same IOVA). */
+static void test_create_in_bounds_ok(void **state)
+{
+	struct fpgactl_iommu *ctx;
+	struct fpgactl_open_opts o = { .backend = FPGACTL_IOMMU_LEGACY };
+	struct fpgactl_device *dev, *peer;
+	struct fpgactl_dma_buf *buf;
+	struct fpgactl_queue *q;
+	int err = 0;
+
+	ctx = fpgactl_iommu_open(FPGACTL_IOMMU_LEGACY, &err);
+	assert_non_null(ctx);
+	o.iommu = ctx;
+	add_ready_device(BDF, 5, -1);
+	add_ready_device("0000:04:00.0", 6, -1);
+	dev = fpgactl_device_open(BDF, &o, &err);
+	assert_non_null(dev);
+	peer = fpgactl_device_open("0000:04:00.0", &o, &err);
+	assert_non_null(peer);
+	buf = alloc_buf(peer, 0x8000);
+	/* 256 entries: 0x4000 + 0x1000 bytes, ending at the buffer's end. */
+	assert_int_equal(fpgactl_queue_ring_size(256), 0x5000);
+	q = create_in(dev, 0, 256, buf, buf->size - 0x5000, &err);
+	if (!q)
+		print_message("create_in: %d\n%s", err, fixture_log());
+	assert_non_null(q);
+	assert_int_equal(fpgactl_queue_cq_iova(q) + 256 * 16, buf->iova + buf->size);
+	fpgactl_queue_destroy(q);
+	/* One page later, it does not fit. */
+	assert_null(create_in(dev, 0, 256, buf, buf->size - 0x4000, &err));
+	assert_int_equal(err, -EINVAL);
+	fpgactl_dma_free(buf);
+	fpgactl_device_close(peer);
+	fpgactl_device_close(dev);
+	fpgactl_iommu_close(ctx);
+}
+
+/* Each refusal: its errno, its one message, and nothing created. */
+static void test_create_in_refused(void **state)
+{
+	struct fpgactl_device *dev = open_dev(), *other;
+	struct fpgactl_dma_buf *buf = alloc_buf(dev, 0x8000), *obuf;
+	struct fpgactl_queue_cfg cfg = {
+		.qid = 0, .depth = 16, .bar = 0, .db_offset = DB_OFFSET, .db_stride = 4 };
+	const struct {
+		size_t offset;
+		uint32_t depth;
+		const char *log;
+	} bad[] = {
+		{ 1, 16, "are not 4096-byte aligned" },
+		{ 0x800, 16, "are not 4096-byte aligned" },
+		{ SIZE_MAX, 16, "are not 4096-byte aligned" },
+		/* Starts past the end. */
+		{ 0x9000, 16, "past the end of the 0x8000-byte buffer" },
+		/* Starts inside, ends past the end: 0x1000 + 0x100 from 0x7000. */
+		{ 0x7000, 16, "past the end of the 0x8000-byte buffer" },
+		/* 4096 entries need 0x50000 bytes. */
+		{ 0, 4096, "past the end of the 0x8000-byte buffer" },
+		/* offset + size would wrap around: caught without computing it. */
+		{ SIZE_MAX & ~(size_t)0xfff, 16, "past the end of the 0x8000-byte buffer" },
+		{ (SIZE_MAX & ~(size_t)0xfff) - 0x8000, 4096,
+		  "past the end of the 0x8000-byte buffer" },
+		{ 0, 3, "power of two" },
+	};
+	int err = 0;
+
+	add_ready_device("0000:04:00.0", 6, -1);
+	other = fpgactl_device_open("0000:04:00.0", NULL, &err);
+	assert_non_null(other);
+	obuf = alloc_buf(other, 0x8000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fixture_log_clear();
+		err = 0;
+		cfg.depth = bad[i].depth;
+		assert_null(fpgactl_queue_create_in(dev, &cfg, buf, bad[i].offset, &err));
+		assert_int_equal(err, -EINVAL);
+		if (!log_has(bad[i].log))
+			fail_msg("case %zu: no \"%s\" in\n%s", i, bad[i].log, fixture_log());
+	}
+	cfg.depth = 16;
+	fixture_log_clear();
+	assert_null(fpgactl_queue_create_in(dev, &cfg, NULL, 0, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_true(log_has("no buffer for the rings"));
+	fixture_log_clear();
+	err = 0;
+	assert_null(fpgactl_queue_create_in(dev, &cfg, obuf, 0, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_true(log_has("mapped in another IOMMU context"));
+	/* The doorbells are checked as for fpgactl_queue_create(). */
+	cfg.qid = 0x1e00;
+	err = 0;
+	assert_null(fpgactl_queue_create_in(dev, &cfg, buf, 0, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_true(log_has("outside BAR0"));
+	/* err may be NULL. */
+	assert_null(fpgactl_queue_create_in(dev, &cfg, buf, 0, NULL));
+	/* Nothing was mapped or written: the two buffers are all there is. */
+	assert_int_equal(mock_mappings(NULL, 0), 2);
+	fpgactl_dma_free(obuf);
+	fpgactl_dma_free(buf);
+	fpgactl_device_close(other);
+	fpgactl_device_close(dev);
+}
+
 /* ---- the data path ----------------------------------------------------------------- */
 
 static void test_round_trip(void **state)
@@ -1521,6 +1740,10 @@ int main(void)
 		T(test_create_validation),
 		T(test_create_unmapped_bar),
 		T(test_create_layout),
+		T(test_ring_size),
+		T(test_create_in),
+		T(test_create_in_bounds_ok),
+		T(test_create_in_refused),
 		T(test_round_trip),
 		T(test_doorbell_placement),
 		T(test_batch_one_doorbell),
