@@ -272,6 +272,7 @@ static int alloc_rings(struct fpgactl_queue *q, uint32_t depth)
 		return ret;
 	q->r.sq = q->buf->vaddr;
 	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->buf->vaddr + q->cq_offset);
+	q->r.cq_end = q->r.cq + depth;
 	return 0;
 }
 
@@ -390,7 +391,7 @@ FPGACTL_EXPORT void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t
 {
 	struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
-	/* Relative until submitted: see fpgactl_queue__arm(). */
+	/* Relative until submitted: see arm(). */
 	s->state = CID_IN_FLIGHT_TIMED;
 	q->deadline[cid] = timeout_ns;
 	q->sq_cids[s->sq_pos & q->r.mask] = cid;
@@ -403,7 +404,7 @@ FPGACTL_EXPORT void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t
  * -ETIMEDOUT would otherwise have the next submit hand them to the device).
  * One clock read per batch, and only when the batch has a timeout in it.
  */
-FPGACTL_EXPORT void fpgactl_queue__arm(struct fpgactl_queue *q)
+static void arm(struct fpgactl_queue *q)
 {
 	uint64_t now = now_ns();
 
@@ -422,6 +423,12 @@ FPGACTL_EXPORT void fpgactl_queue__arm(struct fpgactl_queue *q)
 	}
 	set_unarmed(q, 0);
 	update_rare(q);
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue__submit_timed(struct fpgactl_queue *q)
+{
+	arm(q);
+	return __fpgactl_queue_ring_sq(&q->r, q->r.sq_tail, q->r.sq_tail - q->r.sq_doorbell);
 }
 
 /* ---- completion ---------------------------------------------------------------- */
@@ -543,9 +550,11 @@ static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t s
 
 FPGACTL_EXPORT unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
 						     struct fpgactl_completion *out,
-						     unsigned int n, unsigned int max,
-						     uint32_t start)
+						     unsigned int n, unsigned int max)
 {
+	/* The inline path consumed n entries from where the reap began. */
+	const uint32_t start = q->r.cq_head - n;
+
 	/* What the inline path reaped: plain successes of untimed commands. */
 	q->r.stats.completed += n;
 	while (n < max && q->r.cq_head - start <= q->r.mask) {

@@ -256,6 +256,7 @@ struct fpgactl_queue_slot {
  *	recomputes it.  Reaps leave it alone.
  * @sq_db: the SQ tail doorbell
  * @cq_db: the CQ head doorbell
+ * @cq_end: one past the CQ's last entry (where a reap wraps)
  * @stats: counters
  *
  * Everything each command touches lies in the first 64 bytes; the
@@ -279,6 +280,7 @@ struct fpgactl_queue_ring {
 	uint16_t room;
 	volatile uint32_t *sq_db __attribute__((aligned(64)));
 	volatile uint32_t *cq_db;
+	const struct fpgactl_cqe *cq_end;
 	struct fpgactl_queue_stats stats;
 };
 
@@ -313,12 +315,17 @@ void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
 				uint64_t timeout_ns);
 
 /**
- * fpgactl_queue__arm() - start the deadlines of the entries being submitted
+ * fpgactl_queue__submit_timed() - fpgactl_queue_submit() of a batch that
+ *	holds a command with a timeout
  * @q: queue
  *
- * Out-of-line part of fpgactl_queue_submit(); not for direct use.
+ * Out-of-line part of fpgactl_queue_submit(): starts the deadlines of the
+ * entries being submitted (one clock read), then submits as the inline
+ * path does.  Not for direct use.
+ *
+ * Return: the number of entries submitted.
  */
-void fpgactl_queue__arm(struct fpgactl_queue *q);
+unsigned int fpgactl_queue__submit_timed(struct fpgactl_queue *q);
 
 /**
  * fpgactl_queue__reap_slow() - the rest of a reap that met an unusual entry
@@ -328,7 +335,6 @@ void fpgactl_queue__arm(struct fpgactl_queue *q);
  *	already taken off the ring and their ids freed, not yet counted in
  *	&fpgactl_queue_stats.completed)
  * @max: size of @out
- * @start: &fpgactl_queue_ring.cq_head when the reap began
  *
  * Out-of-line part of fpgactl_queue_reap(): takes over at the entry at
  * cq_head (an error status, a corrupt entry, a late completion, a timed
@@ -339,7 +345,7 @@ void fpgactl_queue__arm(struct fpgactl_queue *q);
  */
 unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
 				      struct fpgactl_completion *out, unsigned int n,
-				      unsigned int max, uint32_t start);
+				      unsigned int max);
 
 /**
  * fpgactl_queue__reap_rare() - report aborted and expired commands
@@ -436,6 +442,20 @@ fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 	return sqe;
 }
 
+/* The doorbell of a batch of @n entries ending at @tail (not 0). */
+static inline __attribute__((always_inline)) unsigned int
+__fpgactl_queue_ring_sq(struct fpgactl_queue_ring *r, uint32_t tail, unsigned int n)
+{
+	/* The entries must be in memory before the device hears of them. */
+	fpgactl_wmb();
+	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
+	*r->sq_db = tail & r->mask;
+	r->sq_doorbell = tail;
+	r->stats.submitted += n;
+	r->stats.sq_doorbells++;
+	return n;
+}
+
 /**
  * fpgactl_queue_submit() - hand the reserved entries to the device
  * @q: queue
@@ -453,16 +473,9 @@ FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
 
 	if (!n)
 		return 0;
-	if (r->flags & FPGACTL_QUEUE__UNARMED)
-		fpgactl_queue__arm(q);
-	/* The entries must be in memory before the device hears of them. */
-	fpgactl_wmb();
-	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
-	*r->sq_db = tail & r->mask;
-	r->sq_doorbell = tail;
-	r->stats.submitted += n;
-	r->stats.sq_doorbells++;
-	return n;
+	if (__builtin_expect(r->flags & FPGACTL_QUEUE__UNARMED, 0))
+		return fpgactl_queue__submit_timed(q);
+	return __fpgactl_queue_ring_sq(r, tail, n);
 }
 
 /*
@@ -496,11 +509,11 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 	/* NVMe: Phase Tag, 1 on even passes over the ring. */
 	uint32_t phase = !(start & (mask + 1));
 	const struct fpgactl_cqe *cqe = &r->cq[start & mask];
-	const struct fpgactl_cqe *const end = &r->cq[mask] + 1;
-	struct fpgactl_completion *o = out, *const oend = out + max;
-	unsigned int n;
+	const struct fpgactl_cqe *const end = r->cq_end;
+	struct fpgactl_completion *o = out;
+	unsigned int left = max, n;
 
-	for (; o != oend; o++) {
+	for (; left; left--, o++) {
 		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 		struct fpgactl_queue_slot *s;
 		uint32_t cid, h, moved;
@@ -547,7 +560,7 @@ slow:
 		*slow = 1;
 		break;
 	}
-	n = (unsigned int)(o - out);
+	n = max - left;
 	r->cq_head = start + n;
 	r->sq_head = sq_head + (avail0 - avail);
 	r->free_tail = (uint16_t)free_tail;
@@ -587,7 +600,6 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 		   unsigned int max)
 {
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
-	const uint32_t start = r->cq_head;
 	/* At most @max reported and one pass over the ring consumed. */
 	const unsigned int lim = max < r->mask + 1 ? max : r->mask + 1;
 	int slow = r->sq_tail != r->sq_doorbell;
@@ -597,7 +609,7 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 	if (__builtin_expect(!slow, 1))
 		n = __fpgactl_queue_reap_fast(r, out, lim, &slow);
 	if (__builtin_expect(slow, 0))
-		return fpgactl_queue__reap_slow(q, out, n, max, start);
+		return fpgactl_queue__reap_slow(q, out, n, max);
 	if (n) {
 		/* Per batch: the completions counted, then, our loads of the
 		 * released entries done before the device may overwrite
