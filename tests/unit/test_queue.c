@@ -342,6 +342,16 @@ static void test_create_layout(void **state)
 		for (size_t j = 0; j < cq - sq + depths[i] * 16; j++)
 			assert_int_equal(p[j], 0);
 		assert_int_equal(fpgactl_queue_in_flight(q), 0);
+#ifndef FPGACTL_NO_INLINE
+		/* The inline reap wraps at cq_end: one past the CQ's last
+		 * entry, set wherever the rings are placed. */
+		{
+			const struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
+
+			assert_ptr_equal(r->cq_end, r->cq + depths[i]);
+			assert_ptr_equal(r->cq, iova_to_va(cq));
+		}
+#endif
 		fpgactl_queue_destroy(q);
 		assert_int_equal(mock_mappings(NULL, 0), 0);
 	}
