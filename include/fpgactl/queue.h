@@ -498,14 +498,14 @@ static inline __attribute__((always_inline)) unsigned int
 __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion *out,
 			  unsigned int max, int *slow)
 {
-	const uint32_t mask = r->mask, cid_mask = 2 * mask + 1;
+	const size_t mask = r->mask, cid_mask = 2 * mask + 1;
 	const uint32_t qid = r->qid;
 	struct fpgactl_queue_slot *const slots = r->slots;
 	uint16_t *const free_cids = r->free_cids;
 	const uint32_t start = r->cq_head, sq_head = r->sq_head;
 	/* SQ entries submitted and not yet fetched, as far as we know. */
 	const uint32_t avail0 = r->sq_doorbell - sq_head;
-	uint32_t avail = avail0, prev = sq_head & mask, free_tail = r->free_tail;
+	size_t avail = avail0, prev = sq_head & mask, free_tail = r->free_tail;
 	/* NVMe: Phase Tag, 1 on even passes over the ring. */
 	uint32_t phase = !(start & (mask + 1));
 	const struct fpgactl_cqe *cqe = &r->cq[start & mask];
@@ -516,7 +516,7 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 	for (; left; left--, o++) {
 		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 		struct fpgactl_queue_slot *s;
-		uint32_t cid, h, moved;
+		size_t cid, h, moved;
 		const uint64_t zero = 0;
 
 		if (status != phase) {
@@ -562,7 +562,7 @@ slow:
 	}
 	n = max - left;
 	r->cq_head = start + n;
-	r->sq_head = sq_head + (avail0 - avail);
+	r->sq_head = sq_head + (avail0 - (uint32_t)avail);
 	r->free_tail = (uint16_t)free_tail;
 	return n;
 }
