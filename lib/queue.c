@@ -60,6 +60,10 @@ enum cid_state {
  * struct fpgactl_queue - a queue pair
  * @r: the data path's state, laid out in include/fpgactl/queue.h (ABI)
  * @nr_deadlines: commands in CID_IN_FLIGHT_TIMED that are submitted
+ * @nr_held: ids neither free nor active: timed out or aborted, their late
+ *	completion or their -ECANCELED report outstanding (the active count
+ *	is derived from it and the free-id FIFO, so the inline path keeps no
+ *	count of its own)
  * @nr_unarmed: reserved entries with a timeout not yet turned into a
  *	deadline (by the next submit)
  * @next_deadline: no deadline expires before this; UINT64_MAX when none
@@ -84,6 +88,7 @@ struct fpgactl_queue {
 	struct fpgactl_queue_ring r;
 	/* Rare paths and set-up. */
 	uint32_t nr_deadlines;
+	uint32_t nr_held;
 	uint32_t nr_unarmed;
 	uint64_t next_deadline;
 	uint64_t *deadline;
@@ -127,6 +132,30 @@ static bool cid_in_flight(uint8_t state)
 	return state == CID_IN_FLIGHT || state == CID_IN_FLIGHT_TIMED;
 }
 
+/* Ids reserved or in flight: neither free nor held back. */
+static uint32_t nr_active(const struct fpgactl_queue *q)
+{
+	return q->nr_cids - (uint16_t)(q->r.free_tail - q->r.free_head) - q->nr_held;
+}
+
+/*
+ * What fpgactl_queue_get_sqe() may hand out: the least of the SQ's free
+ * slots, depth - 1 - the active commands, and the free ids.
+ */
+static uint16_t room_now(const struct fpgactl_queue *q)
+{
+	uint32_t sq = q->r.mask - (q->r.sq_tail - q->r.sq_head);
+	uint32_t ids = q->r.mask - nr_active(q);
+	uint32_t free_ids = (uint16_t)(q->r.free_tail - q->r.free_head);
+
+	/* A device reporting a head past the tail is refused, so sq_tail -
+	 * sq_head never exceeds the mask; min() keeps a bound regardless. */
+	if (q->r.sq_tail - q->r.sq_head > q->r.mask)
+		sq = 0;
+	sq = ids < sq ? ids : sq;
+	return (uint16_t)(free_ids < sq ? free_ids : sq);
+}
+
 /* The rare paths are due when deadlines are armed or aborts pending. */
 static void update_rare(struct fpgactl_queue *q)
 {
@@ -146,6 +175,8 @@ static void set_unarmed(struct fpgactl_queue *q, uint32_t nr)
 /* Oldest freed, first reused: a freed id stays unused as long as possible. */
 static void cid_free(struct fpgactl_queue *q, uint16_t cid)
 {
+	if (!cid_in_flight(q->r.slots[cid].state))
+		q->nr_held--;	/* timed out or aborted until now */
 	q->r.slots[cid].state = CID_FREE;
 	q->r.slots[cid].ctx = NULL;
 	q->r.free_cids[q->r.free_tail++ & (q->nr_cids - 1)] = cid;
@@ -155,11 +186,10 @@ static void cid_free(struct fpgactl_queue *q, uint16_t cid)
  * An in-flight command leaves the active set (completed, timed out,
  * aborted).  A timed one that was submitted had an armed deadline.
  */
-static void cid_retire(struct fpgactl_queue *q, struct fpgactl_queue_slot *s)
+static void cid_retire(struct fpgactl_queue *q, const struct fpgactl_queue_slot *s)
 {
 	if (s->state == CID_IN_FLIGHT_TIMED && !sq_pos_unsubmitted(q, s->sq_pos))
 		q->nr_deadlines--;
-	q->r.nr_active--;
 }
 
 static void cids_init(struct fpgactl_queue *q)
@@ -170,12 +200,12 @@ static void cids_init(struct fpgactl_queue *q)
 	q->r.free_head = 0;
 	q->r.free_tail = (uint16_t)q->nr_cids;
 	q->pending_head = q->pending_tail = 0;
-	q->r.nr_active = 0;
+	q->nr_held = 0;
 	q->nr_deadlines = 0;
 	set_unarmed(q, 0);
 	update_rare(q);
 	q->next_deadline = UINT64_MAX;
-	q->r.room = __fpgactl_queue_room(&q->r);
+	q->r.room = room_now(q);
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -256,6 +286,7 @@ static void place_rings(struct fpgactl_queue *q, uint32_t depth, size_t offset)
 	memset(q->rings, 0, rings_size(depth));
 	q->r.sq = q->rings;
 	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->rings + q->cq_offset);
+	q->r.cq_end = q->r.cq + depth;
 }
 
 /*
@@ -454,12 +485,26 @@ FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
  * definitions, compiled once more as exported functions (queue_abi.c).
  */
 
+FPGACTL_EXPORT struct fpgactl_sqe *fpgactl_queue__get_sqe_slow(struct fpgactl_queue *q,
+							     void *ctx, uint64_t timeout_ns)
+{
+	struct fpgactl_sqe *sqe;
+
+	q->r.room = room_now(q);
+	if (!q->r.room)
+		return NULL;
+	sqe = __fpgactl_queue_take(&q->r, ctx);
+	if (timeout_ns)
+		fpgactl_queue__set_timeout(q, sqe->cid, timeout_ns);
+	return sqe;
+}
+
 FPGACTL_EXPORT void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
 					       uint64_t timeout_ns)
 {
 	struct fpgactl_queue_slot *s = &q->r.slots[cid];
 
-	/* Relative until submitted: see fpgactl_queue__arm(). */
+	/* Relative until submitted: see arm(). */
 	s->state = CID_IN_FLIGHT_TIMED;
 	q->deadline[cid] = timeout_ns;
 	q->sq_cids[s->sq_pos & q->r.mask] = cid;
@@ -472,7 +517,7 @@ FPGACTL_EXPORT void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t
  * -ETIMEDOUT would otherwise have the next submit hand them to the device).
  * One clock read per batch, and only when the batch has a timeout in it.
  */
-FPGACTL_EXPORT void fpgactl_queue__arm(struct fpgactl_queue *q)
+static void arm(struct fpgactl_queue *q)
 {
 	uint64_t now = now_ns();
 
@@ -491,6 +536,12 @@ FPGACTL_EXPORT void fpgactl_queue__arm(struct fpgactl_queue *q)
 	}
 	set_unarmed(q, 0);
 	update_rare(q);
+}
+
+FPGACTL_EXPORT unsigned int fpgactl_queue__submit_timed(struct fpgactl_queue *q)
+{
+	arm(q);
+	return __fpgactl_queue_ring_sq(&q->r, q->r.sq_tail, q->r.sq_tail - q->r.sq_doorbell);
 }
 
 /* ---- completion ---------------------------------------------------------------- */
@@ -571,7 +622,7 @@ static void late_completion(struct fpgactl_queue *q, uint16_t cid)
 		s->state = CID_ABORTING_DONE;
 	else
 		cid_free(q, cid);
-	q->r.room = __fpgactl_queue_room(&q->r);
+	q->r.room = room_now(q);
 }
 
 /* Handle one new entry; return 1 when it produced a completion in @c. */
@@ -612,11 +663,12 @@ static struct fpgactl_cqe cqe_snapshot(const struct fpgactl_cqe *cqe, uint16_t s
 
 FPGACTL_EXPORT unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
 						     struct fpgactl_completion *out,
-						     unsigned int n, unsigned int max,
-						     uint32_t start)
+						     unsigned int n, unsigned int max)
 {
+	/* The inline path consumed n entries from where the reap began. */
+	const uint32_t start = q->r.cq_head - n;
+
 	/* What the inline path reaped: plain successes of untimed commands. */
-	q->r.nr_active = (uint16_t)(q->r.nr_active - n);
 	q->r.stats.completed += n;
 	while (n < max && q->r.cq_head - start <= q->r.mask) {
 		const struct fpgactl_cqe *cqe = &q->r.cq[q->r.cq_head & q->r.mask];
@@ -638,7 +690,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
 		q->r.stats.cq_doorbells++;
 	}
 	update_rare(q);
-	q->r.room = __fpgactl_queue_room(&q->r);
+	q->r.room = room_now(q);
 	if (q->r.flags & FPGACTL_QUEUE__RARE)
 		n += fpgactl_queue__reap_rare(q, out + n, max - n);
 	return n;
@@ -698,6 +750,7 @@ static unsigned int reap_expired(struct fpgactl_queue *q, struct fpgactl_complet
 							.error = -ETIMEDOUT };
 		cid_retire(q, s);
 		s->state = CID_TIMED_OUT;
+		q->nr_held++;
 		s->ctx = NULL;
 		q->r.stats.timeouts++;
 	}
@@ -717,7 +770,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue__reap_rare(struct fpgactl_queue *q,
 	if (q->nr_deadlines)
 		n += reap_expired(q, out + n, max - n);
 	update_rare(q);
-	q->r.room = __fpgactl_queue_room(&q->r);
+	q->r.room = room_now(q);
 	return n;
 }
 
@@ -763,6 +816,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 		/* Never reached the device: its slot is taken back below and
 		 * its id freed once reported. */
 		s->state = unsubmitted ? CID_ABORTING_DONE : CID_ABORTING;
+		q->nr_held++;
 		q->pending[q->pending_tail++ & (q->nr_cids - 1)] = cid;
 	}
 	/* Reserved entries: a later submit must not send them. */
@@ -771,7 +825,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 	q->next_deadline = UINT64_MAX;
 	q->r.stats.aborted += n;
 	update_rare(q);
-	q->r.room = __fpgactl_queue_room(&q->r);
+	q->r.room = room_now(q);
 	return n;
 }
 
@@ -785,7 +839,8 @@ FPGACTL_EXPORT void fpgactl_queue_reset(struct fpgactl_queue *q)
 
 FPGACTL_EXPORT unsigned int fpgactl_queue_in_flight(const struct fpgactl_queue *q)
 {
-	return q->r.nr_active + (q->pending_tail - q->pending_head);
+	/* Aborted ids are held until their -ECANCELED is out. */
+	return nr_active(q) + (q->pending_tail - q->pending_head);
 }
 
 FPGACTL_EXPORT int fpgactl_queue_set_eventfd(struct fpgactl_queue *q, int efd)

@@ -220,6 +220,9 @@ struct fpgactl_completion {
 	uint16_t status;
 	int error;
 };
+FPGACTL_STATIC_ASSERT(offsetof(struct fpgactl_completion, error) ==
+		      offsetof(struct fpgactl_completion, status) + 4 &&
+		      sizeof(int) == 4, "status and error share 8 bytes");
 
 /**
  * struct fpgactl_queue_stats - counters since the queue was created
@@ -245,19 +248,21 @@ struct fpgactl_queue_stats {
 };
 
 /*
- * ---- The data path's state: part of the ABI (LIBFPGACTL_0.3) ----
+ * ---- The data path's state: part of the ABI (LIBFPGACTL_0.5) ----
  *
  * fpgactl_queue_get_sqe(), fpgactl_queue_submit() and fpgactl_queue_reap()
  * are inline functions working on the first part of every queue, laid out
- * below; what is rare (a command with a timeout, a completion that is not
- * a plain success of an untimed command in flight, aborts, deadlines) is
- * handed to the out-of-line fpgactl_queue__*() functions.  An application
- * compiled against this header depends on this layout, so it changes only
- * with a new version node in the library's symbol map.  Applications never
- * touch these fields: use the functions.  The library also exports the
- * three functions under their names, for applications built against
- * LIBFPGACTL_0.1 and for bindings that cannot use inline functions
- * (define FPGACTL_NO_INLINE before including this header to call those).
+ * below; what is rare (the ring or the ids exhausted as far as the inline
+ * path knows, a command with a timeout, a completion that is not a plain
+ * success of an untimed command in flight, aborts, deadlines) is handed to
+ * the out-of-line fpgactl_queue__*() functions.  An application compiled
+ * against this header depends on this layout and on what the inline code
+ * keeps up to date, so both change only with a new version node in the
+ * library's symbol map.  Applications never touch these fields: use the
+ * functions.  The library also exports the three functions under their
+ * names, for applications built against LIBFPGACTL_0.1 and for bindings
+ * that cannot use inline functions (define FPGACTL_NO_INLINE before
+ * including this header to call those).
  */
 
 /* &fpgactl_queue_slot.state values the inline path uses. */
@@ -296,14 +301,18 @@ struct fpgactl_queue_slot {
  *	even passes over the ring, 0 on odd ones: bit log2(depth))
  * @free_head: FIFO head (free-running, 16 bits)
  * @free_tail: FIFO tail
- * @nr_active: ids in flight (reserved or submitted, not finished)
+ * @rsvd0: 0
  * @qid: queue pair number, the SQ id completions must carry
  * @flags: FPGACTL_QUEUE__UNARMED, FPGACTL_QUEUE__RARE
- * @room: entries fpgactl_queue_get_sqe() may still hand out: the least of
- *	the SQ's free slots, depth - 1 - @nr_active and the free ids;
- *	recomputed once per reap
+ * @room: entries fpgactl_queue_get_sqe() may hand out before it asks the
+ *	library again: a lower bound of the least of the SQ's free slots,
+ *	depth - 1 - the commands active and the free ids.  Each reservation
+ *	lowers all three by one and nothing else lowers any of them, so the
+ *	inline path only counts it down; at 0, fpgactl_queue__get_sqe_slow()
+ *	recomputes it.  Reaps leave it alone.
  * @sq_db: the SQ tail doorbell
  * @cq_db: the CQ head doorbell
+ * @cq_end: one past the CQ's last entry (where a reap wraps)
  * @stats: counters
  *
  * Everything each command touches lies in the first 64 bytes; the
@@ -321,18 +330,34 @@ struct fpgactl_queue_ring {
 	uint32_t cq_head;
 	uint16_t free_head;
 	uint16_t free_tail;
-	uint16_t nr_active;
+	uint16_t rsvd0;
 	uint16_t qid;
 	uint16_t flags;
 	uint16_t room;
 	volatile uint32_t *sq_db __attribute__((aligned(64)));
 	volatile uint32_t *cq_db;
+	const struct fpgactl_cqe *cq_end;
 	struct fpgactl_queue_stats stats;
 };
 
 FPGACTL_STATIC_ASSERT(sizeof(struct fpgactl_queue_slot) == 16, "slot is 16 bytes");
 FPGACTL_STATIC_ASSERT(offsetof(struct fpgactl_queue_ring, sq_db) == 64,
 	       "per-command fields in one cache line");
+
+/**
+ * fpgactl_queue__get_sqe_slow() - fpgactl_queue_get_sqe() when @room is 0
+ * @q: queue
+ * @ctx: as for fpgactl_queue_get_sqe()
+ * @timeout_ns: as for fpgactl_queue_get_sqe()
+ *
+ * Out-of-line part of fpgactl_queue_get_sqe(): recomputes
+ * &fpgactl_queue_ring.room and reserves the entry if there is room.  Not
+ * for direct use.
+ *
+ * Return: the entry, or NULL when the ring or the command ids are exhausted.
+ */
+struct fpgactl_sqe *fpgactl_queue__get_sqe_slow(struct fpgactl_queue *q, void *ctx,
+						uint64_t timeout_ns);
 
 /**
  * fpgactl_queue__set_timeout() - record a reserved command's timeout
@@ -346,20 +371,26 @@ void fpgactl_queue__set_timeout(struct fpgactl_queue *q, uint16_t cid,
 				uint64_t timeout_ns);
 
 /**
- * fpgactl_queue__arm() - start the deadlines of the entries being submitted
+ * fpgactl_queue__submit_timed() - fpgactl_queue_submit() of a batch that
+ *	holds a command with a timeout
  * @q: queue
  *
- * Out-of-line part of fpgactl_queue_submit(); not for direct use.
+ * Out-of-line part of fpgactl_queue_submit(): starts the deadlines of the
+ * entries being submitted (one clock read), then submits as the inline
+ * path does.  Not for direct use.
+ *
+ * Return: the number of entries submitted.
  */
-void fpgactl_queue__arm(struct fpgactl_queue *q);
+unsigned int fpgactl_queue__submit_timed(struct fpgactl_queue *q);
 
 /**
  * fpgactl_queue__reap_slow() - the rest of a reap that met an unusual entry
  * @q: queue, with its &struct fpgactl_queue_ring up to date
  * @out: the caller's array
- * @n: completions the inline path wrote to @out (all plain successes)
+ * @n: completions the inline path wrote to @out (all plain successes,
+ *	already taken off the ring and their ids freed, not yet counted in
+ *	&fpgactl_queue_stats.completed)
  * @max: size of @out
- * @start: &fpgactl_queue_ring.cq_head when the reap began
  *
  * Out-of-line part of fpgactl_queue_reap(): takes over at the entry at
  * cq_head (an error status, a corrupt entry, a late completion, a timed
@@ -370,7 +401,7 @@ void fpgactl_queue__arm(struct fpgactl_queue *q);
  */
 unsigned int fpgactl_queue__reap_slow(struct fpgactl_queue *q,
 				      struct fpgactl_completion *out, unsigned int n,
-				      unsigned int max, uint32_t start);
+				      unsigned int max);
 
 /**
  * fpgactl_queue__reap_rare() - report aborted and expired commands
@@ -405,6 +436,30 @@ static inline struct fpgactl_queue_ring *fpgactl_queue__ring(struct fpgactl_queu
 	return (struct fpgactl_queue_ring *)(void *)q;
 }
 
+/*
+ * Reserve the entry at the SQ tail for @ctx, room permitting (the caller
+ * checked &fpgactl_queue_ring.room): the oldest free id, its slot filled,
+ * the entry zeroed but for the id.  Shared by the inline fpgactl_queue_get_sqe()
+ * and the library's fpgactl_queue__get_sqe_slow().
+ */
+static inline __attribute__((always_inline)) struct fpgactl_sqe *
+__fpgactl_queue_take(struct fpgactl_queue_ring *r, void *ctx)
+{
+	const uint32_t tail = r->sq_tail;
+	const uint16_t cid = r->free_cids[r->free_head++ & (2 * r->mask + 1)];
+	struct fpgactl_queue_slot *const s = &r->slots[cid];
+	struct fpgactl_sqe *const sqe = &r->sq[tail & r->mask];
+
+	r->room--;
+	r->sq_tail = tail + 1;
+	s->ctx = ctx;
+	s->sq_pos = tail;
+	s->state = FPGACTL_QUEUE__CID_IN_FLIGHT;
+	__builtin_memset(sqe, 0, sizeof(*sqe));
+	sqe->cid = cid;
+	return sqe;
+}
+
 /**
  * fpgactl_queue_get_sqe() - reserve the next submission entry
  * @q: queue
@@ -426,33 +481,35 @@ FPGACTL_QUEUE_INLINE struct fpgactl_sqe *
 fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 {
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
-	uint32_t tail = r->sq_tail;
-	struct fpgactl_queue_slot *s;
 	struct fpgactl_sqe *sqe;
-	uint16_t cid;
 
 	/*
 	 * NVMe: the SQ is full when tail + 1 == head, so depth - 1 entries at
 	 * most; the same bound on commands in flight keeps the CQ from ever
 	 * filling up; ids held back (timed out, aborted) use the spare half
-	 * of the id table.  @room is the least of the three.
+	 * of the id table.  @room is a lower bound of the least of the three,
+	 * recomputed out of line when it runs out.
 	 */
-	if (!r->room)
-		return (struct fpgactl_sqe *)0;
-	r->room--;
-	r->nr_active++;
-	cid = r->free_cids[r->free_head++ & (2 * r->mask + 1)];
-	s = &r->slots[cid];
-	s->ctx = ctx;
-	s->sq_pos = tail;
-	s->state = FPGACTL_QUEUE__CID_IN_FLIGHT;
-	r->sq_tail = tail + 1;
-	sqe = &r->sq[tail & r->mask];
-	__builtin_memset(sqe, 0, sizeof(*sqe));
-	sqe->cid = cid;
+	if (__builtin_expect(!r->room, 0))
+		return fpgactl_queue__get_sqe_slow(q, ctx, timeout_ns);
+	sqe = __fpgactl_queue_take(r, ctx);
 	if (timeout_ns)
-		fpgactl_queue__set_timeout(q, cid, timeout_ns);
+		fpgactl_queue__set_timeout(q, sqe->cid, timeout_ns);
 	return sqe;
+}
+
+/* The doorbell of a batch of @n entries ending at @tail (not 0). */
+static inline __attribute__((always_inline)) unsigned int
+__fpgactl_queue_ring_sq(struct fpgactl_queue_ring *r, uint32_t tail, unsigned int n)
+{
+	/* The entries must be in memory before the device hears of them. */
+	fpgactl_wmb();
+	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
+	*r->sq_db = tail & r->mask;
+	r->sq_doorbell = tail;
+	r->stats.submitted += n;
+	r->stats.sq_doorbells++;
+	return n;
 }
 
 /**
@@ -472,103 +529,98 @@ FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
 
 	if (!n)
 		return 0;
-	if (r->flags & FPGACTL_QUEUE__UNARMED)
-		fpgactl_queue__arm(q);
-	/* The entries must be in memory before the device hears of them. */
-	fpgactl_wmb();
-	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
-	*r->sq_db = tail & r->mask;
-	r->sq_doorbell = tail;
-	r->stats.submitted += n;
-	r->stats.sq_doorbells++;
-	return n;
-}
-
-/* What fpgactl_queue_get_sqe() may hand out; see &fpgactl_queue_ring.room. */
-static inline uint16_t __fpgactl_queue_room(const struct fpgactl_queue_ring *r)
-{
-	uint32_t sq = r->mask - (r->sq_tail - r->sq_head);
-	uint32_t ids = r->mask - r->nr_active;
-	uint32_t free_ids = (uint16_t)(r->free_tail - r->free_head);
-
-	sq = ids < sq ? ids : sq;
-	return (uint16_t)(free_ids < sq ? free_ids : sq);
+	if (__builtin_expect(r->flags & FPGACTL_QUEUE__UNARMED, 0))
+		return fpgactl_queue__submit_timed(q);
+	return __fpgactl_queue_ring_sq(r, tail, n);
 }
 
 /*
- * The fast loop of fpgactl_queue_reap(): consume up to *@left entries that
- * are a successful completion of an untimed command in flight, submitted,
- * with a plausible SQ head, writing completions at *@o.  It calls nothing,
- * so its state stays in registers.  @check_unsubmitted is false when every
- * reserved entry was submitted (the usual case): the window test of a
- * command id is then skipped, as no id can be in the window.
+ * The fast loop of fpgactl_queue_reap(), for a queue whose reserved entries
+ * were all submitted: consume up to @max (at most the depth) entries that
+ * are a successful completion of an untimed command in flight with a
+ * plausible SQ head, writing completions to @out.  It calls nothing and
+ * walks the ring with a pointer, so its state stays in registers; what is
+ * per batch (the CQ and SQ heads, the free-id FIFO's tail) is written back
+ * once at the end.  *@slow is set when it stopped at an entry for
+ * fpgactl_queue__reap_slow() (at &fpgactl_queue_ring.cq_head).
  *
- * Return: 1 when it stopped at an entry for fpgactl_queue__reap_slow()
- * (at &fpgactl_queue_ring.cq_head), 0 when out of entries or of *@left.
+ * No id can be reserved and not submitted here (the caller checked), so
+ * the "not submitted yet" test of docs/queues.md holds for every id
+ * without a look; a reap with unsubmitted entries goes out of line whole.
+ *
+ * Return: the number of completions written.
  */
-static inline __attribute__((always_inline)) int
-__fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion **o,
-			  unsigned int *left, const int check_unsubmitted)
+static inline __attribute__((always_inline)) unsigned int
+__fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion *out,
+			  unsigned int max, int *slow)
 {
-	const uint32_t mask = r->mask, depth = mask + 1, cid_mask = 2 * mask + 1;
-	const uint16_t qid = r->qid;
-	const struct fpgactl_cqe *const cq = r->cq;
+	const size_t mask = r->mask, cid_mask = 2 * mask + 1;
+	const uint32_t qid = r->qid;
 	struct fpgactl_queue_slot *const slots = r->slots;
 	uint16_t *const free_cids = r->free_cids;
-	uint32_t head = r->cq_head, sq_head = r->sq_head, n = *left;
+	const uint32_t start = r->cq_head, sq_head = r->sq_head;
 	/* SQ entries submitted and not yet fetched, as far as we know. */
-	uint32_t avail = r->sq_doorbell - sq_head;
-	uint16_t free_tail = r->free_tail;
-	struct fpgactl_completion *out = *o;
-	int slow = 0;
+	const uint32_t avail0 = r->sq_doorbell - sq_head;
+	size_t avail = avail0, prev = sq_head & mask, free_tail = r->free_tail;
+	/* NVMe: Phase Tag, 1 on even passes over the ring. */
+	uint32_t phase = !(start & (mask + 1));
+	const struct fpgactl_cqe *cqe = &r->cq[start & mask];
+	const struct fpgactl_cqe *const end = r->cq_end;
+	struct fpgactl_completion *o = out;
+	unsigned int left = max, n;
 
-	for (; n; n--, head++) {
-		const struct fpgactl_cqe *cqe = &cq[head & mask];
-		/* NVMe: Phase Tag, 1 on even passes over the ring. */
-		const uint16_t phase = !(head & depth);
-		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
+	for (; left; left--, o++) {
+		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 		struct fpgactl_queue_slot *s;
-		uint16_t cid, h;
-		uint32_t moved;
+		size_t cid, h, moved;
+		const uint64_t zero = 0;
 
 		if (status != phase) {
 			/* An entry of the previous pass is not new; a new one
 			 * with an error status goes out of line. */
-			slow = !((status ^ phase) & 1);
+			*slow = !((status ^ phase) & 1);
 			break;
 		}
 		/* The rest of the entry only after its phase. */
 		fpgactl_dma_rmb();
 		cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
+		if (__builtin_expect(cid > cid_mask, 0))
+			goto slow;
+		if (__builtin_expect(__atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED) != qid, 0))
+			goto slow;
+		s = &slots[cid];
+		if (__builtin_expect(s->state != FPGACTL_QUEUE__CID_IN_FLIGHT, 0))
+			goto slow;
 		h = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
-		s = &slots[cid & cid_mask];
-		moved = (uint32_t)(h - sq_head) & mask;
-		if (__builtin_expect(__atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED) != qid ||
-				     cid > cid_mask || s->state != FPGACTL_QUEUE__CID_IN_FLIGHT ||
-				     (check_unsubmitted &&
-				      s->sq_pos - r->sq_doorbell < r->sq_tail - r->sq_doorbell) ||
-				     h > mask || moved > avail, 0)) {
-			slow = 1;
-			break;
-		}
+		moved = (h - prev) & mask;
+		if (__builtin_expect(h > mask || moved > avail, 0))
+			goto slow;
 		/* NVMe: SQ Head Pointer, the SQ's flow control. */
-		sq_head += moved;
 		avail -= moved;
-		out->ctx = s->ctx;
-		out->result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
-		out->status = 0;
-		out->error = 0;
-		out++;
+		prev = h;
+		o->ctx = s->ctx;
+		o->result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
+		/* status and error 0 (and the padding between): one store */
+		__builtin_memcpy((char *)o + offsetof(struct fpgactl_completion, status),
+				 &zero, sizeof(zero));
 		s->state = FPGACTL_QUEUE__CID_FREE;
 		/* Oldest freed, first reused. */
-		free_cids[free_tail++ & cid_mask] = cid;
+		free_cids[free_tail++ & cid_mask] = (uint16_t)cid;
+		if (__builtin_expect(++cqe == end, 0)) {
+			/* Wrapped: the next pass has the other phase. */
+			cqe -= mask + 1;
+			phase ^= 1;
+		}
+		continue;
+slow:
+		*slow = 1;
+		break;
 	}
-	r->cq_head = head;
-	r->sq_head = sq_head;
-	r->free_tail = free_tail;
-	*o = out;
-	*left = n;
-	return slow;
+	n = max - left;
+	r->cq_head = start + n;
+	r->sq_head = sq_head + (avail0 - (uint32_t)avail);
+	r->free_tail = (uint16_t)free_tail;
+	return n;
 }
 
 /**
@@ -581,15 +633,17 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
  * each before use (status not all ones, SQ id the queue's, command id below
  * twice the depth, in flight and submitted, SQ head below the depth and not
  * moving backwards), then fails commands whose deadline has passed.  The
- * CQ head doorbell is written once, at the end, when entries were consumed.  Invalid entries are counted in the
- * statistics, logged, and reported with @ctx NULL and -EPROTO.
+ * CQ head doorbell is written once, at the end, when entries were consumed.
+ * Invalid entries are counted in the statistics, logged, and reported with
+ * @ctx NULL and -EPROTO.
  *
  * Command ids are recycled oldest-first from a table twice the depth, so a
  * duplicated completion is caught rather than taken for a newer command
  * (an id just freed is handed out again only after at least depth + 1
  * other commands, fewer by the ids held back after a timeout or abort until
- * their late completion or a queue reset).  A completion for a command already reported as timed
- * out or aborted is consumed and counted as late, not reported.
+ * their late completion or a queue reset).  A completion for a command
+ * already reported as timed out or aborted is consumed and counted as late,
+ * not reported.
  *
  * The common case (a valid completion of an untimed command in flight)
  * runs inline; at any other entry, the rest of the reap goes out of line
@@ -602,26 +656,26 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 		   unsigned int max)
 {
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
-	const uint32_t start = r->cq_head;
 	/* At most @max reported and one pass over the ring consumed. */
-	unsigned int left = max < r->mask + 1 ? max : r->mask + 1, n;
-	struct fpgactl_completion *o = out;
+	const unsigned int lim = max < r->mask + 1 ? max : r->mask + 1;
+	int slow = r->sq_tail != r->sq_doorbell;
+	unsigned int n = 0;
 
-	if (__fpgactl_queue_reap_fast(r, &o, &left, r->sq_tail != r->sq_doorbell))
-		return fpgactl_queue__reap_slow(q, out, (unsigned int)(o - out), max, start);
-	n = (unsigned int)(o - out);
-	/* Per batch: the completions counted, the room updated. */
-	r->nr_active = (uint16_t)(r->nr_active - n);
-	r->stats.completed += n;
-	r->room = __fpgactl_queue_room(r);
-	if (r->cq_head != start) {
-		/* Our loads of the released entries before the device may
-		 * overwrite them; NVMe: CQ y Head Doorbell, once per batch. */
+	/* Entries reserved and not submitted: every check out of line. */
+	if (__builtin_expect(!slow, 1))
+		n = __fpgactl_queue_reap_fast(r, out, lim, &slow);
+	if (__builtin_expect(slow, 0))
+		return fpgactl_queue__reap_slow(q, out, n, max);
+	if (n) {
+		/* Per batch: the completions counted, then, our loads of the
+		 * released entries done before the device may overwrite
+		 * them, NVMe's CQ y Head Doorbell, once. */
+		r->stats.completed += n;
 		fpgactl_dma_mb();
 		*r->cq_db = r->cq_head & r->mask;
 		r->stats.cq_doorbells++;
 	}
-	if (r->flags & FPGACTL_QUEUE__RARE)
+	if (__builtin_expect(r->flags & FPGACTL_QUEUE__RARE, 0))
 		n += fpgactl_queue__reap_rare(q, out + n, max - n);
 	return n;
 }

@@ -342,6 +342,16 @@ static void test_create_layout(void **state)
 		for (size_t j = 0; j < cq - sq + depths[i] * 16; j++)
 			assert_int_equal(p[j], 0);
 		assert_int_equal(fpgactl_queue_in_flight(q), 0);
+#ifndef FPGACTL_NO_INLINE
+		/* The inline reap wraps at cq_end: one past the CQ's last
+		 * entry, set wherever the rings are placed. */
+		{
+			const struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
+
+			assert_ptr_equal(r->cq_end, r->cq + depths[i]);
+			assert_ptr_equal(r->cq, iova_to_va(cq));
+		}
+#endif
 		fpgactl_queue_destroy(q);
 		assert_int_equal(mock_mappings(NULL, 0), 0);
 	}
@@ -1406,6 +1416,69 @@ static void test_reset(void **state)
 }
 
 /*
+ * Ids held back by timeouts bound what get_sqe hands out once the free ids
+ * are the least of its limits, and come back with their late completions.
+ * The inline path keeps no count of active commands: the library derives
+ * it from the free-id FIFO and the held ids, and get_sqe only counts its
+ * room down, asking the library again when it runs out (LIBFPGACTL_0.4).
+ */
+static void test_held_ids_bound_room(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 4, 4);
+	struct fpgactl_completion c[8];
+	uint16_t held[6], plain;
+	struct dev_model dm;
+
+	dm_init(&dm, dev, q, 0, 4);
+	/* Three rounds: two commands that time out (fetched, never answered)
+	 * and one answered, whose completion moves the SQ head past them. */
+	for (int r = 0; r < 3; r++) {
+		held[2 * r] = reserve(q, CTX(2 * r), 1000000);		/* 1 ms */
+		held[2 * r + 1] = reserve(q, CTX(2 * r + 1), 1000000);
+		plain = reserve(q, CTX(50 + r), 0);
+		fpgactl_queue_submit(q);
+		dm_fetch(&dm);
+		dm.nr_fetched = 0;	/* the device sits on all three... */
+		dm_post(&dm, plain, 0, 0);	/* ...but answers the last one */
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
+		assert_ptr_equal(c[0].ctx, CTX(50 + r));
+		sleep_ms(3);
+		assert_int_equal(fpgactl_queue_reap(q, c, 8), 2);
+		assert_int_equal(c[0].error, -ETIMEDOUT);
+		assert_int_equal(c[1].error, -ETIMEDOUT);
+	}
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	assert_int_equal(stats(q).timeouts, 6);
+	/* 8 ids, 6 held: the SQ has 3 free slots and nothing is active, but
+	 * only 2 ids are free. */
+	for (int i = 0; i < 2; i++) {
+		uint16_t cid = reserve(q, CTX(100 + i), 0);
+
+		for (int k = 0; k < 6; k++)
+			assert_int_not_equal(cid, held[k]);
+	}
+	assert_null(fpgactl_queue_get_sqe(q, CTX(99), 0));
+	assert_int_equal(fpgactl_queue_in_flight(q), 2);
+	fpgactl_queue_submit(q);
+	dm_fetch(&dm);
+	dm_complete_all(&dm);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 2);
+	/* The late completions free the held ids: counted, not reported. */
+	for (int k = 0; k < 3; k++)
+		dm_post(&dm, held[k], 0, 0);
+	assert_int_equal(fpgactl_queue_reap(q, c, 8), 0);
+	assert_int_equal(stats(q).late_completions, 3);
+	/* 5 ids free now: depth - 1 = 3 commands fit again. */
+	for (int i = 0; i < 3; i++)
+		reserve(q, CTX(200 + i), 0);
+	assert_null(fpgactl_queue_get_sqe(q, CTX(99), 0));
+	assert_int_equal(fpgactl_queue_in_flight(q), 3);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
+/*
  * Issue 12 item 16: an entry reserved but not submitted cannot time out (its
  * deadline starts at submit), so it is never reported -ETIMEDOUT and then
  * handed to the device; and reserve/expire/abort cycles leak no id.
@@ -1764,6 +1837,7 @@ int main(void)
 		T(test_abort),
 		T(test_reset),
 		T(test_unsubmitted_never_times_out),
+		T(test_held_ids_bound_room),
 		T(test_abort_ignores_rewritten_sq),
 		T(test_abort_oldest_first),
 		T(test_stress),
