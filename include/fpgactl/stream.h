@@ -57,9 +57,46 @@ void fpgactl_stream_destroy(struct fpgactl_stream *st);
  * @st: stream
  * @bytes: a multiple of 4096 from 4 KiB to 64 MiB; the default is 1 MiB
  *
+ * Where the buffer range is contiguous (inside one registered buffer),
+ * requests are never smaller than 4 MiB: a smaller chunk size is coalesced
+ * into requests of 4 MiB, which cost the same memory and far fewer
+ * requests (and less CPU per byte).  Larger chunk sizes make larger requests.
+ *
  * Return: 0, or -EINVAL.
  */
 int fpgactl_stream_set_chunk_size(struct fpgactl_stream *st, size_t bytes);
+
+/**
+ * enum fpgactl_stream_io - how the whole-file helpers reach the file
+ * @FPGACTL_STREAM_IO_AUTO: the default: O_DIRECT wherever the buffer is
+ *	aligned and the file system takes it, cached or not: no copy at all,
+ *	the least CPU per byte
+ * @FPGACTL_STREAM_IO_CACHED: as AUTO, but a read request whose file range
+ *	is all in the page cache (checked with mincore() just before it is
+ *	issued) is read through the cache: one copy, by the kernel, and no
+ *	trip to the storage; the choice for storage slower than a memory copy
+ * @FPGACTL_STREAM_IO_BUFFERED: the page cache only (still one copy, by the
+ *	kernel, into the registered buffer; none in user space)
+ */
+enum fpgactl_stream_io {
+	FPGACTL_STREAM_IO_AUTO = 0,
+	FPGACTL_STREAM_IO_CACHED = 1,
+	FPGACTL_STREAM_IO_BUFFERED = 2,
+};
+
+/**
+ * fpgactl_stream_set_io() - choose how fpgactl_stream_file_to_buf() and
+ *	fpgactl_stream_buf_to_file() reach the file
+ * @st: stream
+ * @io: an &enum fpgactl_stream_io
+ *
+ * Which wins where, measured with fpgactl bench stream: docs/interrupts.md
+ * (streaming section).  The caller's own descriptors
+ * (fpgactl_stream_read(), fpgactl_stream_write()) are used as they are.
+ *
+ * Return: 0, or -EINVAL for an unknown @io (logged).
+ */
+int fpgactl_stream_set_io(struct fpgactl_stream *st, enum fpgactl_stream_io io);
 
 /**
  * fpgactl_stream_read() - read a file range into a DMA buffer
