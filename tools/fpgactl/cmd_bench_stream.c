@@ -21,6 +21,7 @@
  *
  * A benchmark, not a test: it judges no number.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fpgactl.h>
@@ -107,6 +109,7 @@ static const enum fpgactl_stream_io engine_io[NR_ENGINES] = {
  * @cpu: CPU seconds (user + system, all threads) per GiB, per variant and round
  * @max_cached: most pages of the file found in the page cache after a drop
  * @drop_caches: the file system kept the pages: drop_caches was used (root)
+ * @model_tid: the software model's device thread, 0 for a PCI device
  * @progress: progress bar, in runs
  */
 struct sbench {
@@ -125,6 +128,7 @@ struct sbench {
 	double *cpu[NR_VARIANTS];
 	uint64_t max_cached;
 	bool drop_caches;
+	pid_t model_tid;
 	struct progress progress;
 };
 
@@ -318,15 +322,60 @@ static void warm_cache(struct sbench *b, const char *path)
 	close(fd);
 }
 
-/* CPU time of the whole process (its io_uring workers included), in ns. */
-static uint64_t cpu_ns(void)
+/*
+ * The thread id of the software model's device thread (comm
+ * "fpgactl-model", lib/model.c), or 0: it polls while the model is open,
+ * whatever the runs do, so its CPU time is not the runs'.
+ */
+static pid_t model_thread(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	pid_t tid = 0;
+
+	while (d && !tid && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "fpgactl-model\n"))
+			tid = (pid_t)atoi(e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+/* CPU time of thread @tid in ns (the kernel's per-thread CPU clock), 0 for none. */
+static uint64_t thread_cpu_ns(pid_t tid)
+{
+	/* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), include/linux/posix-timers_types.h */
+	clockid_t clock = (clockid_t)((~(unsigned int)tid << 3) | 2 | 4);
+	struct timespec ts;
+
+	if (!tid || clock_gettime(clock, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CPU time of the process (its io_uring workers included) but not of the
+ * model's device thread @model (0: none), in ns.
+ */
+static uint64_t cpu_ns(pid_t model)
 {
 	struct rusage ru;
 
 	if (getrusage(RUSAGE_SELF, &ru))
 		return 0;
 	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
-	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u -
+	       thread_cpu_ns(model);
 }
 
 /* A hash of the buffer's first @size bytes, to check each run's result. */
@@ -472,14 +521,14 @@ static int run_variant(struct sbench *b, unsigned int v, uint64_t round)
 		drop_cache(b, path);
 	else
 		warm_cache(b, path);
-	cpu = cpu_ns();
+	cpu = cpu_ns(b->model_tid);
 	start = mono_ns();
 	if (e != E_BASE)
 		status = run_uring(b, d, e, chunk);
 	else
 		status = d == D_READ ? run_read(b, b->path, chunk) : run_write(b, chunk);
 	ns = mono_ns() - start;
-	cpu = cpu_ns() - cpu;
+	cpu = cpu_ns(b->model_tid) - cpu;
 	if (!status && d == D_WRITE)
 		status = check_written(b);
 	if (status)
@@ -549,7 +598,9 @@ static void print_header(const struct sbench *b, bool temporary)
 	       b->drop_caches ? ", then /proc/sys/vm/drop_caches" : "", b->max_cached);
 	printf("cpu_s/GiB = user + system CPU time of the process (getrusage(RUSAGE_SELF): "
 	       "all its threads, io_uring's workers included; not the kernel's writeback "
-	       "threads) per GiB moved\n");
+	       "threads)%s per GiB moved\n",
+	       b->model_tid ? ", less the model's device thread (it polls whatever the run "
+	       "does)" : "");
 }
 
 static void print_results(struct sbench *b, bool temporary)
@@ -594,6 +645,7 @@ static int set_up(const struct invocation *inv, struct sbench *b)
 	if (!b->buf)
 		return failure(CMD, "%s: DMA buffer of %" PRIu64 " bytes: %s", b->device, b->size,
 			       errno_text(err));
+	b->model_tid = model_thread();
 	b->st = fpgactl_stream_create(STREAM_DEPTH, &b->buf, 1, &err);
 	if (!b->st)
 		return failure(CMD, "io_uring stream: %s", errno_text(err));
