@@ -161,9 +161,12 @@ typedef int (*fpgactl_stream_progress_fn)(void *arg, uint64_t done, uint64_t tot
  * @arg: passed to @progress
  *
  * Opens @path with O_DIRECT when the buffer address is 4096-aligned (the
- * page cache is bypassed; hugepage buffers are aligned), with buffered I/O
- * when the file system refuses O_DIRECT (EINVAL: tmpfs on older kernels,
- * some FUSE and network file systems) or for the last partial 4 KiB block.
+ * page cache is bypassed; hugepage buffers are aligned) and the stream's
+ * I/O mode is not FPGACTL_STREAM_IO_BUFFERED (in mode
+ * FPGACTL_STREAM_IO_CACHED, requests whose range is in the page cache are
+ * read through it), with buffered I/O when the file system refuses O_DIRECT
+ * (EINVAL: tmpfs on older kernels, some FUSE and network file systems) or
+ * for the last partial 4 KiB block.
  *
  * Return: the bytes read, or -errno (logged with the path): -ENOENT,
  * -EACCES, -EINVAL for something that is neither a regular file nor a block
@@ -184,10 +187,15 @@ ssize_t fpgactl_stream_file_to_buf(struct fpgactl_stream *st, const char *path,
  * @progress: as for fpgactl_stream_file_to_buf(); may be NULL
  * @arg: passed to @progress
  *
- * O_DIRECT as for fpgactl_stream_file_to_buf().  The data is not synced:
- * open the file again and fsync() it when it must survive a crash.
+ * O_DIRECT as for fpgactl_stream_file_to_buf() (see
+ * fpgactl_stream_set_io()); before O_DIRECT writes the file is given its
+ * length with fallocate(), so that the requests in flight write into
+ * allocated blocks together: a transfer that fails leaves a file of @len
+ * bytes.  The data is not synced: open the file again and fsync() it when
+ * it must survive a crash.
  *
- * Return: @len, or -errno (logged with the path).
+ * Return: @len, or -errno (logged with the path): -ENOSPC / -EDQUOT from
+ * the preallocation, before anything is written.
  */
 ssize_t fpgactl_stream_buf_to_file(struct fpgactl_stream *st,
 				   const struct fpgactl_dma_buf *buf, size_t buf_off,
