@@ -4,14 +4,20 @@
  * are registered (fixed) buffers, requests are READ_FIXED / WRITE_FIXED of
  * one chunk each, up to the stream's depth of them in flight.
  *
- * The whole-file helpers open the file with O_DIRECT when the buffer is
- * aligned; the last partial block (O_DIRECT wants whole blocks) goes through
+ * Requests are at least COALESCE bytes where the buffer is contiguous,
+ * whatever the chunk size.  The whole-file helpers open the file with
+ * O_DIRECT when the buffer is aligned (in mode CACHED, a read request whose
+ * file range is all in the page cache, by mincore() on a mapping of the
+ * file, goes through the buffered descriptor instead: one copy by the
+ * kernel from the cache rather than a trip to the storage); the last
+ * partial block (O_DIRECT wants whole blocks) goes through
  * a second, buffered descriptor of the same file, and so does everything
  * when the file system refuses O_DIRECT, at open (EINVAL) or at the first
  * request (EINVAL).
  */
 #include <fcntl.h>
 #include <liburing.h>
+#include <sys/mman.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,13 @@
 #define MAX_DEPTH 4096
 #define DEFAULT_CHUNK ((size_t)1 << 20)
 #define MAX_CHUNK ((size_t)64 << 20)
+/*
+ * Smallest request where the buffer range is contiguous (one registered
+ * buffer): a smaller chunk size costs a request per chunk and gains nothing,
+ * as the destination is one range of memory either way (docs/interrupts.md,
+ * streaming: measured with fpgactl bench stream).
+ */
+#define COALESCE ((size_t)4 << 20)
 /* io_uring refuses a registered buffer above 1 GiB. */
 #define MAX_REG ((size_t)1 << 30)
 /* Enough for O_DIRECT on every logical block size up to 4 KiB. */
@@ -57,6 +70,7 @@ struct fpgactl_stream {
 	struct piece *pieces;
 	unsigned int nr_pieces;
 	struct xslot *slots;
+	enum fpgactl_stream_io io;
 	bool broken;
 	struct fpgactl_stream_stats stats;
 };
@@ -75,6 +89,8 @@ struct fpgactl_stream {
  * @len: bytes
  * @progress, @arg: the caller's callback
  * @path: for messages
+ * @map: a read-only mapping of the file's first @map_len bytes, for
+ *	mincore(), or NULL: every request goes the way @direct_end says
  */
 struct xfer {
 	bool write;
@@ -88,6 +104,8 @@ struct xfer {
 	fpgactl_stream_progress_fn progress;
 	void *arg;
 	const char *path;
+	void *map;
+	size_t map_len;
 	/* state */
 	uint64_t next;
 	uint64_t done;
@@ -247,6 +265,19 @@ FPGACTL_EXPORT int fpgactl_stream_set_chunk_size(struct fpgactl_stream *st,
 	return 0;
 }
 
+FPGACTL_EXPORT int fpgactl_stream_set_io(struct fpgactl_stream *st,
+					 enum fpgactl_stream_io io)
+{
+	if (io != FPGACTL_STREAM_IO_AUTO && io != FPGACTL_STREAM_IO_CACHED &&
+	    io != FPGACTL_STREAM_IO_BUFFERED) {
+		log_err("stream: I/O mode %d: use FPGACTL_STREAM_IO_AUTO, _CACHED or "
+			"_BUFFERED", (int)io);
+		return -EINVAL;
+	}
+	st->io = io;
+	return 0;
+}
+
 FPGACTL_EXPORT void fpgactl_stream_get_stats(const struct fpgactl_stream *st,
 					     struct fpgactl_stream_stats *stats)
 {
@@ -274,9 +305,44 @@ static void submit_slot(struct fpgactl_stream *st, struct xfer *x, unsigned int 
 	st->stats.requests++;
 }
 
-/* Start chunks while there is room. */
+/* Bytes per request: the chunk size, at least COALESCE. */
+static uint64_t request_size(const struct fpgactl_stream *st)
+{
+	return st->chunk > COALESCE ? st->chunk : COALESCE;
+}
+
+/*
+ * Is the file range of [@off, @off + @len) of the transfer all in the page
+ * cache?  false when unknown.
+ */
+static bool range_cached(const struct xfer *x, uint64_t off, uint64_t len)
+{
+	static size_t page;
+	unsigned char vec[(MAX_CHUNK > COALESCE ? MAX_CHUNK : COALESCE) / 4096 + 1];
+	uint64_t start, end;
+	size_t n;
+
+	if (!x->map)
+		return false;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	start = (x->file_off + off) / page * page;
+	end = x->file_off + off + len;
+	if (end > x->map_len || end <= start)
+		return false;
+	n = (size_t)((end - start + page - 1) / page);
+	if (n > sizeof(vec) || mincore((uint8_t *)x->map + start, end - start, vec))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(vec[i] & 1))
+			return false;
+	return true;
+}
+
+/* Start requests while there is room. */
 static void fill(struct fpgactl_stream *st, struct xfer *x)
 {
+	uint64_t req = request_size(st);
 	unsigned int i = 0;
 
 	while (!x->error && x->next < x->len && x->next < x->eof_at &&
@@ -289,13 +355,15 @@ static void fill(struct fpgactl_stream *st, struct xfer *x)
 		while (st->slots[i].busy)
 			i++;
 		s = &st->slots[i];
-		if (c > st->chunk)
-			c = st->chunk;
+		if (c > req)
+			c = req;
 		if (c > st->pieces[p].va + st->pieces[p].len - va)
 			c = st->pieces[p].va + st->pieces[p].len - va;
 		s->direct = x->fd_direct && (x->fd_buf < 0 || x->next < x->direct_end);
 		if (s->direct && x->fd_buf >= 0 && c > x->direct_end - x->next)
 			c = x->direct_end - x->next;
+		if (s->direct && x->fd_buf >= 0 && !x->write && range_cached(x, x->next, c))
+			s->direct = false;	/* a copy from the cache beats the storage */
 		s->off = x->next;
 		s->len = (uint32_t)c;
 		s->done = 0;
@@ -546,6 +614,49 @@ static int file_size(int fd, const char *path, uint64_t *size)
 	return -EINVAL;
 }
 
+/*
+ * Map the file for range_cached(); without the mapping (mmap refused: some
+ * block devices and special file systems) every aligned request goes
+ * O_DIRECT, as before.
+ */
+static void map_for_mincore(struct xfer *x)
+{
+	void *map;
+
+	if (!x->len)
+		return;
+	map = mmap(NULL, (size_t)x->len, PROT_READ, MAP_SHARED, x->fd_buf, 0);
+	if (map == MAP_FAILED) {
+		log_debug("stream: %s: cannot map it to look for cached pages (%s); "
+			  "reading it all with O_DIRECT", x->path, strerror(errno));
+		return;
+	}
+	x->map = map;
+	x->map_len = (size_t)x->len;
+}
+
+/*
+ * Allocate the file's blocks before O_DIRECT writes: a write into allocated
+ * (unwritten) extents inside the file size needs no exclusive inode lock on
+ * ext4 and xfs, so the requests in flight proceed together instead of one
+ * by one as appending writes do.  Return 0, or -ENOSPC / -EDQUOT (logged);
+ * file systems without fallocate() are written as they are.
+ */
+static int preallocate(struct xfer *x)
+{
+	int ret;
+
+	if (!x->len)
+		return 0;
+	ret = fallocate(x->fd, 0, 0, (off_t)x->len) ? -errno : 0;
+	if (ret == -ENOSPC || ret == -EDQUOT) {
+		log_err("stream: %s: no room for %llu bytes: %s", x->path,
+			(unsigned long long)x->len, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static ssize_t file_xfer(struct fpgactl_stream *st, struct xfer *x,
 			 const struct fpgactl_dma_buf *buf, size_t buf_off,
 			 size_t len, const char *path)
@@ -559,7 +670,7 @@ static ssize_t file_xfer(struct fpgactl_stream *st, struct xfer *x,
 	ret = buf_range(st, x, buf, buf_off, len);
 	if (ret)
 		return ret;
-	direct = (uintptr_t)x->va % DIO_ALIGN == 0;
+	direct = (uintptr_t)x->va % DIO_ALIGN == 0 && st->io != FPGACTL_STREAM_IO_BUFFERED;
 	ret = open_file(path, x->write ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY,
 			&direct);
 	if (ret < 0)
@@ -582,12 +693,19 @@ static ssize_t file_xfer(struct fpgactl_stream *st, struct xfer *x,
 		if (ret < 0)
 			goto out;
 		x->fd_buf = (int)ret;
+		if (!x->write && st->io == FPGACTL_STREAM_IO_CACHED)
+			map_for_mincore(x);
+		ret = x->write ? preallocate(x) : 0;
+		if (ret)
+			goto out;
 	}
 	ret = run(st, x);
 	if (ret >= 0)
 		log_debug("stream: %s %s: %zd bytes (%s)", x->write ? "wrote" : "read",
 			  path, ret, x->direct_end ? "O_DIRECT" : "buffered");
 out:
+	if (x->map)
+		munmap(x->map, x->map_len);
 	if (x->fd_buf >= 0)
 		close(x->fd_buf);
 	close(x->fd);

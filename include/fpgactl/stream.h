@@ -57,9 +57,46 @@ void fpgactl_stream_destroy(struct fpgactl_stream *st);
  * @st: stream
  * @bytes: a multiple of 4096 from 4 KiB to 64 MiB; the default is 1 MiB
  *
+ * Where the buffer range is contiguous (inside one registered buffer),
+ * requests are never smaller than 4 MiB: a smaller chunk size is coalesced
+ * into requests of 4 MiB, which cost the same memory and far fewer
+ * requests (and less CPU per byte).  Larger chunk sizes make larger requests.
+ *
  * Return: 0, or -EINVAL.
  */
 int fpgactl_stream_set_chunk_size(struct fpgactl_stream *st, size_t bytes);
+
+/**
+ * enum fpgactl_stream_io - how the whole-file helpers reach the file
+ * @FPGACTL_STREAM_IO_AUTO: the default: O_DIRECT wherever the buffer is
+ *	aligned and the file system takes it, cached or not: no copy at all,
+ *	the least CPU per byte
+ * @FPGACTL_STREAM_IO_CACHED: as AUTO, but a read request whose file range
+ *	is all in the page cache (checked with mincore() just before it is
+ *	issued) is read through the cache: one copy, by the kernel, and no
+ *	trip to the storage; the choice for storage slower than a memory copy
+ * @FPGACTL_STREAM_IO_BUFFERED: the page cache only (still one copy, by the
+ *	kernel, into the registered buffer; none in user space)
+ */
+enum fpgactl_stream_io {
+	FPGACTL_STREAM_IO_AUTO = 0,
+	FPGACTL_STREAM_IO_CACHED = 1,
+	FPGACTL_STREAM_IO_BUFFERED = 2,
+};
+
+/**
+ * fpgactl_stream_set_io() - choose how fpgactl_stream_file_to_buf() and
+ *	fpgactl_stream_buf_to_file() reach the file
+ * @st: stream
+ * @io: an &enum fpgactl_stream_io
+ *
+ * Which wins where, measured with fpgactl bench stream: docs/interrupts.md
+ * (streaming section).  The caller's own descriptors
+ * (fpgactl_stream_read(), fpgactl_stream_write()) are used as they are.
+ *
+ * Return: 0, or -EINVAL for an unknown @io (logged).
+ */
+int fpgactl_stream_set_io(struct fpgactl_stream *st, enum fpgactl_stream_io io);
 
 /**
  * fpgactl_stream_read() - read a file range into a DMA buffer
@@ -124,9 +161,12 @@ typedef int (*fpgactl_stream_progress_fn)(void *arg, uint64_t done, uint64_t tot
  * @arg: passed to @progress
  *
  * Opens @path with O_DIRECT when the buffer address is 4096-aligned (the
- * page cache is bypassed; hugepage buffers are aligned), with buffered I/O
- * when the file system refuses O_DIRECT (EINVAL: tmpfs on older kernels,
- * some FUSE and network file systems) or for the last partial 4 KiB block.
+ * page cache is bypassed; hugepage buffers are aligned) and the stream's
+ * I/O mode is not FPGACTL_STREAM_IO_BUFFERED (in mode
+ * FPGACTL_STREAM_IO_CACHED, requests whose range is in the page cache are
+ * read through it), with buffered I/O when the file system refuses O_DIRECT
+ * (EINVAL: tmpfs on older kernels, some FUSE and network file systems) or
+ * for the last partial 4 KiB block.
  *
  * Return: the bytes read, or -errno (logged with the path): -ENOENT,
  * -EACCES, -EINVAL for something that is neither a regular file nor a block
@@ -147,10 +187,15 @@ ssize_t fpgactl_stream_file_to_buf(struct fpgactl_stream *st, const char *path,
  * @progress: as for fpgactl_stream_file_to_buf(); may be NULL
  * @arg: passed to @progress
  *
- * O_DIRECT as for fpgactl_stream_file_to_buf().  The data is not synced:
- * open the file again and fsync() it when it must survive a crash.
+ * O_DIRECT as for fpgactl_stream_file_to_buf() (see
+ * fpgactl_stream_set_io()); before O_DIRECT writes the file is given its
+ * length with fallocate(), so that the requests in flight write into
+ * allocated blocks together: a transfer that fails leaves a file of @len
+ * bytes.  The data is not synced: open the file again and fsync() it when
+ * it must survive a crash.
  *
- * Return: @len, or -errno (logged with the path).
+ * Return: @len, or -errno (logged with the path): -ENOSPC / -EDQUOT from
+ * the preallocation, before anything is written.
  */
 ssize_t fpgactl_stream_buf_to_file(struct fpgactl_stream *st,
 				   const struct fpgactl_dma_buf *buf, size_t buf_off,

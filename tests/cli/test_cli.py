@@ -2038,29 +2038,34 @@ class BenchWakeupStreamTest(FakeTreeCase):
                 self.assert_ok(result)
                 lines = result.stdout.splitlines()
                 self.assertTrue(lines[0].startswith(f"bench stream: {size} from "), lines[0])
-                header = [i for i, line in enumerate(lines) if line.startswith("chunk ")]
+                header = [i for i, line in enumerate(lines) if line.startswith("dir ")]
                 self.assertEqual(len(header), 1, result.stdout)
                 self.assertEqual(lines[header[0]].split(),
-                                 ["chunk", "cache", "method", "MB/s", "min", "max", "ratio",
-                                  "cpu_s/GiB", "cpu_ratio"])
-                rows = [line.split() for line in lines[header[0] + 1:header[0] + 13]]
-                self.assertEqual([r[:4] for r in rows],
-                                 [[n, unit, cache, method]
+                                 ["dir", "chunk", "cache", "method", "MB/s", "min", "max",
+                                  "ratio", "cpu_s/GiB", "cpu_ratio"])
+                rows = [line.split() for line in lines[header[0] + 1:header[0] + 49]]
+                methods = {"file>buf": ("read+memcpy", "io_uring", "uring-cached",
+                                        "uring-buffer"),
+                           "buf>file": ("memcpy+write", "io_uring", "uring-cached",
+                                        "uring-buffer")}
+                self.assertEqual([r[:5] for r in rows],
+                                 [[d, n, unit, cache, method]
+                                  for d in ("file>buf", "buf>file")
                                   for cache in ("cold", "warm")
                                   for n, unit in (("4", "KiB"), ("128", "KiB"), ("1", "MiB"))
-                                  for method in ("read+memcpy", "io_uring")])
+                                  for method in methods[d]])
                 for i, r in enumerate(rows):
-                    self.assertEqual(len(r), 10, r)
-                    mbs, low, high = (float(x) for x in r[4:7])
+                    self.assertEqual(len(r), 11, r)
+                    mbs, low, high = (float(x) for x in r[5:8])
                     self.assertGreater(low, 0, r)
                     self.assertLessEqual(low, mbs, r)
                     self.assertLessEqual(mbs, high, r)
-                    self.assertRegex(r[8], r"^\d+\.\d{3}$")
-                    if i % 2 == 0:
-                        self.assertEqual((r[7], r[9]), ("-", "-"), r)
+                    self.assertRegex(r[9], r"^\d+\.\d{3}$")
+                    if i % 4 == 0:
+                        self.assertEqual((r[8], r[10]), ("-", "-"), r)
                     else:
-                        self.assertRegex(r[7], r"^\d+\.\d\d$")
-                        self.assertRegex(r[9], r"^\d+\.\d\d$")
+                        self.assertRegex(r[8], r"^\d+\.\d\d$")
+                        self.assertRegex(r[10], r"^\d+\.\d\d$")
         # The temporary file is gone.
         self.assertFalse([n for n in os.listdir(self.tmp) if n.startswith("fpgactl-bench")])
 
