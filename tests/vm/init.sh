@@ -84,6 +84,24 @@ case $results in
 	[ -n "$results_open" ] || echo "init: $results did not appear, results on the console" >/dev/console
 	;;
 esac
+# VMTEST_ACS_RESCAN (arm64): re-enumerate the PCI bridges, so that the
+# kernel enables their ACS.  On a device-tree boot (QEMU's virt) Linux 6.1
+# requests ACS only in of_iommu_configure(), at the first driver probe,
+# after pci_device_add() -> pci_acs_init() -> pci_enable_acs() ran for the
+# devices enumerated at boot: the root port keeps ACS off, so
+# pci_device_group() puts the device below it in the port's IOMMU group.
+# VFIO then switches the port to VFIO's domain with the device, where the
+# port's MSIs (pciehp, AER) fault at the SMMU: hotplug stops working.  A
+# bridge removed and rescanned now is enumerated with ACS requested (as on
+# ACPI, where IORT requests it before the scan, and on x86).
+if [ -n "${VMTEST_ACS_RESCAN:-}" ]; then
+	for d in /sys/bus/pci/devices/*; do
+		case $(cat "$d/class" 2>/dev/null) in
+		0x0604*) [ -e "$d/remove" ] && echo 1 >"$d/remove" ;;
+		esac
+	done
+	echo 1 >/sys/bus/pci/rescan
+fi
 # 2 MiB hugepages for the DMA tests, and hugetlbfs on /dev/hugepages (where
 # systemd mounts it), so that both the hugetlbfs and the memfd(MFD_HUGETLB)
 # backings are real.  VMTEST_HUGEPAGES is a total ("16") or per NUMA node

@@ -843,8 +843,9 @@ class Host:
         device_del ID                  unplug a device (QEMU id)
         device_add DRIVER[,KEY=VALUE]  plug one in (string properties)
         wait_deleted ID SECONDS        answered once QEMU has reported
-                                       DEVICE_DELETED for ID (at once if it
-                                       has already), or with an error
+                                       DEVICE_DELETED for ID since the last
+                                       device_del of ID (at once if it has
+                                       already), or with an error
     """
 
     def __init__(self, work, nonce, label):
@@ -896,7 +897,15 @@ class Host:
         """Carry out a request: the answer's text, or None when the answer
         comes later (from poll)."""
         if len(words) == 2 and words[0] == "device_del":
-            self._qmp().command("device_del", {"id": words[1]})
+            qmp = self._qmp()
+            # A DEVICE_DELETED of an earlier device with this id (an earlier
+            # test's) must not answer the wait_deleted of this one: with
+            # pciehp (arm64) the removal completes seconds after the request.
+            qmp.poll_events()
+            qmp.events = [e for e in qmp.events
+                          if not (e.get("event") == "DEVICE_DELETED" and
+                                  e.get("data", {}).get("device") == words[1])]
+            qmp.command("device_del", {"id": words[1]})
             return "device_del %s accepted" % words[1]
         if len(words) == 2 and words[0] == "device_add":
             driver, *props = words[1].split(",")
@@ -1123,6 +1132,10 @@ def boot_once(args, kdir, machine, tests, numbers, work, label, accel):
     initrd = os.path.join(work, "initramfs.cpio")
     arch = args.row_data["arch"]
     conf["VMTEST_RESULTS_PORT"], conf["VMTEST_CTL_PORT"] = PORTS[arch]
+    if arch == "arm64":
+        # init.sh re-enumerates the bridges so that their ACS is enabled
+        # (Linux 6.1 on a device-tree boot requests ACS too late).
+        conf["VMTEST_ACS_RESCAN"] = "1"
     build_initramfs(initrd, kdir, args.binaries, tests, conf, arch,
                     guest_busybox(args.cache, arch))
     with open(os.path.join(work, "nvme.img"), "wb") as f:
