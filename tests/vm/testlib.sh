@@ -475,6 +475,24 @@ reprogram_setup() {
 	sd_capable=$(( (0x$lnkcap >> 19) & 1 ))
 	note "root port $port: PCIe capability at $cap, Link Capabilities $lnkcap, surprise down reporting: $sd_capable"
 
+	# How the card leaves the slot.  With ACPI hotplug (q35), QEMU's
+	# device_del.  On a pciehp slot (virt: native hotplug) device_del is a
+	# press of the attention button, on which pciehp waits 5 s for a cancel
+	# (pciehp_ctrl.c, pciehp_handle_button_press()); instead the programmer
+	# powers the slot off (the slot's sysfs "power", pciehp_sysfs_disable_slot()),
+	# and QEMU takes a populated slot that is powered off for unplugged at once
+	# (hw/pci/pcie.c, pcie_cap_slot_write_config()): DEVICE_DELETED without
+	# device_del.  The slot's "module" link names its hotplug driver.
+	out_cmd="host device_del hotedu"
+	for s in /sys/bus/pci/slots/*; do
+		[ "$(cat "$s/address" 2>/dev/null)" = "${edu%.*}" ] || continue
+		note "hotplug slot $(basename "$s") of $edu: driver $(basename "$(readlink "$s/module" 2>/dev/null)")"
+		if [ "$(basename "$(readlink "$s/module" 2>/dev/null)")" = pciehp ]; then
+			out_cmd="echo 0 >$s/power"
+		fi
+	done
+	note "the programmer takes the card out with: $out_cmd"
+
 	# The programmer: record the port's AER registers mid-reload, then have the
 	# host unplug the card and plug in $1 (or nothing when $1 is "none"), or
 	# just fail when $1 is "fail".
@@ -486,7 +504,7 @@ reprogram_setup() {
 	}
 	echo "\$(cfg32 $port $((aer + 8))) \$(cfg32 $port $((aer + 12)))" >/tmp/mid-aer
 	[ "\$1" = fail ] && { echo "programmer: failing on purpose"; exit 3; }
-	host device_del hotedu || exit 1
+	$out_cmd || exit 1
 	host wait_deleted hotedu 20 || exit 1
 	[ "\$1" = none ] && exit 0
 	host device_add "\$1,id=hotedu,bus=rp1" || exit 1

@@ -844,8 +844,11 @@ class Host:
         device_add DRIVER[,KEY=VALUE]  plug one in (string properties)
         wait_deleted ID SECONDS        answered once QEMU has reported
                                        DEVICE_DELETED for ID since the last
-                                       device_del of ID (at once if it has
-                                       already), or with an error
+                                       device_del or device_add of ID (at
+                                       once if it has already; a guest that
+                                       powers a pciehp slot off has QEMU
+                                       remove the card without device_del),
+                                       or with an error
     """
 
     def __init__(self, work, nonce, label):
@@ -897,15 +900,8 @@ class Host:
         """Carry out a request: the answer's text, or None when the answer
         comes later (from poll)."""
         if len(words) == 2 and words[0] == "device_del":
-            qmp = self._qmp()
-            # A DEVICE_DELETED of an earlier device with this id (an earlier
-            # test's) must not answer the wait_deleted of this one: with
-            # pciehp (arm64) the removal completes seconds after the request.
-            qmp.poll_events()
-            qmp.events = [e for e in qmp.events
-                          if not (e.get("event") == "DEVICE_DELETED" and
-                                  e.get("data", {}).get("device") == words[1])]
-            qmp.command("device_del", {"id": words[1]})
+            self._forget_deleted(words[1])
+            self._qmp().command("device_del", {"id": words[1]})
             return "device_del %s accepted" % words[1]
         if len(words) == 2 and words[0] == "device_add":
             driver, *props = words[1].split(",")
@@ -915,6 +911,8 @@ class Host:
                 if not eq:
                     raise ValueError("device_add: %r is not KEY=VALUE" % p)
                 args[key] = value
+            if "id" in args:
+                self._forget_deleted(args["id"])
             self._qmp().command("device_add", args)
             return "device_add %s done" % words[1]
         if (len(words) == 3 and words[0] == "wait_deleted"
@@ -927,6 +925,17 @@ class Host:
         raise ValueError("unknown host request %r (device_del ID, "
                          "device_add DRIVER[,KEY=VALUE...], "
                          "wait_deleted ID SECONDS)" % " ".join(words))
+
+    def _forget_deleted(self, dev):
+        """Drop the DEVICE_DELETED events of @dev so far: the deletion of an
+        earlier device with that id (an earlier test's) must not answer a
+        wait_deleted for the next one (with pciehp, arm64, a removal
+        completes seconds after the request)."""
+        qmp = self._qmp()
+        qmp.poll_events()
+        qmp.events = [e for e in qmp.events
+                      if not (e.get("event") == "DEVICE_DELETED" and
+                              e.get("data", {}).get("device") == dev)]
 
     def poll(self):
         """Answer the waits whose event has come or whose time is up."""
