@@ -16,7 +16,7 @@
 #   @@VMTEST <nonce> END <test> ok|fail|skip <exit status> <seconds> [reason]
 #   @@VMTEST <nonce> DONE
 # and, written by a test itself while it runs (host in testlib.sh; vm.py
-# answers on ttyS2):
+# answers on ttyS2, hvc1 on arm64: VMTEST_CTL_PORT):
 #   @@VMTEST <nonce> HOST <seq> <request>
 # A test's output is collected in a file and sent only once it has ended, so
 # its lines are never interleaved with anything.
@@ -35,12 +35,18 @@ echo 1 >/proc/sys/kernel/printk
 # every test's environment.
 export $(sed -n 's/^\(FPGACTL_[A-Za-z0-9_]*\)=.*/\1/p' /etc/vmtest.conf)
 
+# The results port, VMTEST_RESULTS_PORT: ttyS1 on x86; on arm64 (virt has
+# one UART) hvc0, a virtconsole port that appears once virtio_console is
+# loaded below.  Until it opens the results go to the console.
 # /dev/ttyS1 exists even without a UART behind it; then opening it fails.
-if stty -F /dev/ttyS1 raw -echo 2>/dev/null; then
-	exec 3>/dev/ttyS1
-else
-	exec 3>/dev/console
-fi
+results=${VMTEST_RESULTS_PORT:-/dev/ttyS1}
+open_results() {
+	stty -F "$results" raw -echo 2>/dev/null || return 1
+	exec 3>"$results"
+	results_open=1
+}
+results_open=
+open_results || exec 3>/dev/console
 P="@@VMTEST $VMTEST_NONCE"
 say() { echo "$P $*" >&3; }
 # send_file TAG FILE: every line of FILE as "<P> TAG line".
@@ -66,6 +72,36 @@ for m in $(cat /lib/modules/order 2>/dev/null); do
 		finish
 	fi
 done
+# A virtconsole port shows up a little after virtio_console is loaded (the
+# host announces its ports to the driver, which adds them from a work item).
+case $results in
+/dev/hvc*)
+	i=0
+	while [ -z "$results_open" ] && [ $i -lt 50 ] && ! open_results; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$results_open" ] || echo "init: $results did not appear, results on the console" >/dev/console
+	;;
+esac
+# VMTEST_ACS_RESCAN (arm64): re-enumerate the PCI bridges, so that the
+# kernel enables their ACS.  On a device-tree boot (QEMU's virt) Linux 6.1
+# requests ACS only in of_iommu_configure(), at the first driver probe,
+# after pci_device_add() -> pci_acs_init() -> pci_enable_acs() ran for the
+# devices enumerated at boot: the root port keeps ACS off, so
+# pci_device_group() puts the device below it in the port's IOMMU group.
+# VFIO then switches the port to VFIO's domain with the device, where the
+# port's MSIs (pciehp, AER) fault at the SMMU: hotplug stops working.  A
+# bridge removed and rescanned now is enumerated with ACS requested (as on
+# ACPI, where IORT requests it before the scan, and on x86).
+if [ -n "${VMTEST_ACS_RESCAN:-}" ]; then
+	for d in /sys/bus/pci/devices/*; do
+		case $(cat "$d/class" 2>/dev/null) in
+		0x0604*) [ -e "$d/remove" ] && echo 1 >"$d/remove" ;;
+		esac
+	done
+	echo 1 >/sys/bus/pci/rescan
+fi
 # 2 MiB hugepages for the DMA tests, and hugetlbfs on /dev/hugepages (where
 # systemd mounts it), so that both the hugetlbfs and the memfd(MFD_HUGETLB)
 # backings are real.  VMTEST_HUGEPAGES is a total ("16") or per NUMA node

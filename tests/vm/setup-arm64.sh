@@ -26,7 +26,14 @@ modules="kernel/drivers/vfio/vfio.ko
 kernel/drivers/vfio/vfio_iommu_type1.ko
 kernel/drivers/vfio/vfio_virqfd.ko
 kernel/drivers/vfio/pci/vfio-pci-core.ko
-kernel/drivers/vfio/pci/vfio-pci.ko"
+kernel/drivers/vfio/pci/vfio-pci.ko
+kernel/drivers/virtio/virtio_mmio.ko
+kernel/drivers/char/virtio_console.ko"
+# virtio_mmio and virtio_console (modules in Debian's arm64 kernel; the
+# virtio core is built in): the virtio-serial ports on virt's virtio-mmio
+# transport that carry the test protocol and the host requests (virt has
+# one UART, the console; see qemu_command_arm64 in vm.py).  A cached kernel
+# without them is unpacked again.
 
 say() { echo "vm-setup-arm64: $*"; }
 die() { echo "vm-setup-arm64: error: $*" >&2; exit 1; }
@@ -95,7 +102,7 @@ fi
 
 # 3. Kernel.
 dest=$cache/kernel/$release
-if [ -f "$dest/complete" ]; then
+if [ -f "$dest/complete" ] && [ -f "$dest/modules/virtio_console.ko" ]; then
 	say "kernel $release: cached in $dest"
 else
 	say "downloading $pkg (arm64)"
@@ -106,6 +113,7 @@ else
 	rm -rf "$dest.tmp"
 	mkdir -p "$dest.tmp/modules"
 	cp "$work/root/boot/vmlinuz-$release" "$dest.tmp/vmlinuz"
+	cp "$work/root/boot/config-$release" "$dest.tmp/config"
 	: >"$dest.tmp/modules/order"
 	for m in $modules; do
 		src=$work/root/lib/modules/$release/$m
@@ -123,7 +131,7 @@ else
 	touch "$dest.tmp/complete"
 	rm -rf "$dest"
 	mv "$dest.tmp" "$dest"
-	say "kernel $release: vmlinuz and $(echo "$modules" | wc -l) VFIO modules in $dest"
+	say "kernel $release: vmlinuz, config and $(echo "$modules" | wc -l) modules (VFIO, virtio-serial) in $dest"
 fi
 echo "$release" >"$cache/current.tmp"
 mv "$cache/current.tmp" "$cache/current"

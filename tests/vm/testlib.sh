@@ -293,8 +293,8 @@ report() {
 
 # host REQUEST...: ask vm.py, on the host, to do something to the VM, and
 # wait (up to $HOST_TIMEOUT seconds, default 30) for its answer.  The
-# request goes out on the results port (ttyS1) as "HOST <seq> REQUEST", the
-# answer comes back on ttyS2 as "ACK <seq> ok|error TEXT" (see Host in
+# request goes out on the results port (ttyS1; hvc0 on arm64) as "HOST <seq>
+# REQUEST", the answer comes back on ttyS2 (hvc1 on arm64) as "ACK <seq> ok|error TEXT" (see Host in
 # vm.py for the requests: device_del ID, device_add DRIVER[,KEY=VALUE...],
 # wait_deleted ID SECONDS).  Sets $host_answer to TEXT; returns 0 for ok,
 # 1 for an error or no answer in time.
@@ -302,17 +302,22 @@ host_seq=0
 host() {
 	host_seq=$((host_seq + 1))
 	nonce=$(. /etc/vmtest.conf && echo "$VMTEST_NONCE")
-	# Open ttyS2 before asking, so that the answer cannot be missed (tried
-	# on a plain command first: a failed exec redirection ends the shell).
-	if ! { true <>/dev/ttyS2; } 2>/dev/null; then
-		host_answer="cannot open /dev/ttyS2 (does vm.py give the VM a third serial port?)"
+	# The ports (vm.py's PORTS): ttyS1 and ttyS2 on x86, the virtconsole
+	# ports hvc0 and hvc1 on arm64.
+	req_port=$(. /etc/vmtest.conf && echo "${VMTEST_RESULTS_PORT:-/dev/ttyS1}")
+	ctl_port=$(. /etc/vmtest.conf && echo "${VMTEST_CTL_PORT:-/dev/ttyS2}")
+	# Open the answer port before asking, so that the answer cannot be
+	# missed (tried on a plain command first: a failed exec redirection
+	# ends the shell).
+	if ! { true <>"$ctl_port"; } 2>/dev/null; then
+		host_answer="cannot open $ctl_port (does vm.py give the VM its port for answers?)"
 		echo "host $*: $host_answer"
 		return 1
 	fi
-	exec 8<>/dev/ttyS2
+	exec 8<>"$ctl_port"
 	stty raw -echo <&8
 	echo "host request $host_seq: $*"
-	echo "@@VMTEST $nonce HOST $host_seq $*" >/dev/ttyS1
+	echo "@@VMTEST $nonce HOST $host_seq $*" >"$req_port"
 	host_end=$(($(cut -d. -f1 /proc/uptime) + ${HOST_TIMEOUT:-30}))
 	host_answer="no answer within ${HOST_TIMEOUT:-30} s"
 	host_rc=1
@@ -470,6 +475,24 @@ reprogram_setup() {
 	sd_capable=$(( (0x$lnkcap >> 19) & 1 ))
 	note "root port $port: PCIe capability at $cap, Link Capabilities $lnkcap, surprise down reporting: $sd_capable"
 
+	# How the card leaves the slot.  With ACPI hotplug (q35), QEMU's
+	# device_del.  On a pciehp slot (virt: native hotplug) device_del is a
+	# press of the attention button, on which pciehp waits 5 s for a cancel
+	# (pciehp_ctrl.c, pciehp_handle_button_press()); instead the programmer
+	# powers the slot off (the slot's sysfs "power", pciehp_sysfs_disable_slot()),
+	# and QEMU takes a populated slot that is powered off for unplugged at once
+	# (hw/pci/pcie.c, pcie_cap_slot_write_config()): DEVICE_DELETED without
+	# device_del.  The slot's "module" link names its hotplug driver.
+	out_cmd="host device_del hotedu"
+	for s in /sys/bus/pci/slots/*; do
+		[ "$(cat "$s/address" 2>/dev/null)" = "${edu%.*}" ] || continue
+		note "hotplug slot $(basename "$s") of $edu: driver $(basename "$(readlink "$s/module" 2>/dev/null)")"
+		if [ "$(basename "$(readlink "$s/module" 2>/dev/null)")" = pciehp ]; then
+			out_cmd="echo 0 >$s/power"
+		fi
+	done
+	note "the programmer takes the card out with: $out_cmd"
+
 	# The programmer: record the port's AER registers mid-reload, then have the
 	# host unplug the card and plug in $1 (or nothing when $1 is "none"), or
 	# just fail when $1 is "fail".
@@ -481,7 +504,7 @@ reprogram_setup() {
 	}
 	echo "\$(cfg32 $port $((aer + 8))) \$(cfg32 $port $((aer + 12)))" >/tmp/mid-aer
 	[ "\$1" = fail ] && { echo "programmer: failing on purpose"; exit 3; }
-	host device_del hotedu || exit 1
+	$out_cmd || exit 1
 	host wait_deleted hotedu 20 || exit 1
 	[ "\$1" = none ] && exit 0
 	host device_add "\$1,id=hotedu,bus=rp1" || exit 1

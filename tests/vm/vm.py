@@ -153,7 +153,11 @@ def kernel_dir(cache, arch="x86"):
                 d = os.path.join(cache, "arm64", "kernel", f.read().strip())
         except OSError:
             return None
-        return d if os.path.exists(os.path.join(d, "complete")) else None
+        # virtio_console.ko: the cache of a setup-arm64.sh from before the
+        # virtio-serial ports (the protocol ports on virt) is refreshed.
+        ok = all(os.path.exists(os.path.join(d, f)) for f in
+                 ("complete", "modules/virtio_console.ko"))
+        return d if ok else None
     try:
         with open(os.path.join(cache, "current")) as f:
             release = f.read().strip()
@@ -648,10 +652,17 @@ MACHINES = {
 
 def qemu_command_arm64(args, kdir, work, machine):
     """QEMU's virt machine with an SMMUv3 and a GICv3 (whose ITS takes the
-    MSIs), under TCG: edu and NVMe on the root bus.  virt has one UART
-    (ttyAMA0): the console carries the results too (init.sh's fallback),
-    and there is no port for host requests."""
+    MSIs), under TCG, with the machine's PCI devices (edu and NVMe on the
+    root bus; on "hotplug", edu behind a pcie-root-port, hot-plugged by the
+    guest's pciehp: virt boots by device tree, there is no ACPI hotplug).
+    virt has one UART, the console (ttyAMA0); the test protocol and the
+    host requests go over two virtconsole ports of a virtio-serial device
+    on virt's virtio-mmio transport, the guest's hvc0 (results, as ttyS1 on
+    x86) and hvc1 (vm.py's answers, as ttyS2)."""
     m = MACHINES[machine]
+    if machine not in ARM64_MACHINES:
+        raise SetupError("machine %s has no arm64 layout (arm64 has %s)"
+                         % (machine, ", ".join(ARM64_MACHINES)))
     memory = args.memory or m["memory"]
     append = ("console=ttyAMA0 quiet loglevel=4 panic=-1 init_on_alloc=0 "
               "rdinit=/init")
@@ -659,15 +670,31 @@ def qemu_command_arm64(args, kdir, work, machine):
         args.qemu, "-machine", "virt,iommu=smmuv3,gic-version=3,accel=tcg",
         "-cpu", "max", "-m", str(memory), "-smp", str(m["smp"]),
         "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
-        "-device", "edu",
-    ] + nvme_args(work) + [
+    ] + m["devices"](work, memory) + [
         "-kernel", os.path.join(kdir, "vmlinuz"),
         "-initrd", os.path.join(work, "initramfs.cpio"),
         "-append", append,
         "-chardev", "file,id=con,path=%s" % os.path.join(work, "console.log"),
         "-serial", "chardev:con",
+        # virtio-mmio, not PCI: the PCI topology and the SMMU stay as they are.
+        "-device", "virtio-serial-device,id=vser",
+        "-chardev", "file,id=res,path=%s" % os.path.join(work, "results.log"),
+        "-device", "virtconsole,chardev=res,bus=vser.0,name=vmtest.results",
+        "-chardev", "socket,id=ctl,path=%s,server=on,wait=off"
+        % os.path.join(work, CTL_SOCKET),
+        "-device", "virtconsole,chardev=ctl,bus=vser.0,name=vmtest.ctl",
         "-qmp", "unix:%s,server=on,wait=off" % os.path.join(work, QMP_SOCKET),
     ]
+
+
+# The machines of MACHINES that have an arm64 layout: their devices are the
+# same QEMU arguments on virt (pcie.0 is virt's root bus too).
+ARM64_MACHINES = ("default", "hotplug")
+
+# The guest's protocol ports (init.sh, host in testlib.sh), by architecture:
+# results and host requests, and vm.py's answers.
+PORTS = {"x86": ("/dev/ttyS1", "/dev/ttyS2"),
+         "arm64": ("/dev/hvc0", "/dev/hvc1")}
 
 
 def qemu_command(args, kdir, work, machine, accel):
@@ -816,8 +843,12 @@ class Host:
         device_del ID                  unplug a device (QEMU id)
         device_add DRIVER[,KEY=VALUE]  plug one in (string properties)
         wait_deleted ID SECONDS        answered once QEMU has reported
-                                       DEVICE_DELETED for ID (at once if it
-                                       has already), or with an error
+                                       DEVICE_DELETED for ID since the last
+                                       device_del or device_add of ID (at
+                                       once if it has already; a guest that
+                                       powers a pciehp slot off has QEMU
+                                       remove the card without device_del),
+                                       or with an error
     """
 
     def __init__(self, work, nonce, label):
@@ -869,6 +900,7 @@ class Host:
         """Carry out a request: the answer's text, or None when the answer
         comes later (from poll)."""
         if len(words) == 2 and words[0] == "device_del":
+            self._forget_deleted(words[1])
             self._qmp().command("device_del", {"id": words[1]})
             return "device_del %s accepted" % words[1]
         if len(words) == 2 and words[0] == "device_add":
@@ -879,6 +911,8 @@ class Host:
                 if not eq:
                     raise ValueError("device_add: %r is not KEY=VALUE" % p)
                 args[key] = value
+            if "id" in args:
+                self._forget_deleted(args["id"])
             self._qmp().command("device_add", args)
             return "device_add %s done" % words[1]
         if (len(words) == 3 and words[0] == "wait_deleted"
@@ -891,6 +925,17 @@ class Host:
         raise ValueError("unknown host request %r (device_del ID, "
                          "device_add DRIVER[,KEY=VALUE...], "
                          "wait_deleted ID SECONDS)" % " ".join(words))
+
+    def _forget_deleted(self, dev):
+        """Drop the DEVICE_DELETED events of @dev so far: the deletion of an
+        earlier device with that id (an earlier test's) must not answer a
+        wait_deleted for the next one (with pciehp, arm64, a removal
+        completes seconds after the request)."""
+        qmp = self._qmp()
+        qmp.poll_events()
+        qmp.events = [e for e in qmp.events
+                      if not (e.get("event") == "DEVICE_DELETED" and
+                              e.get("data", {}).get("device") == dev)]
 
     def poll(self):
         """Answer the waits whose event has come or whose time is up."""
@@ -1095,6 +1140,11 @@ def boot_once(args, kdir, machine, tests, numbers, work, label, accel):
     conf.update(rows.guest_env(args.row_data))
     initrd = os.path.join(work, "initramfs.cpio")
     arch = args.row_data["arch"]
+    conf["VMTEST_RESULTS_PORT"], conf["VMTEST_CTL_PORT"] = PORTS[arch]
+    if arch == "arm64":
+        # init.sh re-enumerates the bridges so that their ACS is enabled
+        # (Linux 6.1 on a device-tree boot requests ACS too late).
+        conf["VMTEST_ACS_RESCAN"] = "1"
     build_initramfs(initrd, kdir, args.binaries, tests, conf, arch,
                     guest_busybox(args.cache, arch))
     with open(os.path.join(work, "nvme.img"), "wb") as f:

@@ -83,8 +83,22 @@ echo "$line" | grep -Eq 'by the removal request \(REQ\)' ||
 t_seen=$(echo "$line" | sed 's/^edu_traffic: removal detected at uptime \([0-9.]*\) .*/\1/')
 grep -q '^edu_traffic: DMA stopped, buffer freed, device closed at uptime ' /tmp/traffic.out ||
 	fail "edu_traffic did not close the device"
-within "$t_req" "$t_seen" 5 ||
-	fail "the removal was seen $(elapsed "$t_req" "$t_seen") s after device_del (more than 5 s)"
+# The removal begins at once with ACPI hotplug (q35).  pciehp (a native
+# hotplug port, arm64's virt: no ACPI) takes QEMU's device_del for a press
+# of the attention button and begins the removal 5 s later, the time in
+# which a second press cancels it (pciehp_hpc.c: pciehp_ist() logs
+# "Attention button pressed"; pciehp_ctrl.c: pciehp_handle_button_press()
+# logs "Powering off due to button press" and schedules the removal with
+# schedule_delayed_work(&ctrl->button_work, 5 * HZ)).  So the limit is 5 s
+# from the removal's beginning: 5 s after the request, 10 s with pciehp's
+# button.
+limit=5
+if dmesg | grep -Eq 'pciehp: Slot\(.*\): Powering off due to button press'; then
+	limit=10
+	note "pciehp: device_del is an attention button press, the removal begins 5 s after it"
+fi
+within "$t_req" "$t_seen" $limit ||
+	fail "the removal was seen $(elapsed "$t_req" "$t_seen") s after device_del (more than $limit s)"
 report "hot-unplug: removal (REQ) seen by edu_traffic $(elapsed "$t_req" "$t_seen") s after device_del, exited after $(elapsed "$t_req" "$t_exit") s"
 
 # With the device closed, the kernel's removal completes.

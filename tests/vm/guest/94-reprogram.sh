@@ -23,7 +23,7 @@ expect_eq "$iovas" 1 "distinct IOVAs used before and after the reload"
 check_masks "same device"
 ms=$(echo "$out" | sed -n 's/.*remove_to_reopen_ms \([0-9.]*\).*/\1/p')
 prog=$(echo "$out" | sed -n 's/.*program_ms \([0-9.]*\).*/\1/p')
-report "reprogram, same edu: remove to reopened $ms ms (of which the programmer, device_del + device_add through the host, $prog ms)"
+report "reprogram, same edu: remove to reopened $ms ms (of which the programmer, the card out and back in through the host, $prog ms)"
 
 # 2. A programmer that fails: the device is brought back as it was.
 run edu_reload "$edu" /tmp/programmer.sh fail
