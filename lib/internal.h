@@ -16,7 +16,7 @@
 #include <linux/vfio.h>
 
 #include "fpgactl.h"
-#include "iova.h"
+#include "iommu/iova.h"
 
 #define FPGACTL_EXPORT __attribute__((visibility("default")))
 

@@ -31,7 +31,7 @@
 
 #include "fixture.h"
 #include "internal.h"
-#include "lifecycle_priv.h"
+#include "vfio/lifecycle_priv.h"
 
 #define BRIDGE "0000:00:1c.0"
 #define EP "0000:03:00.0"

@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "fpgactl.h"
-#include "crc.h"
+#include "core/crc.h"
 #include "internal.h"
-#include "model.h"
+#include "sim/model.h"
 #include "test_device_spec.h"
 
 #define KiB ((size_t)1 << 10)

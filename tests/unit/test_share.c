@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "share_wire.h"
+#include "dma/share_wire.h"
 #include "compat/iommufd.h"
 
 #define BDF "0000:03:00.0"

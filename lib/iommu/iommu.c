@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "model.h"
+#include "sim/model.h"
 
 static const struct iommu_backend *const backends[] = {
 	[FPGACTL_IOMMU_LEGACY] = &iommu_backend_legacy,

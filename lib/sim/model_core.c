@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crc.h"
+#include "core/crc.h"
 #include "model_priv.h"
 
 /*

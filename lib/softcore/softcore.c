@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "crc.h"
+#include "core/crc.h"
 
 #define READY_TIMEOUT_US 500000
 #define QUEUE_TIMEOUT_US 100000
