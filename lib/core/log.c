@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 static fpgactl_log_fn log_hook;
 static void *log_arg;

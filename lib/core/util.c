@@ -2,7 +2,7 @@
 #include <sys/ioctl.h>
 
 #include "config.h"
-#include "internal.h"
+#include "core/core.h"
 
 int xioctl(int fd, unsigned long request, void *arg)
 {

@@ -12,7 +12,10 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
+#include "dma/dma.h"
 
 /* IOVAs below this are never handed out: a zero IOVA from a confused device
  * then faults instead of hitting a buffer. */

@@ -6,7 +6,8 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 struct fpgactl_dma_pool {
 	struct fpgactl_dma_buf *buf;

@@ -15,7 +15,9 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "dma/dma.h"
 
 #define LEAF_BITS 13
 #define MID_BITS 13

@@ -31,7 +31,9 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
+#include "dma/dma.h"
 #include "dma_user.h"
 
 #define SMALL_PAGE ((uintptr_t)4096)

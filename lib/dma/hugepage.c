@@ -21,7 +21,8 @@
 
 #include <hugetlbfs.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "dma/dma.h"
 
 static int page_shift(size_t page_size)
 {

@@ -27,7 +27,8 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "dma/dma.h"
 
 /* The process runs in the initial user namespace (identity uid map). */
 static bool in_initial_userns(void)

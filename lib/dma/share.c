@@ -14,7 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
+#include "dma/dma.h"
 #include "share_wire.h"
 
 /* ---- the imported context's backend ------------------------------------ */

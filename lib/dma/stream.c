@@ -20,7 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define MAX_DEPTH 4096
 #define DEFAULT_CHUNK ((size_t)1 << 20)

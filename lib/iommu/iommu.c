@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "dma/dma.h"
 #include "sim/model.h"
 
 static const struct iommu_backend *const backends[] = {

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
 
 #define IOMMU_ENV "FPGACTL_IOMMU"
 

@@ -24,7 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
 #include "compat/iommufd.h"
 
 /*

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
 
 static void log_open_error(const char *path, int err, const char *what)
 {

@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
 
 #define MAX_NODES 2
 

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
 
 #define PCI_DEV "bus/pci/devices/%s"
 

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define MAX_FDS 4096
 

@@ -32,7 +32,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
+#include "queue/queue.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the rings are little-endian and read in place");

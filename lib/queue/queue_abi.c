@@ -9,4 +9,4 @@
  */
 #define FPGACTL_QUEUE_INLINE __attribute__((visibility("default")))
 
-#include "internal.h"
+#include "core/core.h"

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
+#include "queue/queue.h"
 
 /* Longest sleep while commands are in flight: their deadlines are enforced
  * by fpgactl_queue_reap(), which must run even if the device never

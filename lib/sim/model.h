@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
 
 /*
  * The model's IOMMU backend: an internal value after the public ones, so
@@ -67,4 +68,8 @@ bool model_is(const struct fpgactl_device *dev);
  */
 int model_stats(struct fpgactl_device *dev, struct model_stats *out);
 
+/* model.c: open the software model of the soft-core ("model[:OPTIONS]"). */
+struct fpgactl_device *model_device_open(const char *spec,
+					 const struct fpgactl_open_opts *opts,
+					 int *err);
 #endif

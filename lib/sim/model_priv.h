@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 #include "fpgactl.h"
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 #include "model.h"
 #include "sim/sim.h"
 

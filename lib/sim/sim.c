@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iommu/iommu.h"
 #include "model.h"
 #include "sim.h"
 

@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 #include "fpgactl/simdev.h"
 
 #define SIM_CONFIG_SIZE 256

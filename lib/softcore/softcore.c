@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
+#include "queue/queue.h"
 #include "core/crc.h"
 
 #define READY_TIMEOUT_US 500000

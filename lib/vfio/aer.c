@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
 #include "lifecycle_priv.h"
 
 #define EXT_CAP_START 0x100

@@ -5,7 +5,8 @@
 #include <endian.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 FPGACTL_EXPORT int fpgactl_config_read(struct fpgactl_device *dev, uint32_t offset,
 				       void *buf, size_t len)

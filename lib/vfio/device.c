@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
+#include "sim/model.h"
 #include "sim/sim.h"
 
 /* Refuse early, with the precise reason, what the kernel would refuse. */

@@ -12,7 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 #define NR_INDEXES 5	/* INTx, MSI, MSI-X, ERR, REQ */
 

@@ -13,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
 #include "lifecycle_priv.h"
 
 #define DEFAULT_TIMEOUT_MS 30000u

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 /*
  * Revision ID and class code.  vfio-pci virtualizes the vendor and device

@@ -9,7 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 static struct vfio_region_info *region_info_query(struct fpgactl_device *dev,
 						  uint32_t index, int *err)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
 #include "compat/iommufd.h"
 
 /*

@@ -24,7 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 #define UUID_LEN 36
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 
 void *vfio_info_query(int fd, unsigned long request, const void *tmpl,
 		      size_t size, int *err)

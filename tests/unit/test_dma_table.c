@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "dma/dma.h"
 
 #define MIB ((uint64_t)1 << 20)
 

@@ -30,7 +30,10 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "internal.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
 #include "vfio/lifecycle_priv.h"
 
 #define BRIDGE "0000:00:1c.0"

@@ -21,7 +21,8 @@
 
 #include "fpgactl.h"
 #include "core/crc.h"
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 #include "sim/model.h"
 #include "test_device_spec.h"
 
