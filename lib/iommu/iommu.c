@@ -14,13 +14,10 @@
 #include "pci/pci.h"
 #include "iommu/iommu.h"
 #include "dma/dma.h"
-#include "sim/model.h"
 
 static const struct iommu_backend *const backends[] = {
 	[FPGACTL_IOMMU_LEGACY] = &iommu_backend_legacy,
 	[FPGACTL_IOMMU_IOMMUFD] = &iommu_backend_iommufd,
-	/* Internal: the software model's contexts (lib/iommu_model.c). */
-	[FPGACTL_IOMMU_MODEL] = &iommu_backend_model,
 };
 
 /* The node exists and this process may open it read/write. */
@@ -96,7 +93,6 @@ fpgactl_iommu_open(enum fpgactl_iommu_backend backend, int *err)
 
 struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err)
 {
-	struct fpgactl_iommu *iommu;
 	int ret;
 
 	if (backend == FPGACTL_IOMMU_AUTO) {
@@ -109,12 +105,24 @@ struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err)
 		ret = -EINVAL;
 		goto fail;
 	}
+	return iommu_open_backend(backends[backend], err);
+fail:
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+struct fpgactl_iommu *iommu_open_backend(const struct iommu_backend *backend, int *err)
+{
+	struct fpgactl_iommu *iommu;
+	int ret;
+
 	iommu = calloc(1, sizeof(*iommu));
 	if (!iommu) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	iommu->backend = backends[backend];
+	iommu->backend = backend;
 	iommu->refs = 1;
 	pthread_mutex_init(&iommu->lock, NULL);
 	ret = iommu->backend->open(iommu);

@@ -120,6 +120,12 @@ struct fpgactl_iommu {
 
 /* fpgactl_iommu_open() without the check for public backends. */
 struct fpgactl_iommu *iommu_open(enum fpgactl_iommu_backend backend, int *err);
+/*
+ * A context on @backend, a table of a higher layer (the simulated devices'
+ * backend, lib/sim/iommu_model.c) that this layer does not name: opened
+ * with @backend->open, one reference.  NULL with *@err set (logged).
+ */
+struct fpgactl_iommu *iommu_open_backend(const struct iommu_backend *backend, int *err);
 /* Take a reference. */
 void iommu_get(struct fpgactl_iommu *iommu);
 /* Attach/detach a device through the context's backend (takes the lock). */

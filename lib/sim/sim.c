@@ -432,7 +432,7 @@ static int sim_join_iommu(struct fpgactl_device *dev,
 		dev->iommu = opts->iommu;
 		return 0;
 	}
-	dev->iommu = iommu_open(FPGACTL_IOMMU_MODEL, &ret);
+	dev->iommu = iommu_open_backend(&iommu_backend_model, &ret);
 	return ret;
 }
 
