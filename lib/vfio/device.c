@@ -9,8 +9,6 @@
 #include "core/core.h"
 #include "iommu/iommu.h"
 #include "vfio/vfio.h"
-#include "sim/model.h"
-#include "sim/sim.h"
 
 /* Refuse early, with the precise reason, what the kernel would refuse. */
 static int precheck(struct fpgactl_device *dev)
@@ -125,17 +123,12 @@ static int device_setup(struct fpgactl_device *dev,
 	return ret;
 }
 
-FPGACTL_EXPORT struct fpgactl_device *
-fpgactl_device_open(const char *bdf, const struct fpgactl_open_opts *opts,
-		    int *err)
+struct fpgactl_device *vfio_device_open(const char *bdf,
+					const struct fpgactl_open_opts *opts, int *err)
 {
 	struct fpgactl_device *dev;
 	int ret;
 
-	if (bdf && !strncmp(bdf, "model", 5) && (!bdf[5] || bdf[5] == ':'))
-		return model_device_open(bdf, opts, err);
-	if (bdf && !strncmp(bdf, "sim:", 4))
-		return sim_plugin_open(bdf, opts, err);
 	dev = device_alloc();
 	if (!dev) {
 		ret = -ENOMEM;

@@ -194,6 +194,14 @@ int vfio_irq_info(struct fpgactl_device *dev, uint32_t index,
 /* device.c: VFIO_DEVICE_GET_INFO into @dev (flags, regions, IRQs); logged. */
 int query_device_info(struct fpgactl_device *dev);
 
+/*
+ * device.c: open the PCI device @bdf through VFIO: fpgactl_device_open()
+ * for a PCI address (lib/api/device_open.c picks this or a simulated
+ * device).  NULL with *@err set (when @err), having logged the cause.
+ */
+struct fpgactl_device *vfio_device_open(const char *bdf,
+					const struct fpgactl_open_opts *opts, int *err);
+
 /* Allocate a device with its defaults (fd -1, DMA limit 64 bits, one
  * reference: the application's). */
 struct fpgactl_device *device_alloc(void);
