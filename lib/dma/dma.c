@@ -127,6 +127,7 @@ static int track_mapping(struct fpgactl_iommu *iommu, struct dma_mapping *m)
 
 		if (!t)
 			return -ENOMEM;
+		iommu->table_destroy = dma_table_destroy;
 		/* Lookups read it without the lock (fpgactl_dma_iova()). */
 		__atomic_store_n(&iommu->table, t, __ATOMIC_RELEASE);
 	}
@@ -516,12 +517,4 @@ fail:
 	free(b);
 	*err = ret;
 	return NULL;
-}
-
-void iommu_dma_teardown(struct fpgactl_iommu *iommu)
-{
-	if (iommu->iova_ready)
-		iova_destroy(&iommu->iova);
-	dma_table_destroy(iommu->table);
-	free(iommu->maps);
 }

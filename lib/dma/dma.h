@@ -98,8 +98,6 @@ void backing_describe(size_t page_size, char *buf, size_t size);
 
 /* ---- dma.c ---------------------------------------------------------------- */
 
-/* Release every DMA bookkeeping structure of a context being closed. */
-void iommu_dma_teardown(struct fpgactl_iommu *iommu);
 /*
  * For dma_user.c: map @bk, memory the application owns (@bk->borrowed), for
  * @dev as a buffer: memlock budget first, then IOVA placement, mapping and

@@ -13,7 +13,6 @@
 #include "core/core.h"
 #include "pci/pci.h"
 #include "iommu/iommu.h"
-#include "dma/dma.h"
 
 static const struct iommu_backend *const backends[] = {
 	[FPGACTL_IOMMU_LEGACY] = &iommu_backend_legacy,
@@ -149,7 +148,11 @@ FPGACTL_EXPORT void fpgactl_iommu_close(struct fpgactl_iommu *iommu)
 	if (!iommu || __atomic_sub_fetch(&iommu->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	iommu->backend->close(iommu);
-	iommu_dma_teardown(iommu);
+	if (iommu->iova_ready)
+		iova_destroy(&iommu->iova);
+	if (iommu->table_destroy)
+		iommu->table_destroy(iommu->table);
+	free(iommu->maps);
 	pthread_mutex_destroy(&iommu->lock);
 	free(iommu);
 }

@@ -104,6 +104,9 @@ struct fpgactl_iommu {
 	bool iova_ready;
 	bool iova_stale;
 	struct dma_table *table;
+	/* Frees @table: set with it by the dma layer (dma.c), called by the
+	 * context's last close, so that this layer never names its code. */
+	void (*table_destroy)(struct dma_table *table);
 	struct dma_mapping **maps;
 	size_t nr_maps;
 	/* The IOMMU's smallest page (0: not reported); set by dma_info. */
