@@ -68,6 +68,13 @@ int sysfs_write(const char *val, const char *fmt, ...)
 int sysfs_link_name(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- env.c: the library's environment variables -------------------------- */
+
+/* Names the IOMMU backend FPGACTL_IOMMU_AUTO stands for (iommu_env.c). */
+#define IOMMU_ENV "FPGACTL_IOMMU"
+/* FPGACTL_IOMMU=legacy: the legacy container and group nodes will be used. */
+bool iommu_env_forces_legacy(void);
+
 /* Issue an ioctl, retrying on EINTR.  Return its result or -errno. */
 int xioctl(int fd, unsigned long request, void *arg);
 

@@ -142,8 +142,6 @@ enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf);
  * iommu_auto_backend().  0, or -EINVAL (logged) for a bad FPGACTL_IOMMU.
  */
 int iommu_choose_backend(const char *bdf, enum fpgactl_iommu_backend *backend);
-/* FPGACTL_IOMMU=legacy: the legacy container and group nodes will be used. */
-bool iommu_env_forces_legacy(void);
 
 /**
  * struct dma_mapping - one buffer mapped in a context

@@ -11,15 +11,6 @@
 #include "core/core.h"
 #include "iommu/iommu.h"
 
-#define IOMMU_ENV "FPGACTL_IOMMU"
-
-bool iommu_env_forces_legacy(void)
-{
-	const char *v = secure_getenv(IOMMU_ENV);
-
-	return v && !strcmp(v, "legacy");
-}
-
 int iommu_choose_backend(const char *bdf, enum fpgactl_iommu_backend *backend)
 {
 	/* secure_getenv: a set-user-ID program ignores the variable. */

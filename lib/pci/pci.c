@@ -13,7 +13,6 @@
 
 #include "core/core.h"
 #include "pci/pci.h"
-#include "iommu/iommu.h"
 
 #define PCI_DEV "bus/pci/devices/%s"
 
