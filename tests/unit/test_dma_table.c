@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VA -> mapping table of lib/dma_table.c at the edges of the user
+ * The VA -> mapping table of lib/dma/dma_table.c at the edges of the user
  * address space.  The table only indexes numbers, so mappings at any VA can
  * be inserted without memory behind them.
  *

@@ -6,7 +6,7 @@
  * left without a device, never half-open).
  *
  * The fake sysfs does not react to writes, so the bus-changing writes go
- * through the lc_kernel seam (lib/lifecycle_priv.h) to a model here:
+ * through the lc_kernel seam (lib/vfio/lifecycle_priv.h) to a model here:
  * remove takes the device's directory and bus link away, as
  * drivers/pci/pci-sysfs.c remove_store() -> pci_stop_and_remove_bus_device()
  * does; a rescan (pci_rescan_bus()) brings back what the test "plugged"

@@ -3,7 +3,7 @@
  * The software model of the soft-core (docs/softcore.md, docs/model.md),
  * driven the way a device driver would: raw register writes and rings
  * built by hand in DMA buffers.  No mock kernel: the model needs none.
- * Also the CRCs of lib/crc.c against their check values.
+ * Also the CRCs of lib/core/crc.c against their check values.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fpgactl_share_export() and fpgactl_share_import() (lib/share.c) against
+ * fpgactl_share_export() and fpgactl_share_import() (lib/dma/share.c) against
  * the mocked kernel, over a socketpair in this process.
  *
  * The export side: the message's header and the files its fds name
