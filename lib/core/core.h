@@ -68,6 +68,30 @@ int sysfs_write(const char *val, const char *fmt, ...)
 int sysfs_link_name(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- vfio_info.c: variable-size info ioctls ---------------------------- */
+
+/*
+ * Issue info ioctl @request with a buffer that starts as a copy of @tmpl
+ * (@size bytes, argsz first), growing it once when the kernel asks for more
+ * room.  Return the malloc'ed result, or NULL with *@err set (not logged).
+ */
+void *vfio_info_query(int fd, unsigned long request, const void *tmpl,
+		      size_t size, int *err);
+/*
+ * Capability @id in the chain starting at @cap_offset of @info (@argsz
+ * bytes, fixed header @hdr_size bytes), every offset checked; NULL if absent
+ * or the chain is malformed.
+ */
+const struct vfio_info_cap_header *vfio_info_find_cap(const void *info,
+						      size_t hdr_size,
+						      uint32_t argsz,
+						      uint32_t cap_offset,
+						      uint16_t id);
+/* Capability @h (@cap_size bytes plus @count elements) lies inside @info. */
+bool vfio_cap_fits(const void *info, uint32_t argsz,
+		   const struct vfio_info_cap_header *h, size_t cap_size,
+		   size_t elem_size, uint32_t count);
+
 /* ---- env.c: the library's environment variables -------------------------- */
 
 /* Names the IOMMU backend FPGACTL_IOMMU_AUTO stands for (iommu_env.c). */

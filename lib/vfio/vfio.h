@@ -218,30 +218,6 @@ void device_put(struct fpgactl_device *dev);
  */
 int irq_intx_rearm(struct fpgactl_device *dev, int fd);
 
-/* ---- vfio_info.c: variable-size info ioctls ---------------------------- */
-
-/*
- * Issue info ioctl @request with a buffer that starts as a copy of @tmpl
- * (@size bytes, argsz first), growing it once when the kernel asks for more
- * room.  Return the malloc'ed result, or NULL with *@err set (not logged).
- */
-void *vfio_info_query(int fd, unsigned long request, const void *tmpl,
-		      size_t size, int *err);
-/*
- * Capability @id in the chain starting at @cap_offset of @info (@argsz
- * bytes, fixed header @hdr_size bytes), every offset checked; NULL if absent
- * or the chain is malformed.
- */
-const struct vfio_info_cap_header *vfio_info_find_cap(const void *info,
-						      size_t hdr_size,
-						      uint32_t argsz,
-						      uint32_t cap_offset,
-						      uint16_t id);
-/* Capability @h (@cap_size bytes plus @count elements) lies inside @info. */
-bool vfio_cap_fits(const void *info, uint32_t argsz,
-		   const struct vfio_info_cap_header *h, size_t cap_size,
-		   size_t elem_size, uint32_t count);
-
 /* ---- sriov.c -------------------------------------------------------------- */
 
 /* Check and store the open's VF token in @dev.  0 or -EINVAL (logged). */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "vfio/vfio.h"
 
 void *vfio_info_query(int fd, unsigned long request, const void *tmpl,
 		      size_t size, int *err)
