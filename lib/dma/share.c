@@ -47,7 +47,7 @@ static void imp_close(struct fpgactl_iommu *iommu)
 		close(iommu->imported.ctx_fd);
 }
 
-static int imp_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static int imp_attach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	(void)iommu;
 	log_err("%s: cannot open a device into an imported IOMMU context: "
@@ -57,7 +57,7 @@ static int imp_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 }
 
 /* Closing the received device fd leaves the device bound and attached. */
-static void imp_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static void imp_detach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	(void)iommu;
 	close(dev->fd);
@@ -138,7 +138,7 @@ static void imp_device_close(struct fpgactl_device *dev)
 {
 	regions_teardown(dev);
 	if (dev->fd >= 0)
-		iommu_detach(dev->iommu, dev);
+		device_detach(dev);
 }
 
 static const struct device_ops imported_device_ops = {

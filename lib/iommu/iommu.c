@@ -162,7 +162,7 @@ FPGACTL_EXPORT const char *fpgactl_iommu_backend_name(const struct fpgactl_iommu
 	return iommu->backend->name;
 }
 
-int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+int iommu_attach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	int ret;
 
@@ -175,7 +175,7 @@ int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 	return ret;
 }
 
-void iommu_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+void iommu_detach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	pthread_mutex_lock(&iommu->lock);
 	iommu->backend->detach(iommu, dev);

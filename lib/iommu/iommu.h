@@ -14,6 +14,36 @@
 struct fpgactl_device;
 
 /**
+ * struct iommu_dev - what an IOMMU backend knows of a device it attaches
+ * @owner: the device; opaque to this layer (the simulated devices' backend,
+ *	a higher layer, checks it is theirs)
+ * @bdf: PCI address, or the simulated device's name (in)
+ * @vf_token: the VF token to open with, "" for none (in, for messages)
+ * @name: "BDF" or "BDF vf_token=UUID", for VFIO_GROUP_GET_DEVICE_FD (in)
+ * @has_token: @token holds the VF token's 16 bytes (in)
+ * @token: those bytes, for VFIO_DEVICE_BIND_IOMMUFD
+ * @fd: VFIO device fd: set by @attach (-1 on error), closed and set to -1
+ *	by @detach
+ * @group: legacy: the group number, set by @attach; iommufd: -1
+ * @devid: iommufd: the device id BIND_IOMMUFD returned, set by @attach
+ *
+ * The vfio layer fills it from its struct fpgactl_device and copies @fd,
+ * @group and @devid back (device_attach(), device_detach()), so that this
+ * layer never includes vfio/vfio.h.
+ */
+struct iommu_dev {
+	struct fpgactl_device *owner;
+	const char *bdf;
+	const char *vf_token;
+	char name[FPGACTL_BDF_LEN + 64];
+	bool has_token;
+	uint8_t token[16];
+	int fd;
+	int group;
+	uint32_t devid;
+};
+
+/**
  * struct iommu_backend - one way of talking to the IOMMU
  * @name: "legacy" or "iommufd", as shown to users
  * @id: the public enum value
@@ -39,8 +69,8 @@ struct iommu_backend {
 	enum fpgactl_iommu_backend id;
 	int (*open)(struct fpgactl_iommu *iommu);
 	void (*close)(struct fpgactl_iommu *iommu);
-	int (*attach)(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
-	void (*detach)(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+	int (*attach)(struct fpgactl_iommu *iommu, struct iommu_dev *dev);
+	void (*detach)(struct fpgactl_iommu *iommu, struct iommu_dev *dev);
 	int (*dma_info)(struct fpgactl_iommu *iommu, struct iova_range **ranges,
 			size_t *nr_ranges, int64_t *mappings_avail);
 	int (*map)(struct fpgactl_iommu *iommu, void *vaddr, uint64_t iova,
@@ -132,8 +162,8 @@ struct fpgactl_iommu *iommu_open_backend(const struct iommu_backend *backend, in
 /* Take a reference. */
 void iommu_get(struct fpgactl_iommu *iommu);
 /* Attach/detach a device through the context's backend (takes the lock). */
-int iommu_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
-void iommu_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev);
+int iommu_attach(struct fpgactl_iommu *iommu, struct iommu_dev *dev);
+void iommu_detach(struct fpgactl_iommu *iommu, struct iommu_dev *dev);
 /* The backend AUTO resolves to for @bdf (or for no device when NULL). */
 enum fpgactl_iommu_backend iommu_auto_backend(const char *bdf);
 /*

@@ -27,7 +27,6 @@
 #include "core/core.h"
 #include "pci/pci.h"
 #include "iommu/iommu.h"
-#include "vfio/vfio.h"
 #include "compat/iommufd.h"
 
 /*
@@ -199,7 +198,7 @@ static int open_cdev(const char *bdf)
  *
  * Return: 0, or -errno having logged the cause and the fix.
  */
-static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static int bind_cdev(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
@@ -207,13 +206,12 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
 	};
 	struct vfio_device_bind_iommufd_token tbind = { .argsz = sizeof(tbind),
 		.flags = VFIO_DEVICE_BIND_FLAG_TOKEN, .iommufd = iommu->iommufd.fd };
-	uint8_t uuid[16];
 	int ret;
 
-	if (sriov_token_bytes(dev, uuid)) {
+	if (dev->has_token) {
 		/* Linux 6.17 on (VFIO_DEVICE_BIND_FLAG_TOKEN); before, the
 		 * kernel refuses the flag with EINVAL. */
-		tbind.token_uuid_ptr = (uintptr_t)uuid;
+		tbind.token_uuid_ptr = (uintptr_t)dev->token;
 		ret = xioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &tbind);
 		bind.out_devid = tbind.out_devid;
 		if (ret == -EINVAL) {
@@ -278,7 +276,7 @@ static int bind_cdev(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
  *
  * Return: 0, or -errno having logged the cause and the fix.
  */
-static int attach_pt(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static int attach_pt(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	struct vfio_device_attach_iommufd_pt attach = {
 		.argsz = sizeof(attach),
@@ -306,7 +304,7 @@ static int attach_pt(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
  * Return: 0, or -errno having logged the cause; on error dev->fd is -1.
  */
 static int iommufd_attach(struct fpgactl_iommu *iommu,
-			  struct fpgactl_device *dev)
+			  struct iommu_dev *dev)
 {
 	int ret;
 
@@ -331,7 +329,7 @@ static int iommufd_attach(struct fpgactl_iommu *iommu,
 }
 
 static void iommufd_detach(struct fpgactl_iommu *iommu,
-			   struct fpgactl_device *dev)
+			   struct iommu_dev *dev)
 {
 	struct vfio_device_detach_iommufd_pt detach = {
 		.argsz = sizeof(detach),

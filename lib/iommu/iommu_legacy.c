@@ -18,7 +18,6 @@
 #include "core/core.h"
 #include "pci/pci.h"
 #include "iommu/iommu.h"
-#include "vfio/vfio.h"
 
 static void log_open_error(const char *path, int err, const char *what)
 {
@@ -194,7 +193,7 @@ static void legacy_put_group(struct legacy_state *st, struct vfio_group *g)
 		st->iommu_type_set = false;
 }
 
-static int legacy_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static int legacy_attach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	struct legacy_state *st = &iommu->legacy;
 	struct vfio_group *g;
@@ -211,10 +210,7 @@ static int legacy_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev
 			return ret;
 		g = legacy_find_group(st, number);
 	}
-	char name[FPGACTL_BDF_LEN + 64];
-
-	sriov_device_name(dev, name, sizeof(name));
-	ret = xioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, name);
+	ret = xioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, dev->name);
 	if (ret < 0) {
 		log_err("%s: VFIO_GROUP_GET_DEVICE_FD failed: %s%s", dev->bdf,
 			strerror(-ret), ret == -EBUSY ?
@@ -233,7 +229,7 @@ static int legacy_attach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev
 	return 0;
 }
 
-static void legacy_detach(struct fpgactl_iommu *iommu, struct fpgactl_device *dev)
+static void legacy_detach(struct fpgactl_iommu *iommu, struct iommu_dev *dev)
 {
 	struct legacy_state *st = &iommu->legacy;
 	struct vfio_group *g = legacy_find_group(st, dev->group);

@@ -27,9 +27,9 @@ static void model_iommu_close(struct fpgactl_iommu *iommu)
 }
 
 static int model_iommu_attach(struct fpgactl_iommu *iommu,
-			      struct fpgactl_device *dev)
+			      struct iommu_dev *dev)
 {
-	if (!sim_is(dev)) {
+	if (!sim_is(dev->owner)) {
 		log_err("%s: only simulated devices (the model, sim: plugins) can join "
 			"a model IOMMU context",
 			dev->bdf);
@@ -41,7 +41,7 @@ static int model_iommu_attach(struct fpgactl_iommu *iommu,
 }
 
 static void model_iommu_detach(struct fpgactl_iommu *iommu,
-			       struct fpgactl_device *dev)
+			       struct iommu_dev *dev)
 {
 	dev->fd = -1;
 }

@@ -334,7 +334,7 @@ static void sim_close(struct fpgactl_device *dev)
 	}
 	memset(dev->bars, 0, sizeof(dev->bars));
 	if (s->attached)
-		iommu_detach(dev->iommu, dev);
+		device_detach(dev);
 	if (s->dl)
 		dlclose_plugin(s->dl);
 	pthread_mutex_destroy(&s->irq_lock);
@@ -443,7 +443,7 @@ static int sim_setup(struct fpgactl_device *dev, struct sim_dev *s, const char *
 
 	if (ret)
 		return ret;
-	ret = iommu_attach(dev->iommu, dev);
+	ret = device_attach(dev);
 	if (ret)
 		return ret;
 	s->attached = true;

@@ -78,7 +78,7 @@ static void vfio_close(struct fpgactl_device *dev)
 {
 	regions_teardown(dev);
 	if (dev->fd >= 0)
-		iommu_detach(dev->iommu, dev);
+		device_detach(dev);
 }
 
 static void device_free(struct fpgactl_device *dev)
@@ -113,7 +113,7 @@ static int device_setup(struct fpgactl_device *dev,
 	if (!ret)
 		ret = join_iommu(dev, opts);
 	if (!ret)
-		ret = iommu_attach(dev->iommu, dev);
+		ret = device_attach(dev);
 	if (!ret)
 		ret = query_device_info(dev);
 	if (!ret)
@@ -154,6 +154,40 @@ fail:
 	if (err)
 		*err = ret;
 	return NULL;
+}
+
+/* The iommu layer's view of @dev (struct iommu_dev), for attach and detach. */
+static void iommu_dev_of(struct fpgactl_device *dev, struct iommu_dev *d)
+{
+	*d = (struct iommu_dev){ .owner = dev, .bdf = dev->bdf,
+		.vf_token = dev->vf_token, .fd = dev->fd, .group = dev->group,
+		.devid = dev->devid };
+	sriov_device_name(dev, d->name, sizeof(d->name));
+	d->has_token = sriov_token_bytes(dev, d->token);
+}
+
+int device_attach(struct fpgactl_device *dev)
+{
+	struct iommu_dev d;
+	int ret;
+
+	iommu_dev_of(dev, &d);
+	ret = iommu_attach(dev->iommu, &d);
+	dev->fd = d.fd;
+	dev->group = d.group;
+	dev->devid = d.devid;
+	return ret;
+}
+
+void device_detach(struct fpgactl_device *dev)
+{
+	struct iommu_dev d;
+
+	iommu_dev_of(dev, &d);
+	iommu_detach(dev->iommu, &d);
+	dev->fd = d.fd;
+	dev->group = d.group;
+	dev->devid = d.devid;
 }
 
 void device_get(struct fpgactl_device *dev)

@@ -115,7 +115,7 @@ static void detach(struct fpgactl_device *dev)
 	fpgactl_irq_disable_all(dev);
 	regions_teardown(dev);
 	if (dev->fd >= 0)
-		iommu_detach(dev->iommu, dev);
+		device_detach(dev);
 	dev->num_regions = 0;
 	dev->num_irqs = 0;
 	dev->flags = 0;
@@ -138,7 +138,7 @@ static bool bars_were_mapped(struct fpgactl_device *dev)
 /* Open the function at dev->bdf into the handle's context again. */
 static int reattach(struct fpgactl_device *dev, bool map)
 {
-	int ret = iommu_attach(dev->iommu, dev);
+	int ret = device_attach(dev);
 
 	if (!ret)
 		ret = query_device_info(dev);

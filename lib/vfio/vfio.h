@@ -202,6 +202,15 @@ int query_device_info(struct fpgactl_device *dev);
 struct fpgactl_device *vfio_device_open(const char *bdf,
 					const struct fpgactl_open_opts *opts, int *err);
 
+/*
+ * Attach @dev to dev->iommu (its VFIO device fd in dev->fd, and the group
+ * or the iommufd device id), or detach it, through the context's backend:
+ * iommu_attach() and iommu_detach() on the device's struct iommu_dev.
+ * device_attach() returns 0 or -errno (logged), dev->fd -1 on error.
+ */
+int device_attach(struct fpgactl_device *dev);
+void device_detach(struct fpgactl_device *dev);
+
 /* Allocate a device with its defaults (fd -1, DMA limit 64 bits, one
  * reference: the application's). */
 struct fpgactl_device *device_alloc(void);

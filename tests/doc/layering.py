@@ -20,12 +20,7 @@ FOLDER_LAYER = dict({name: name for name in LAYERS}, compat='core')
 
 # Known upward includes not broken yet, each with its reason (file, header).
 # An entry that no longer occurs fails too, so that the list only shrinks.
-KNOWN = {
-    ('iommu/iommu_legacy.c', 'vfio/vfio.h'):
-        'attach fills in struct fpgactl_device and names it with its VF token',
-    ('iommu/iommu_iommufd.c', 'vfio/vfio.h'):
-        'attach fills in struct fpgactl_device and binds it with its VF token',
-}
+KNOWN = {}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
