@@ -15,7 +15,6 @@
 
 #include "core/core.h"
 #include "pci/pci.h"
-#include "iommu/iommu.h"
 #include "vfio/vfio.h"
 #include "lifecycle_priv.h"
 
