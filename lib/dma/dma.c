@@ -26,7 +26,7 @@
 
 /*
  * Bytes this process has mapped for DMA; what the kernel charges against
- * RLIMIT_MEMLOCK depends on the backend (lib/memlock.c).
+ * RLIMIT_MEMLOCK depends on the backend (lib/dma/memlock.c).
  */
 static uint64_t dma_locked_bytes;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The message of fpgactl_share_export() (lib/share.c).  Not installed.
+ * The message of fpgactl_share_export() (lib/dma/share.c).  Not installed.
  *
  * Version 1, host byte order (both ends are on one machine): struct
  * share_hdr, then hdr.nr_bufs struct share_buf, in one sendmsg() carrying

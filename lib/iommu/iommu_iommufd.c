@@ -127,7 +127,7 @@ static void iommufd_close(struct fpgactl_iommu *iommu)
 	if (st->fd < 0)
 		return;
 	/* Closing the fd frees the IOAS anyway; destroy it to be explicit,
-	 * unless another process holds the same fd (lib/share.c). */
+	 * unless another process holds the same fd (lib/dma/share.c). */
 	ret = iommu->exported ? 0 : xioctl(st->fd, IOMMU_DESTROY, &destroy);
 	if (ret < 0)
 		log_debug("iommufd: IOMMU_DESTROY of IOAS %u: %s",

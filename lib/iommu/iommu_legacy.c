@@ -183,7 +183,7 @@ static void legacy_put_group(struct legacy_state *st, struct vfio_group *g)
 {
 	if (g->users)
 		return;
-	/* Exported (lib/share.c): the group file is another process's too. */
+	/* Exported (lib/dma/share.c): the group file is another process's too. */
 	if (!st->shared)
 		xioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
 	close(g->fd);
