@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iommu/iommu.h"
 #include "model.h"
 #include "sim.h"
 
@@ -333,7 +334,7 @@ static void sim_close(struct fpgactl_device *dev)
 	}
 	memset(dev->bars, 0, sizeof(dev->bars));
 	if (s->attached)
-		iommu_detach(dev->iommu, dev);
+		device_detach(dev);
 	if (s->dl)
 		dlclose_plugin(s->dl);
 	pthread_mutex_destroy(&s->irq_lock);
@@ -431,7 +432,7 @@ static int sim_join_iommu(struct fpgactl_device *dev,
 		dev->iommu = opts->iommu;
 		return 0;
 	}
-	dev->iommu = iommu_open(FPGACTL_IOMMU_MODEL, &ret);
+	dev->iommu = iommu_open_backend(&iommu_backend_model, &ret);
 	return ret;
 }
 
@@ -442,7 +443,7 @@ static int sim_setup(struct fpgactl_device *dev, struct sim_dev *s, const char *
 
 	if (ret)
 		return ret;
-	ret = iommu_attach(dev->iommu, dev);
+	ret = device_attach(dev);
 	if (ret)
 		return ret;
 	s->attached = true;

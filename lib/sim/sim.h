@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
 #include "fpgactl/simdev.h"
 
 #define SIM_CONFIG_SIZE 256
@@ -80,7 +81,7 @@ void *sim_state(const struct fpgactl_device *dev, const struct fpgactl_sim_ops *
 void sim_config_init(struct sim_dev *s);
 void sim_config_reset(struct sim_dev *s);
 
-/* The built-in software model's operations (lib/model.c). */
+/* The built-in software model's operations (lib/sim/model.c). */
 extern const struct fpgactl_sim_ops model_sim_ops;
 
 #endif

@@ -345,7 +345,7 @@ static void test_memlock_per_backend(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 }
 
-/* lib/memlock.c (internal). */
+/* lib/dma/memlock.c (internal). */
 uint64_t memlock_limit(void);
 
 /*

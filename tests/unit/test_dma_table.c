@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VA -> mapping table of lib/dma_table.c at the edges of the user
+ * The VA -> mapping table of lib/dma/dma_table.c at the edges of the user
  * address space.  The table only indexes numbers, so mappings at any VA can
  * be inserted without memory behind them.
  *
@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "core/core.h"
+#include "iommu/iommu.h"
+#include "dma/dma.h"
 
 #define MIB ((uint64_t)1 << 20)
 

@@ -25,7 +25,7 @@
 
 #include "fixture.h"
 #include "compat/iommufd.h"
-#include "dma_user.h"
+#include "dma/dma_user.h"
 
 #define BDF "0000:03:00.0"
 #define MiB ((size_t)1 << 20)

@@ -24,7 +24,7 @@
 #define BDF "0000:03:00.0"
 #define MS 1000000ll
 
-/* lib/events.c: behave as on a kernel without multishot poll. */
+/* lib/queue/events.c: behave as on a kernel without multishot poll. */
 extern bool events_force_single_shot;
 
 static uint64_t now_ns(void)

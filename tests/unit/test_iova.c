@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "iova.h"
+#include "iommu/iova.h"
 
 #define PAGE 4096ull
 #define SPACE_PAGES 16384ull		/* 64 MiB of address space */

@@ -6,7 +6,7 @@
  * left without a device, never half-open).
  *
  * The fake sysfs does not react to writes, so the bus-changing writes go
- * through the lc_kernel seam (lib/lifecycle_priv.h) to a model here:
+ * through the lc_kernel seam (lib/vfio/lifecycle_priv.h) to a model here:
  * remove takes the device's directory and bus link away, as
  * drivers/pci/pci-sysfs.c remove_store() -> pci_stop_and_remove_bus_device()
  * does; a rescan (pci_rescan_bus()) brings back what the test "plugged"
@@ -30,8 +30,11 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "internal.h"
-#include "lifecycle_priv.h"
+#include "core/core.h"
+#include "pci/pci.h"
+#include "iommu/iommu.h"
+#include "vfio/vfio.h"
+#include "vfio/lifecycle_priv.h"
 
 #define BRIDGE "0000:00:1c.0"
 #define EP "0000:03:00.0"

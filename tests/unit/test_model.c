@@ -3,7 +3,7 @@
  * The software model of the soft-core (docs/softcore.md, docs/model.md),
  * driven the way a device driver would: raw register writes and rings
  * built by hand in DMA buffers.  No mock kernel: the model needs none.
- * Also the CRCs of lib/crc.c against their check values.
+ * Also the CRCs of lib/core/crc.c against their check values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +20,10 @@
 #include <cmocka.h>
 
 #include "fpgactl.h"
-#include "crc.h"
-#include "internal.h"
-#include "model.h"
+#include "core/crc.h"
+#include "core/core.h"
+#include "vfio/vfio.h"
+#include "sim/model.h"
 #include "test_device_spec.h"
 
 #define KiB ((size_t)1 << 10)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fpgactl_share_export() and fpgactl_share_import() (lib/share.c) against
+ * fpgactl_share_export() and fpgactl_share_import() (lib/dma/share.c) against
  * the mocked kernel, over a socketpair in this process.
  *
  * The export side: the message's header and the files its fds name
@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "share_wire.h"
+#include "dma/share_wire.h"
 #include "compat/iommufd.h"
 
 #define BDF "0000:03:00.0"

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "fpgactl.h"
-#include "model.h"
+#include "sim/model.h"
 #include "test_device_spec.h"
 
 #define NCMDS 100

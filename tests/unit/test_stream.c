@@ -30,7 +30,7 @@
 #define MiB ((size_t)1 << 20)
 #define BUF_SIZE (4 * MiB)
 
-/* lib/stream.c: bit 0 refuse O_DIRECT at open, bit 1 at the first request. */
+/* lib/dma/stream.c: bit 0 refuse O_DIRECT at open, bit 1 at the first request. */
 extern unsigned int stream_test_no_direct;
 
 static const struct fpgactl_dma_opts small = {

@@ -171,7 +171,7 @@ static int cdev_index(const char *bdf)
 /*
  * iommufd is what the library's automatic choice takes for this device:
  * FPGACTL_IOMMU (or --iommu, which sets it) when it names a backend
- * (lib/iommu_env.c), otherwise iommufd where /dev/iommu and the device's
+ * (lib/iommu/iommu_env.c), otherwise iommufd where /dev/iommu and the device's
  * cdev exist.
  */
 static bool uses_iommufd(const struct grant *g)

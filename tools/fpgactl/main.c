@@ -517,7 +517,7 @@ static const struct option global_long_options[] = {
 
 /*
  * --iommu BACKEND: the library's FPGACTL_IOMMU for this run (what
- * FPGACTL_IOMMU_AUTO stands for, lib/iommu_env.c), so that every device
+ * FPGACTL_IOMMU_AUTO stands for, lib/iommu/iommu_env.c), so that every device
  * the command opens, doctor's included, uses it.
  */
 static int set_iommu(const char *backend)

@@ -39,7 +39,7 @@ iova_free=$(text_value 'iova free' | cut -d' ' -f1)
 expect_le "$iova_free" $((last - first + 1)) "free IOVA bytes within the range"
 expect_eq "$(text_value 'iommu mappings')" "$mappings" "IOMMU mappings ($BACKEND backend; type1 dma_entry_limit $limit)"
 # Root has CAP_IPC_LOCK: the kernel does not enforce RLIMIT_MEMLOCK.
-# type1 charges the process, iommufd the user (lib/memlock.c).
+# type1 charges the process, iommufd the user (lib/dma/memlock.c).
 if [ "$BACKEND" = iommufd ]; then
 	expect_out "^memlock: +unlimited \\(0 bytes used by this user's processes; iommufd charges the user, estimated from their VmPin\\)\$"
 else
