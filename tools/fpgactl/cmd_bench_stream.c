@@ -324,7 +324,7 @@ static void warm_cache(struct sbench *b, const char *path)
 
 /*
  * The thread id of the software model's device thread (comm
- * "fpgactl-model", lib/model.c), or 0: it polls while the model is open,
+ * "fpgactl-model", lib/sim/model.c), or 0: it polls while the model is open,
  * whatever the runs do, so its CPU time is not the runs'.
  */
 static pid_t model_thread(void)
