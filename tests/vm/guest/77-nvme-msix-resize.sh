@@ -3,7 +3,7 @@
 # interrupts on vector 0).  tests/vm/progs/nvme_msix_resize.c enables 2
 # vectors, leaves an interrupt pending on vector 0, grows the index to 8
 # with fpgactl_irq_enable() and raises another interrupt; where the kernel
-# clears VFIO_IRQ_INFO_NORESIZE it then sends 200 commands one at a time,
+# clears VFIO_IRQ_INFO_NORESIZE it then sends 100 commands one at a time,
 # each answered on vector 0, while the count keeps changing (2 to 16).
 #
 # The kernel decides: vfio-pci clears NORESIZE for MSI-X when the device's
@@ -14,7 +14,7 @@
 # predates it and sets NORESIZE for every MSI-X index.
 #   NORESIZE clear (the 6.12 rows): in place, vector 0 keeps its eventfd,
 #     the pending interrupt is still counted, the next arrives on the
-#     original eventfd, and none of the 200 is lost while resizing.
+#     original eventfd, and none of the 100 is lost while resizing.
 #   NORESIZE set (6.1): the library's documented fallback, disable and
 #     enable again: vector 0 gets a new eventfd, the old file gets nothing
 #     more, the new one gets the interrupts raised after the resize.
@@ -36,7 +36,7 @@ expect_out '^before: 2 vectors, vector 0 on fd [0-9]+, an interrupt pending ther
 if [ $noresize = clear ]; then
 	expect_out '^after: 8 vectors, vector 0 on fd [0-9]+ \(the same eventfd\); the interrupt pending before: still counted$'
 	expect_out '^an interrupt raised after the resize: on the original eventfd$'
-	expect_out '^resizing: 200 interrupts of 200 commands on vector 0.s original eventfd, none lost, while the count changed [0-9]+ times \(2 to 16\)$'
+	expect_out '^resizing: 100 interrupts of 100 commands on vector 0.s original eventfd, none lost, while the count changed [0-9]+ times \(2 to 16\)$'
 	report "$(out_line '^resizing: ')"
 else
 	expect_out '^after: 8 vectors, vector 0 on fd [0-9]+ \(a new eventfd\); the interrupt pending before: gone$'

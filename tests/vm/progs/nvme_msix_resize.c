@@ -18,7 +18,7 @@
  * 3. The count grows to M (default 8) with fpgactl_irq_enable().
  * 4. Another command completes; the program looks where its interrupt went:
  *    the original eventfd (the dup), or only the library's current one.
- * 5. NORESIZE clear only: ROUNDS commands (default 200), one at a time, each
+ * 5. NORESIZE clear only: ROUNDS commands (default 100), one at a time, each
  *    answered by an interrupt on the original eventfd within 1 s, while the
  *    main thread keeps changing the count (between N and M + 8) as fast as
  *    it can.
@@ -388,7 +388,7 @@ int main(int argc, char **argv)
 		.page_size = FPGACTL_PAGE_4K,
 		.flags = FPGACTL_DMA_ALLOW_SMALL_PAGES,
 	};
-	uint32_t lo = 2, hi = 8, rounds = 200;
+	uint32_t lo = 2, hi = 8, rounds = 100;
 	struct nvme n = { 0 };
 	int c, err = 0, ret;
 
