@@ -114,7 +114,10 @@ case ${VMTEST_HUGEPAGES:-0} in
 			>"/sys/devices/system/node/node${spec%%:*}/hugepages/hugepages-2048kB/nr_hugepages" 2>/dev/null
 	done
 	;;
-*) echo "${VMTEST_HUGEPAGES:-0}" >/proc/sys/vm/nr_hugepages 2>/dev/null ;;
+# The 2 MiB pool by name: /proc/sys/vm/nr_hugepages is the default size's,
+# which is 32 MiB on a 16 KiB-page arm64 kernel (2 MiB pages are contiguous
+# PTEs there).
+*) echo "${VMTEST_HUGEPAGES:-0}" >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 2>/dev/null ;;
 esac
 mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages 2>/dev/null
 hp_end=$(uptime_s)
