@@ -13,7 +13,9 @@
 #      queue test; the mocked-kernel tests cannot run under TSan)
 #   6. an aarch64 cross build (tools/cross/aarch64-linux-gnu.ini) running the
 #      unit and model suites under QEMU's user-mode emulation, and the VM
-#      suite's arm64 row (arm64-6.1-legacy: an arm64 guest with an SMMUv3)
+#      suite's arm64 rows (arm64-6.1-legacy: an arm64 guest with an SMMUv3;
+#      arm64-6.12-16k-legacy: the DMA tests on trixie's 16 KiB-page kernel,
+#      fetched by tests/vm/fetch-kernel-16k.sh)
 # The closing summary (tests/summarize.py) gives the time of each stage,
 # one line per matrix row, and the counts.
 # Usage: tests/run-all.sh    (installs missing Debian packages with apt)
@@ -68,6 +70,7 @@ TSAN_OPTIONS=halt_on_error=1 stage "build-tsan: model" run_suites build-tsan -Db
 
 aarch64() {
 	tools/deps.sh aarch64 && sh tests/vm/setup-arm64.sh >/dev/null &&
+		sh tests/vm/fetch-kernel-16k.sh >/dev/null &&
 		run_suites build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini
 }
 SUITES="--suite unit --suite model --suite vm"
