@@ -13,7 +13,9 @@
 #      queue test; the mocked-kernel tests cannot run under TSan)
 #   6. an aarch64 cross build (tools/cross/aarch64-linux-gnu.ini) running the
 #      unit and model suites under QEMU's user-mode emulation, and the VM
-#      suite's arm64 row (arm64-6.1-legacy: an arm64 guest with an SMMUv3)
+#      suite's arm64 rows (arm64-6.1-legacy: an arm64 guest with an SMMUv3;
+#      arm64-6.12-16k-legacy: the DMA tests on trixie's 16 KiB-page kernel,
+#      fetched by tests/vm/fetch-kernel-16k.sh)
 # Stage 6 runs in the background from the start of stage 3 (its output is
 # printed when it ends): the arm64 guest, the longest single job, is one
 # TCG thread, and alongside the native stages it keeps both cores busy.
@@ -66,6 +68,7 @@ failed=0
 aarch64() {
 	SUITES="--suite unit --suite model --suite vm"
 	tools/deps.sh aarch64 && sh tests/vm/setup-arm64.sh >/dev/null &&
+		sh tests/vm/fetch-kernel-16k.sh >/dev/null &&
 		run_suites build-aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini
 }
 aarch64_log=$(mktemp)

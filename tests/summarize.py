@@ -78,7 +78,7 @@ def row_lines(recs):
     lines = []
     for row, r in rows.items():
         wall = fmt_secs(r["end"] - r["start"]) if r["start"] is not None else "-"
-        lines.append("row %-20s %2d passed, %d failed, %d skipped, wall %s%s"
+        lines.append("row %-21s %2d passed, %d failed, %d skipped, wall %s%s"
                      % (row, r["OK"], r["FAIL"], r["SKIP"], wall,
                         ("; failed: " + ", ".join(r["failed"])) if r["failed"] else ""))
         lines += ["    %s" % n for n in r["notes"]]

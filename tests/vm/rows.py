@@ -23,12 +23,16 @@ Fields:
              (arm64 rows in the aarch64 cross build, build-aarch64)
     kernel   guest kernel version, major.minor
     source   where the kernel comes from: "debian" (Debian's package,
-             fetched by setup.sh, VFIO as modules) or "built" (built by
+             fetched by setup.sh, VFIO as modules), "built" (built by
              build-kernel.sh from linux-source-6.12, everything built in)
+             or "debian-16k" (trixie's arm64 kernel with 16 KiB pages,
+             fetched by fetch-kernel-16k.sh, VFIO as modules)
     backend  the backend expected in the guest
     env      extra environment for the guest tests
     exclude  {test: reason}: guest tests not registered for this row, with
              why they cannot apply there (docs/vm-tests.md lists them)
+    only     (optional) the guest tests registered for this row, none
+             other; "only_why" says why the rest are left out
     about    one line for people
 
 To add a row, add a dict to ROWS; vm.py, vm_one.py and meson.build take
@@ -105,6 +109,28 @@ ROWS.append({
              "chosen by auto",
 })
 
+# 16 KiB pages (issue 12 item 3: buffers sized and aligned to the host page
+# and the IOMMU's smallest page, here both 16 KiB).  Only the environment
+# and DMA tests: the rest are the 6.1 row's on the same machine, and the
+# README command's time budget allows one short boot (docs/vm-tests.md,
+# "16 KiB pages").
+ROWS.append({
+    "name": "arm64-6.12-16k-legacy",
+    "arch": "arm64",
+    "kernel": "6.12",
+    "source": "debian-16k",
+    "backend": "legacy",
+    "env": {},
+    "exclude": {},
+    "only": ["10-guest-env", "80-dma-plan", "81-dma-test", "82-dma-negative"],
+    "only_why": "the page-size rules are the DMA tests'; the others run in "
+                "arm64-6.1-legacy on the same machine, and this row must stay "
+                "one short boot (time budget of the README test command)",
+    "about": "Debian trixie's arm64 kernel 6.12 with 16 KiB pages "
+             "(linux-image-*-arm64-16k) on virt with an SMMUv3 (TCG): "
+             "type1 with iova_pgsizes 16 KiB | 32 MiB, legacy chosen by auto",
+})
+
 DEFAULT_ROW = "x86-6.1-legacy"
 
 
@@ -119,7 +145,8 @@ def row(name):
 
 def row_tests(r, tests):
     """The guest tests of @tests (names) that run in row @r."""
-    return [t for t in tests if t not in r["exclude"]]
+    return [t for t in tests if t not in r["exclude"]
+            and ("only" not in r or t in r["only"])]
 
 
 def guest_env(r):

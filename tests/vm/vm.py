@@ -53,6 +53,7 @@ TESTLIB_SH = os.path.join(HERE, "testlib.sh")
 BUSYBOX = os.environ.get("FPGACTL_VM_BUSYBOX", "/bin/busybox")
 KVM_DEVICE = os.environ.get("FPGACTL_VM_KVM_DEVICE", "/dev/kvm")
 SETUP_ARM64_SH = os.path.join(HERE, "setup-arm64.sh")
+FETCH_16K_SH = os.path.join(HERE, "fetch-kernel-16k.sh")
 
 # arm64 rows (arch "arm64" in rows.py): QEMU's virt machine with an SMMUv3
 # under TCG; setup-arm64.sh caches Debian's arm64 kernel and
@@ -182,9 +183,26 @@ def built_kernel_dir(cache):
     return res.stdout.strip() if res.returncode == 0 else None
 
 
+def script_kernel_dir(cache, script):
+    """The kernel directory @script (build-kernel.sh, fetch-kernel-16k.sh)
+    names with --path, or None when it is not there yet."""
+    env = dict(os.environ, FPGACTL_VM_CACHE=cache)
+    res = subprocess.run(["sh", script, "--path"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+# The script that makes a row's kernel, by the row's source (rows.py),
+# besides setup.sh / setup-arm64.sh (QEMU, busybox, Debian's 6.1).
+KERNEL_SCRIPT = {"built": BUILD_KERNEL_SH, "debian-16k": FETCH_16K_SH}
+
+
 def row_kernel_dir(cache, row):
     if row["source"] == "built":
         return built_kernel_dir(cache)
+    if row["source"] == "debian-16k":
+        return script_kernel_dir(cache, FETCH_16K_SH)
     return kernel_dir(cache, row["arch"])
 
 
@@ -210,10 +228,11 @@ def ensure_setup(cache, allow_setup, row, qemu):
         return kdir
     setup = SETUP_ARM64_SH if row["arch"] == "arm64" else SETUP_SH
     if not allow_setup:
+        kscript = KERNEL_SCRIPT.get(row["source"])
         raise SetupError("the VM is not set up (run tests/vm/%s%s)"
                          % (os.path.basename(setup),
-                            " and tests/vm/build-kernel.sh"
-                            if row["source"] == "built" else ""))
+                            " and tests/vm/" + os.path.basename(kscript)
+                            if kscript else ""))
     log("running %s (cache %s)" % (setup, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
     # setup.sh talks on stdout; keep ours for TAP.
@@ -230,6 +249,14 @@ def ensure_setup(cache, allow_setup, row, qemu):
         if res.returncode != 0:
             raise SetupError("tests/vm/build-kernel.sh failed (exit status "
                              "%d)" % res.returncode)
+    if row["source"] == "debian-16k" and not row_kernel_dir(cache, row):
+        log("running %s" % FETCH_16K_SH)
+        res = subprocess.run(["sh", FETCH_16K_SH], env=env,
+                             stdout=sys.stderr, stderr=sys.stderr,
+                             stdin=subprocess.DEVNULL)
+        if res.returncode != 0:
+            raise SetupError("tests/vm/fetch-kernel-16k.sh failed (exit "
+                             "status %d)" % res.returncode)
     kdir = row_kernel_dir(cache, row)
     if not kdir or not host_ready(qemu, busybox):
         raise SetupError("tests/vm/%s ran but the kernel, QEMU or "
