@@ -7,9 +7,10 @@
 # line), or the line stays masked after the first interrupt and every later
 # wait falls back to 10 ms ticks.  The kernel's count in /proc/interrupts
 # tells which: without the unmask it stays at 1; with it, the batches (3
-# write and 3 read batches of 1 MiB) bring about one each (5 or 6 seen; at least
-# 3 asked for, since a batch may be served by an earlier interrupt's
-# pending signal).
+# write and 3 read batches of 1 MiB) bring about one each (5 or 6 seen at
+# light load).  At least 2 are asked for: any second interrupt proves the
+# unmask, and on a loaded host a batch's completions may all be there
+# before its wait, which then needs no interrupt (2 seen once, arm64 TCG).
 . /lib/vmtest.sh
 need_program nvme_rw
 
@@ -23,8 +24,8 @@ expect_out '^write: 1048576 bytes, LBA 0-2047, 128 commands in 3 batch\(es\), '
 expect_out '^read: 1048576 bytes, LBA 0-2047, 128 commands in 3 batch\(es\), '
 expect_out '^INTx: /proc/interrupts counts [0-9]+$'
 count=$(out_line '^INTx: /proc/interrupts counts' | sed 's/.* counts //')
-if [ "${count:-0}" -lt 3 ]; then
-	fail "INTx delivered $count interrupt(s) for 6 batches (at least 3 expected): the line stayed masked after the first"
+if [ "${count:-0}" -lt 2 ]; then
+	fail "INTx delivered $count interrupt(s) for 6 batches (at least 2 expected): the line stayed masked after the first"
 fi
 report "$(out_line '^write: ')"
 report "$(out_line '^read: ')"

@@ -39,7 +39,7 @@
 #include "edu.h"
 
 #define EXIT_REMOVED 3
-#define DMA_WAIT_NS 2000000000LL	/* a transfer takes 100 ms of VM time */
+#define DMA_WAIT_NS 10000000000LL	/* 100 ms of VM time; much later on a loaded host */
 #define TRANSFER 4000
 #define REG_BURST 200
 
