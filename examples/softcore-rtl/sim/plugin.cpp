@@ -385,41 +385,63 @@ void mirror(Dev *d)
 }
 
 // Forward host writes to watched words; return true when any was.
+// Hand the design the new value of watched word @i, @v.
+void deliver(Dev *d, size_t i, uint32_t v)
+{
+	uint32_t off = d->watch[i];
+
+	d->last[i] = v;
+	bar0_write(d, off, v);
+	if (off < 0x1000)
+		d->reg_dirty = true;
+	bool ctrl_off = off == 0x10 && !(v & 1);
+	bool qctrl_off = off >= 0x100 && off < 0x800 && (off & 0x1f) == 0x14 && !(v & 1);
+	if (!ctrl_off && !qctrl_off)
+		return;
+	// the design emptied the doorbells (and, for CTRL.EN = 0, cleared
+	// every QEN): so does the mirror
+	for (size_t j = 0; j < d->watch.size(); j++) {
+		uint32_t o = d->watch[j];
+		bool db = o >= 0x1000 &&
+			  (ctrl_off || (o - 0x1000) / 8 == (off - 0x100) / 0x20);
+		bool qc = ctrl_off && o >= 0x100 && o < 0x800 && (o & 0x1f) == 0x14;
+
+		if (db) {
+			st32(d, o, 0);
+			d->last[j] = 0;
+		} else if (qc) {
+			__atomic_fetch_and(reinterpret_cast<uint32_t *>(d->bar0 + o), ~1u,
+					   __ATOMIC_ACQ_REL);
+			d->last[j] &= ~1u;
+		}
+	}
+}
+
+// The host's stores reach the design in the order it made them, as PCIe
+// posted writes do, although the bridge only sees BAR memory change: a
+// change found at word @i is delivered after any change now visible in the
+// words before it, which the scan passed before the host wrote them.  The
+// load of word @i is an acquire, so what the host stored before it (say a
+// queue's SIZE before its QCTRL.QEN) is visible to those loads.  Without
+// this a pass could read SIZE old and QCTRL new and enable the queue with
+// the old size (QERR; seen once in CI's rtl-model test_reset).
 bool forward(Dev *d)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < d->watch.size(); i++) {
-		uint32_t off = d->watch[i], v = ld32(d, off);
+		uint32_t v = ld32(d, d->watch[i]);
 
 		if (v == d->last[i])
 			continue;
 		any = true;
-		d->last[i] = v;
-		bar0_write(d, off, v);
-		if (off < 0x1000)
-			d->reg_dirty = true;
-		bool ctrl_off = off == 0x10 && !(v & 1);
-		bool qctrl_off = off >= 0x100 && off < 0x800 && (off & 0x1f) == 0x14 && !(v & 1);
-		if (!ctrl_off && !qctrl_off)
-			continue;
-		// the design emptied the doorbells (and, for CTRL.EN = 0, cleared
-		// every QEN): so does the mirror
-		for (size_t j = 0; j < d->watch.size(); j++) {
-			uint32_t o = d->watch[j];
-			bool db = o >= 0x1000 &&
-				  (ctrl_off || (o - 0x1000) / 8 == (off - 0x100) / 0x20);
-			bool qc = ctrl_off && o >= 0x100 && o < 0x800 && (o & 0x1f) == 0x14;
+		for (size_t j = 0; j < i; j++) {
+			uint32_t w = ld32(d, d->watch[j]);
 
-			if (db) {
-				st32(d, o, 0);
-				d->last[j] = 0;
-			} else if (qc) {
-				__atomic_fetch_and(reinterpret_cast<uint32_t *>(d->bar0 + o), ~1u,
-						   __ATOMIC_ACQ_REL);
-				d->last[j] &= ~1u;
-			}
+			if (w != d->last[j])
+				deliver(d, j, w);
 		}
+		deliver(d, i, v);
 	}
 	return any;
 }
