@@ -260,6 +260,23 @@ static void check_placement(struct fpgactl_device *dev, struct dma_buf_priv *b,
 			 "crosses the interconnect", dev->bdf, b->backing.node, node);
 	}
 }
+/*
+ * A buffer mapped for @dev becomes the caller's: counted as locked, holding
+ * a reference to the context, its public part filled in.  Both the
+ * library's own buffers and the caller's mapped memory end here.
+ */
+static struct fpgactl_dma_buf *dma_buf_publish(struct fpgactl_device *dev,
+						struct dma_buf_priv *b)
+{
+	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+	iommu_get(dev->iommu);
+	b->iommu = dev->iommu;
+	b->pub = (struct fpgactl_dma_buf){
+		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
+		.page_size = b->backing.page_size, .node = b->backing.node };
+	return &b->pub;
+}
+
 
 FPGACTL_EXPORT struct fpgactl_dma_buf *
 fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
@@ -312,13 +329,7 @@ fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
 		backing_free(&b->backing);
 		goto fail;
 	}
-	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
-	iommu_get(dev->iommu);
-	b->iommu = dev->iommu;
-	b->pub = (struct fpgactl_dma_buf){
-		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
-		.page_size = b->backing.page_size, .node = b->backing.node };
-	return &b->pub;
+	return dma_buf_publish(dev, b);
 fail:
 	free(b);
 	if (err)
@@ -462,13 +473,7 @@ struct fpgactl_dma_buf *dma_buf_map_borrowed(struct fpgactl_device *dev,
 	pthread_mutex_unlock(&dev->iommu->lock);
 	if (ret)
 		goto fail;
-	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
-	iommu_get(dev->iommu);
-	b->iommu = dev->iommu;
-	b->pub = (struct fpgactl_dma_buf){
-		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
-		.page_size = b->backing.page_size, .node = b->backing.node };
-	return &b->pub;
+	return dma_buf_publish(dev, b);
 fail:
 	free(b);
 	*err = ret;
