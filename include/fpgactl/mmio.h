@@ -35,6 +35,14 @@ extern "C" {
  * themselves (a completion's fields after its phase tag; loads of consumed
  * entries before the head doorbell releases them): free on x86, whose loads
  * are not reordered with other loads nor stores with older loads.
+ *
+ * fpgactl_io_wmb() orders the CPU's stores to coherent DMA memory before a
+ * later store to a BAR mapped uncached, as VFIO maps them (vfio-pci's mmap
+ * uses pgprot_noncached(); an arm64 Device-nGnRnE mapping): what Linux's
+ * writel() does before its store (__iowmb(): nothing on x86, where a UC
+ * store is not reordered with older stores; dmb oshst on arm64).  It is
+ * the doorbell barrier of the queue engine.  For a BAR mapped
+ * write-combining (not done by the library) use fpgactl_wmb().
  */
 #if defined(__x86_64__) || defined(__i386__)
 /* sfence also orders write-combining stores, for BARs mapped WC. */
@@ -43,18 +51,21 @@ extern "C" {
 #define fpgactl_mb() __asm__ __volatile__("mfence" ::: "memory")
 #define fpgactl_dma_rmb() __asm__ __volatile__("" ::: "memory")
 #define fpgactl_dma_mb() __asm__ __volatile__("" ::: "memory")
+#define fpgactl_io_wmb() __asm__ __volatile__("" ::: "memory")
 #elif defined(__aarch64__)
 #define fpgactl_wmb() __asm__ __volatile__("dsb st" ::: "memory")
 #define fpgactl_rmb() __asm__ __volatile__("dsb ld" ::: "memory")
 #define fpgactl_mb() __asm__ __volatile__("dsb sy" ::: "memory")
 #define fpgactl_dma_rmb() __asm__ __volatile__("dmb oshld" ::: "memory")
 #define fpgactl_dma_mb() __asm__ __volatile__("dmb osh" ::: "memory")
+#define fpgactl_io_wmb() __asm__ __volatile__("dmb oshst" ::: "memory")
 #else
 #define fpgactl_wmb() __sync_synchronize()
 #define fpgactl_rmb() __sync_synchronize()
 #define fpgactl_mb() __sync_synchronize()
 #define fpgactl_dma_rmb() __sync_synchronize()
 #define fpgactl_dma_mb() __sync_synchronize()
+#define fpgactl_io_wmb() __sync_synchronize()
 #endif
 
 /**

@@ -438,9 +438,10 @@ static inline struct fpgactl_queue_ring *fpgactl_queue__ring(struct fpgactl_queu
 
 /*
  * Reserve the entry at the SQ tail for @ctx, room permitting (the caller
- * checked &fpgactl_queue_ring.room): the oldest free id, its slot filled,
- * the entry zeroed but for the id.  Shared by the inline fpgactl_queue_get_sqe()
- * and the library's fpgactl_queue__get_sqe_slow().
+ * checked &fpgactl_queue_ring.room and counted it down): the oldest free
+ * id, its slot filled, the entry zeroed but for the id.  Shared by the
+ * inline fpgactl_queue_get_sqe() and the library's
+ * fpgactl_queue__get_sqe_slow().
  */
 static inline __attribute__((always_inline)) struct fpgactl_sqe *
 __fpgactl_queue_take(struct fpgactl_queue_ring *r, void *ctx)
@@ -450,7 +451,6 @@ __fpgactl_queue_take(struct fpgactl_queue_ring *r, void *ctx)
 	struct fpgactl_queue_slot *const s = &r->slots[cid];
 	struct fpgactl_sqe *const sqe = &r->sq[tail & r->mask];
 
-	r->room--;
 	r->sq_tail = tail + 1;
 	s->ctx = ctx;
 	s->sq_pos = tail;
@@ -490,8 +490,11 @@ fpgactl_queue_get_sqe(struct fpgactl_queue *q, void *ctx, uint64_t timeout_ns)
 	 * of the id table.  @room is a lower bound of the least of the three,
 	 * recomputed out of line when it runs out.
 	 */
-	if (__builtin_expect(!r->room, 0))
+	uint16_t room;
+
+	if (__builtin_expect(__builtin_sub_overflow(r->room, 1, &room), 0))
 		return fpgactl_queue__get_sqe_slow(q, ctx, timeout_ns);
+	r->room = room;
 	sqe = __fpgactl_queue_take(r, ctx);
 	if (timeout_ns)
 		fpgactl_queue__set_timeout(q, sqe->cid, timeout_ns);
@@ -503,7 +506,7 @@ static inline __attribute__((always_inline)) unsigned int
 __fpgactl_queue_ring_sq(struct fpgactl_queue_ring *r, uint32_t tail, unsigned int n)
 {
 	/* The entries must be in memory before the device hears of them. */
-	fpgactl_wmb();
+	fpgactl_io_wmb();
 	/* NVMe: SQ y Tail Doorbell, one write for the whole batch. */
 	*r->sq_db = tail & r->mask;
 	r->sq_doorbell = tail;
@@ -535,18 +538,46 @@ FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
 }
 
 /*
+ * The second half of a CQE (bytes 8-15: SQ head, SQ id, command id, status),
+ * read as one little-endian 64-bit word, so that one XOR with the value a
+ * plain completion must have and one AND with the bits that must match test
+ * four fields at once.  Aliases the 16-bit fields.
+ */
+typedef uint64_t __attribute__((may_alias)) fpgactl_queue__cqe_word;
+#define FPGACTL_QUEUE__W_SQ_ID 16	/* bit offsets in that word */
+#define FPGACTL_QUEUE__W_CID 32
+#define FPGACTL_QUEUE__W_STATUS 48
+
+/*
  * The fast loop of fpgactl_queue_reap(), for a queue whose reserved entries
- * were all submitted: consume up to @max (at most the depth) entries that
+ * were all submitted: consume up to @max entries that
  * are a successful completion of an untimed command in flight with a
- * plausible SQ head, writing completions to @out.  It calls nothing and
- * walks the ring with a pointer, so its state stays in registers; what is
- * per batch (the CQ and SQ heads, the free-id FIFO's tail) is written back
- * once at the end.  *@slow is set when it stopped at an entry for
- * fpgactl_queue__reap_slow() (at &fpgactl_queue_ring.cq_head).
+ * plausible SQ head, writing completions to @out.  *@slow is set when it
+ * stopped at an entry for fpgactl_queue__reap_slow() (at
+ * &fpgactl_queue_ring.cq_head).
+ *
+ * Per entry (docs/queues.md, "Validation of completions"):
+ * - the status word is loaded alone and its phase compared: a new entry?
+ * - after the barrier, bytes 8-15 once, as one word W: W XOR the expected
+ *   value (status = the phase alone, i.e. success; SQ id = ours), ANDed
+ *   with the bits that must match (the status and the SQ id whole, the
+ *   command id's bits above 2 * depth - 1, the SQ head's above depth - 1),
+ *   must be 0.  What is left of that XOR is the command id (bits 47:32)
+ *   and the SQ head (bits 15:0), already range-checked, and read once: a
+ *   device rewriting the entry cannot make them differ from what was
+ *   checked;
+ * - the id's slot must be in flight (untimed);
+ * - the SQ head must lie in [last head, submitted tail] in ring order.  The
+ *   loop keeps @avail, how far the submitted tail is from the last head:
+ *   the new head is in range exactly when (tail - head) mod depth is at
+ *   most @avail, and that distance is the new @avail.
  *
  * No id can be reserved and not submitted here (the caller checked), so
- * the "not submitted yet" test of docs/queues.md holds for every id
- * without a look; a reap with unsubmitted entries goes out of line whole.
+ * the "not submitted yet" test holds for every id without a look.  The
+ * walk goes in runs that wrap neither the CQ nor the free-id FIFO, so an
+ * entry costs one pointer compare to end its run; the phase and the
+ * expected word flip between runs when the CQ wraps.  What is per batch
+ * (the CQ and SQ heads, the FIFO's tail) is written back once at the end.
  *
  * Return: the number of completions written.
  */
@@ -554,50 +585,55 @@ static inline __attribute__((always_inline)) unsigned int
 __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completion *out,
 			  unsigned int max, int *slow)
 {
-	const size_t mask = r->mask, cid_mask = 2 * mask + 1;
-	const uint32_t qid = r->qid;
+	const uint32_t mask = r->mask, cid_mask = 2 * mask + 1;
 	struct fpgactl_queue_slot *const slots = r->slots;
 	uint16_t *const free_cids = r->free_cids;
-	const uint32_t start = r->cq_head, sq_head = r->sq_head;
-	/* SQ entries submitted and not yet fetched, as far as we know. */
-	const uint32_t avail0 = r->sq_doorbell - sq_head;
-	size_t avail = avail0, prev = sq_head & mask, free_tail = r->free_tail;
+	const uint32_t start = r->cq_head, sq_doorbell = r->sq_doorbell;
+	const uint32_t free_tail = r->free_tail, sq_tail_idx = sq_doorbell & mask;
+	/* Bits of W that must equal those of @expect: all but the command
+	 * id's below 2 * depth and the SQ head's below the depth. */
+	const uint64_t must = ~((uint64_t)cid_mask << FPGACTL_QUEUE__W_CID | mask);
 	/* NVMe: Phase Tag, 1 on even passes over the ring. */
 	uint32_t phase = !(start & (mask + 1));
+	uint64_t expect = (uint64_t)phase << FPGACTL_QUEUE__W_STATUS |
+			  (uint64_t)r->qid << FPGACTL_QUEUE__W_SQ_ID;
+	/* SQ entries submitted and not yet fetched, as far as we know. */
+	uint32_t avail = sq_doorbell - r->sq_head;
 	const struct fpgactl_cqe *cqe = &r->cq[start & mask];
 	const struct fpgactl_cqe *const end = r->cq_end;
 	struct fpgactl_completion *o = out;
+	uint32_t ft = free_tail;
 	unsigned int left = max, n;
 
 	for (; left; left--, o++) {
 		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 		struct fpgactl_queue_slot *s;
-		size_t cid, h, moved;
+		uint64_t w;
+		uint32_t dist;
 		const uint64_t zero = 0;
 
 		if (status != phase) {
-			/* An entry of the previous pass is not new; a new one
-			 * with an error status goes out of line. */
+			/* An entry of the previous pass is not new; a new
+			 * one with an error status goes out of line. */
 			*slow = !((status ^ phase) & 1);
 			break;
 		}
 		/* The rest of the entry only after its phase. */
 		fpgactl_dma_rmb();
-		cid = __atomic_load_n(&cqe->cid, __ATOMIC_RELAXED);
-		if (__builtin_expect(cid > cid_mask, 0))
-			goto slow;
-		if (__builtin_expect(__atomic_load_n(&cqe->sq_id, __ATOMIC_RELAXED) != qid, 0))
-			goto slow;
-		s = &slots[cid];
+		w = __atomic_load_n((const fpgactl_queue__cqe_word *)(const void *)&cqe->sq_head,
+				    __ATOMIC_RELAXED) ^ expect;
+		if (__builtin_expect(w & must, 0))
+			goto bad;
+		/* NVMe: SQ Head Pointer, the SQ's flow control (bits
+		 * 15:0 of w; the mask drops the rest). */
+		dist = (sq_tail_idx - (uint32_t)w) & mask;
+		w >>= FPGACTL_QUEUE__W_CID;	/* the command id */
+		s = &slots[w];
 		if (__builtin_expect(s->state != FPGACTL_QUEUE__CID_IN_FLIGHT, 0))
-			goto slow;
-		h = __atomic_load_n(&cqe->sq_head, __ATOMIC_RELAXED);
-		moved = (h - prev) & mask;
-		if (__builtin_expect(h > mask || moved > avail, 0))
-			goto slow;
-		/* NVMe: SQ Head Pointer, the SQ's flow control. */
-		avail -= moved;
-		prev = h;
+			goto bad;
+		if (__builtin_expect(dist > avail, 0))
+			goto bad;
+		avail = dist;
 		o->ctx = s->ctx;
 		o->result = __atomic_load_n(&cqe->result, __ATOMIC_RELAXED);
 		/* status and error 0 (and the padding between): one store */
@@ -605,21 +641,22 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 				 &zero, sizeof(zero));
 		s->state = FPGACTL_QUEUE__CID_FREE;
 		/* Oldest freed, first reused. */
-		free_cids[free_tail++ & cid_mask] = (uint16_t)cid;
+		free_cids[ft++ & cid_mask] = (uint16_t)w;
 		if (__builtin_expect(++cqe == end, 0)) {
 			/* Wrapped: the next pass has the other phase. */
-			cqe -= mask + 1;
+			cqe = r->cq;
 			phase ^= 1;
+			expect ^= (uint64_t)1 << FPGACTL_QUEUE__W_STATUS;
 		}
 		continue;
-slow:
+bad:
 		*slow = 1;
 		break;
 	}
 	n = max - left;
 	r->cq_head = start + n;
-	r->sq_head = sq_head + (avail0 - (uint32_t)avail);
-	r->free_tail = (uint16_t)free_tail;
+	r->sq_head = sq_doorbell - avail;
+	r->free_tail = (uint16_t)(free_tail + n);
 	return n;
 }
 
@@ -656,14 +693,15 @@ fpgactl_queue_reap(struct fpgactl_queue *q, struct fpgactl_completion *out,
 		   unsigned int max)
 {
 	struct fpgactl_queue_ring *r = fpgactl_queue__ring(q);
-	/* At most @max reported and one pass over the ring consumed. */
-	const unsigned int lim = max < r->mask + 1 ? max : r->mask + 1;
 	int slow = r->sq_tail != r->sq_doorbell;
 	unsigned int n = 0;
 
-	/* Entries reserved and not submitted: every check out of line. */
+	/* Entries reserved and not submitted: every check out of line.  The
+	 * inline loop needs no bound of one pass over the ring besides @max:
+	 * each entry it takes frees an id in flight, and at most depth - 1
+	 * are (none is reserved during a reap). */
 	if (__builtin_expect(!slow, 1))
-		n = __fpgactl_queue_reap_fast(r, out, lim, &slow);
+		n = __fpgactl_queue_reap_fast(r, out, max, &slow);
 	if (__builtin_expect(slow, 0))
 		return fpgactl_queue__reap_slow(q, out, n, max);
 	if (n) {

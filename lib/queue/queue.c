@@ -493,9 +493,12 @@ FPGACTL_EXPORT struct fpgactl_sqe *fpgactl_queue__get_sqe_slow(struct fpgactl_qu
 {
 	struct fpgactl_sqe *sqe;
 
-	q->r.room = room_now(q);
-	if (!q->r.room)
+	const uint16_t room = room_now(q);
+
+	q->r.room = room;
+	if (!room)
 		return NULL;
+	q->r.room = room - 1;
 	sqe = __fpgactl_queue_take(&q->r, ctx);
 	if (timeout_ns)
 		fpgactl_queue__set_timeout(q, sqe->cid, timeout_ns);

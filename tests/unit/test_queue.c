@@ -1142,6 +1142,61 @@ static void test_bad_sq_head(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * The SQ head checks of the inline reap: every reserved entry submitted, so
+ * each reap below meets its bad entry in the inline loop (a reap with
+ * unsubmitted entries, as in test_bad_sq_head, runs whole out of line).  A
+ * head of depth + 2 after a head of 1 would look like 2 in ring arithmetic,
+ * within range: only the check of the head's bits above the mask catches it.
+ */
+static void test_bad_sq_head_inline(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 16, 4);
+	struct fpgactl_completion c[16];
+	struct dev_model dm;
+	uint16_t cids[4];
+
+	dm_init(&dm, dev, q, 0, 4);
+	for (int i = 0; i < 4; i++)
+		cids[i] = reserve(q, CTX(i), 0);
+	fpgactl_queue_submit(q);
+	/* A valid head (1), then one past the depth. */
+	dm_post_raw(&dm, cids[0], 1, 0, 0, false);
+	dm_post_raw(&dm, cids[1], 16 + 2, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 2);
+	assert_ptr_equal(c[0].ctx, CTX(0));
+	assert_int_equal(c[0].error, 0);
+	assert_null(c[1].ctx);
+	assert_int_equal(c[1].error, -EPROTO);
+	/* Past the submitted tail (4); backwards from 1 to 0; all ones. */
+	dm_post_raw(&dm, cids[1], 5, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 1);
+	assert_int_equal(c[0].error, -EPROTO);
+	dm_post_raw(&dm, cids[1], 0, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 1);
+	assert_int_equal(c[0].error, -EPROTO);
+	dm_post_raw(&dm, cids[1], 0xffff, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 1);
+	assert_int_equal(c[0].error, -EPROTO);
+	assert_true(log_has("SQ head out of range or moving backwards"));
+	/* The commands are still in flight; valid heads complete them. */
+	assert_int_equal(fpgactl_queue_in_flight(q), 3);
+	dm_post_raw(&dm, cids[1], 2, 0, 0, false);
+	dm_post_raw(&dm, cids[2], 4, 0, 0, false);
+	dm_post_raw(&dm, cids[3], 4, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(c[i].ctx, CTX(1 + i));
+		assert_int_equal(c[i].error, 0);
+	}
+	assert_int_equal(stats(q).bad_completions, 4);
+	assert_int_equal(stats(q).completed, 4);
+	assert_int_equal(fpgactl_queue_in_flight(q), 0);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
 static void test_all_ones(void **state)
 {
 	struct fpgactl_device *dev = open_dev();
@@ -1831,6 +1886,7 @@ int main(void)
 		T(test_foreign_sq_id),
 		T(test_duplicate_completion),
 		T(test_bad_sq_head),
+		T(test_bad_sq_head_inline),
 		T(test_all_ones),
 		T(test_timeout),
 		T(test_timeout_many),
