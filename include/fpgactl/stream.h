@@ -68,15 +68,22 @@ int fpgactl_stream_set_chunk_size(struct fpgactl_stream *st, size_t bytes);
 
 /**
  * enum fpgactl_stream_io - how the whole-file helpers reach the file
- * @FPGACTL_STREAM_IO_AUTO: the default: O_DIRECT wherever the buffer is
- *	aligned and the file system takes it, cached or not: no copy at all,
- *	the least CPU per byte
- * @FPGACTL_STREAM_IO_CACHED: as AUTO, but a read request whose file range
- *	is all in the page cache (checked with mincore() just before it is
- *	issued) is read through the cache: one copy, by the kernel, and no
- *	trip to the storage; the choice for storage slower than a memory copy
+ * @FPGACTL_STREAM_IO_AUTO: the default: reads choose per request: just
+ *	before each request, mincore() says which pages of its file range are
+ *	in the page cache; a cached run at the start of the range (all of it,
+ *	or at least 256 KiB) is read through the cache (one copy, by the
+ *	kernel: faster than the storage), and otherwise the storage is read
+ *	with O_DIRECT (no copy at all) up to the next cached run of 256 KiB or
+ *	more.  Writes, and reads where the file cannot be mapped for
+ *	mincore(), use O_DIRECT wherever the buffer is aligned and the file
+ *	system takes it
+ * @FPGACTL_STREAM_IO_CACHED: as AUTO, but a read request goes through the
+ *	page cache only when its whole file range is cached, else it reads
+ *	all of it with O_DIRECT
  * @FPGACTL_STREAM_IO_BUFFERED: the page cache only (still one copy, by the
  *	kernel, into the registered buffer; none in user space)
+ *
+ * Which wins where, measured with fpgactl bench stream: docs/cli.md.
  */
 enum fpgactl_stream_io {
 	FPGACTL_STREAM_IO_AUTO = 0,
@@ -160,13 +167,13 @@ typedef int (*fpgactl_stream_progress_fn)(void *arg, uint64_t done, uint64_t tot
  * @progress: called as data arrives; may be NULL
  * @arg: passed to @progress
  *
- * Opens @path with O_DIRECT when the buffer address is 4096-aligned (the
- * page cache is bypassed; hugepage buffers are aligned) and the stream's
- * I/O mode is not FPGACTL_STREAM_IO_BUFFERED (in mode
- * FPGACTL_STREAM_IO_CACHED, requests whose range is in the page cache are
- * read through it), with buffered I/O when the file system refuses O_DIRECT
- * (EINVAL: tmpfs on older kernels, some FUSE and network file systems) or
- * for the last partial 4 KiB block.
+ * Opens @path with O_DIRECT when the buffer address is 4096-aligned
+ * (hugepage buffers are aligned) and the stream's I/O mode is not
+ * FPGACTL_STREAM_IO_BUFFERED; in modes FPGACTL_STREAM_IO_AUTO and _CACHED
+ * the parts of the file found in the page cache are read through it (see
+ * &enum fpgactl_stream_io), the rest with O_DIRECT.  Buffered I/O when the
+ * file system refuses O_DIRECT (EINVAL: tmpfs on older kernels, some FUSE
+ * and network file systems) and for the last partial 4 KiB block.
  *
  * Return: the bytes read, or -errno (logged with the path): -ENOENT,
  * -EACCES, -EINVAL for something that is neither a regular file nor a block

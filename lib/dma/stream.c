@@ -6,14 +6,17 @@
  *
  * Requests are at least COALESCE bytes where the buffer is contiguous,
  * whatever the chunk size.  The whole-file helpers open the file with
- * O_DIRECT when the buffer is aligned (in mode CACHED, a read request whose
- * file range is all in the page cache, by mincore() on a mapping of the
- * file, goes through the buffered descriptor instead: one copy by the
- * kernel from the cache rather than a trip to the storage); the last
- * partial block (O_DIRECT wants whole blocks) goes through
- * a second, buffered descriptor of the same file, and so does everything
- * when the file system refuses O_DIRECT, at open (EINVAL) or at the first
- * request (EINVAL).
+ * O_DIRECT when the buffer is aligned and the mode is not BUFFERED.  Reads
+ * then look at the page cache (mincore() on a mapping of the file) just
+ * before each request: in mode AUTO, the part of the request's window that
+ * is cached goes through the buffered descriptor (one copy by the kernel
+ * from the cache rather than a trip to the storage) and the part that is
+ * not goes O_DIRECT, the window cut where the cache starts or stops
+ * covering it (stream_pick_read(), lib/dma/stream_policy.c); in mode
+ * CACHED, only a window all in the cache goes through it.  The last
+ * partial block (O_DIRECT wants whole blocks) goes through the buffered
+ * descriptor, and so does everything when the file system refuses
+ * O_DIRECT, at open (EINVAL) or at the first request (EINVAL).
  */
 #include <fcntl.h>
 #include <liburing.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "stream_policy.h"
 
 #define MAX_DEPTH 4096
 #define DEFAULT_CHUNK ((size_t)1 << 20)
@@ -91,6 +95,9 @@ struct fpgactl_stream {
  * @path: for messages
  * @map: a read-only mapping of the file's first @map_len bytes, for
  *	mincore(), or NULL: every request goes the way @direct_end says
+ * @split: cut read windows where the page cache starts or stops covering
+ *	them (mode AUTO); else a window goes through the cache only when it
+ *	is all in it (mode CACHED)
  */
 struct xfer {
 	bool write;
@@ -106,6 +113,7 @@ struct xfer {
 	const char *path;
 	void *map;
 	size_t map_len;
+	bool split;
 	/* state */
 	uint64_t next;
 	uint64_t done;
@@ -312,31 +320,32 @@ static uint64_t request_size(const struct fpgactl_stream *st)
 }
 
 /*
- * Is the file range of [@off, @off + @len) of the transfer all in the page
- * cache?  false when unknown.
+ * How many of the @len bytes at @off of the transfer the next read request
+ * takes, and whether through the page cache (*@direct false) or O_DIRECT:
+ * stream_pick_read() on what mincore() says of the window.  Unknown
+ * (mincore() failed, no mapping): the whole window, O_DIRECT.
  */
-static bool range_cached(const struct xfer *x, uint64_t off, uint64_t len)
+static uint64_t cache_pick(const struct xfer *x, uint64_t off, uint64_t len, bool *direct)
 {
 	static size_t page;
 	unsigned char vec[(MAX_CHUNK > COALESCE ? MAX_CHUNK : COALESCE) / 4096 + 1];
-	uint64_t start, end;
+	uint64_t start, end, pos = x->file_off + off;
 	size_t n;
+	bool cached;
 
-	if (!x->map)
-		return false;
 	if (!page)
 		page = (size_t)sysconf(_SC_PAGESIZE);
-	start = (x->file_off + off) / page * page;
-	end = x->file_off + off + len;
+	start = pos / page * page;
+	end = pos + len;
 	if (end > x->map_len || end <= start)
-		return false;
+		return len;
 	n = (size_t)((end - start + page - 1) / page);
 	if (n > sizeof(vec) || mincore((uint8_t *)x->map + start, end - start, vec))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(vec[i] & 1))
-			return false;
-	return true;
+		return len;
+	n = stream_pick_read(vec, n, STREAM_MIN_CACHED_RUN * 4096 / page, x->split, &cached);
+	*direct = !cached;
+	/* Whole pages from a 4096-aligned @pos: the O_DIRECT alignment holds. */
+	return start + n * page - pos < len ? start + n * page - pos : len;
 }
 
 /* Start requests while there is room. */
@@ -351,19 +360,21 @@ static void fill(struct fpgactl_stream *st, struct xfer *x)
 		uintptr_t va = (uintptr_t)(x->va + x->next);
 		int p = piece_of(st, va);
 		uint64_t c = x->len - x->next;
+		bool direct;
 
-		while (st->slots[i].busy)
-			i++;
-		s = &st->slots[i];
 		if (c > req)
 			c = req;
 		if (c > st->pieces[p].va + st->pieces[p].len - va)
 			c = st->pieces[p].va + st->pieces[p].len - va;
-		s->direct = x->fd_direct && (x->fd_buf < 0 || x->next < x->direct_end);
-		if (s->direct && x->fd_buf >= 0 && c > x->direct_end - x->next)
+		direct = x->fd_direct && (x->fd_buf < 0 || x->next < x->direct_end);
+		if (direct && x->fd_buf >= 0 && c > x->direct_end - x->next)
 			c = x->direct_end - x->next;
-		if (s->direct && x->fd_buf >= 0 && !x->write && range_cached(x, x->next, c))
-			s->direct = false;	/* a copy from the cache beats the storage */
+		if (direct && x->fd_buf >= 0 && !x->write && x->map)
+			c = cache_pick(x, x->next, c, &direct);
+		while (st->slots[i].busy)
+			i++;
+		s = &st->slots[i];
+		s->direct = direct;
 		s->off = x->next;
 		s->len = (uint32_t)c;
 		s->done = 0;
@@ -693,7 +704,8 @@ static ssize_t file_xfer(struct fpgactl_stream *st, struct xfer *x,
 		if (ret < 0)
 			goto out;
 		x->fd_buf = (int)ret;
-		if (!x->write && st->io == FPGACTL_STREAM_IO_CACHED)
+		x->split = st->io == FPGACTL_STREAM_IO_AUTO;
+		if (!x->write)
 			map_for_mincore(x);
 		ret = x->write ? preallocate(x) : 0;
 		if (ret)

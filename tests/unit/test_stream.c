@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "dma/stream_policy.h"
 
 #define BDF "0000:03:00.0"
 #define KiB ((size_t)1 << 10)
@@ -158,6 +159,68 @@ static bool direct_ok(const char *path)
 	return true;
 }
 
+/* Drop @path's pages from the page cache; false when some stayed. */
+static bool drop_pages(const char *path, size_t size)
+{
+	unsigned char vec[(BUF_SIZE >> 12) + 1];
+	int fd = open(path, O_RDONLY);
+	void *map;
+	bool cold = true;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mincore(map, size, vec), 0);
+	for (size_t i = 0; i < (size + 4095) / 4096; i++)
+		cold = cold && !(vec[i] & 1);
+	munmap(map, size);
+	close(fd);
+	return cold;
+}
+
+/* Read @path, all of it, into the page cache. */
+static void warm_pages(const char *path)
+{
+	char tmp[65536];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	while (read(fd, tmp, sizeof(tmp)) > 0)
+		;
+	close(fd);
+}
+
+/*
+ * Bring [@off, @off + @len) of @path into the page cache and nothing else
+ * (POSIX_FADV_RANDOM: no readahead around it); false when the page cache
+ * then holds other pages of the file's first @size bytes or misses some of
+ * these.
+ */
+static bool warm_range(const char *path, size_t size, size_t off, size_t len)
+{
+	unsigned char vec[(BUF_SIZE >> 12) + 1];
+	uint8_t *tmp = malloc(len);
+	int fd = open(path, O_RDONLY);
+	void *map;
+	bool exact = true;
+
+	assert_non_null(tmp);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
+	assert_int_equal(pread(fd, tmp, len, (off_t)off), (ssize_t)len);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mincore(map, size, vec), 0);
+	for (size_t i = 0; i < (size + 4095) / 4096; i++)
+		exact = exact && !!(vec[i] & 1) == (i >= off / 4096 && i < (off + len) / 4096);
+	munmap(map, size);
+	close(fd);
+	free(tmp);
+	return exact;
+}
+
 static void stats(struct fpgactl_stream_stats *s)
 {
 	fpgactl_stream_get_stats(c.st, s);
@@ -207,8 +270,14 @@ static void test_file_to_buf_direct(void **state)
 	const size_t size = 3 * MiB + 1234;	/* a partial last block */
 	struct fpgactl_stream_stats s0, s1;
 	struct progress p = { 0 };
+	bool direct;
 
 	write_file(c.path, size);
+	/* Cold: mode AUTO would read cached pages through the cache. */
+	direct = direct_ok(c.path) && drop_pages(c.path, size);
+	if (direct_ok(c.path) && !direct)
+		print_message("note: the pages of %s stayed cached; read through the "
+			      "cache\n", c.path);
 	memset(c.a->vaddr, 0xee, c.a->size);
 	stats(&s0);
 	assert_int_equal(fpgactl_stream_file_to_buf(c.st, c.path, c.a, 0, c.a->size,
@@ -218,9 +287,9 @@ static void test_file_to_buf_direct(void **state)
 	/* Nothing past the end of the file was touched. */
 	assert_int_equal(((uint8_t *)c.a->vaddr)[size], 0xee);
 	assert_int_equal(s1.bytes - s0.bytes, size);
-	if (direct_ok(c.path))
+	if (direct)
 		assert_int_equal(s1.direct_bytes - s0.direct_bytes, 3 * MiB);
-	else
+	else if (!direct_ok(c.path))
 		print_message("note: %s has no O_DIRECT; buffered only\n", c.path);
 	/*
 	 * 256 KiB chunks, coalesced: the 3 MiB of whole blocks in one request
@@ -303,6 +372,11 @@ static void test_no_direct_at_io(void **state)
 	if (!direct_ok(c.path))
 		skip();
 	write_file(c.path, size);
+	if (!drop_pages(c.path, size)) {
+		print_message("note: the pages of %s stayed cached: no O_DIRECT read to "
+			      "refuse\n", c.path);
+		skip();
+	}
 	stream_test_no_direct = 2;
 	stats(&s0);
 	assert_int_equal(fpgactl_stream_file_to_buf(c.st, c.path, c.a, 0, c.a->size,
@@ -397,39 +471,6 @@ static void test_user_fds(void **state)
 	close(fd);
 }
 
-/* Drop @path's pages from the page cache; false when some stayed. */
-static bool drop_pages(const char *path, size_t size)
-{
-	unsigned char vec[(BUF_SIZE >> 12) + 1];
-	int fd = open(path, O_RDONLY);
-	void *map;
-	bool cold = true;
-
-	assert_true(fd >= 0);
-	assert_int_equal(fsync(fd), 0);
-	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	assert_true(map != MAP_FAILED);
-	assert_int_equal(mincore(map, size, vec), 0);
-	for (size_t i = 0; i < (size + 4095) / 4096; i++)
-		cold = cold && !(vec[i] & 1);
-	munmap(map, size);
-	close(fd);
-	return cold;
-}
-
-/* Read @path, all of it, into the page cache. */
-static void warm_pages(const char *path)
-{
-	char tmp[65536];
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	while (read(fd, tmp, sizeof(tmp)) > 0)
-		;
-	close(fd);
-}
-
 /* Bytes read with O_DIRECT by one file_to_buf of @path (checked) in mode @io. */
 static uint64_t direct_bytes_of_read(const char *path, size_t size,
 				     enum fpgactl_stream_io io)
@@ -448,9 +489,9 @@ static uint64_t direct_bytes_of_read(const char *path, size_t size,
 }
 
 /*
- * The I/O modes: AUTO reads with O_DIRECT whether the file is cached or
- * not; CACHED reads the requests whose range is in the page cache through
- * the cache and the others with O_DIRECT; BUFFERED never uses O_DIRECT.
+ * The I/O modes on a file all in the page cache and on one not in it: AUTO
+ * and CACHED read what is cached through the cache and the rest with
+ * O_DIRECT; BUFFERED never uses O_DIRECT.
  */
 static void test_io_modes(void **state)
 {
@@ -460,14 +501,16 @@ static void test_io_modes(void **state)
 		skip();
 	write_file(c.path, size);
 	warm_pages(c.path);
-	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_AUTO), size);
-	warm_pages(c.path);
+	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_AUTO), 0);
 	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_CACHED), 0);
 	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_BUFFERED), 0);
 	if (!drop_pages(c.path, size)) {
 		print_message("note: the pages of %s stayed cached; cold case not run\n",
 			      c.path);
 	} else {
+		assert_int_equal(direct_bytes_of_read(c.path, size,
+						      FPGACTL_STREAM_IO_AUTO), size);
+		assert_true(drop_pages(c.path, size));
 		assert_int_equal(direct_bytes_of_read(c.path, size,
 						      FPGACTL_STREAM_IO_CACHED), size);
 	}
@@ -488,6 +531,106 @@ static void test_io_modes(void **state)
 	}
 	assert_int_equal(fpgactl_stream_set_io(c.st, 7), -EINVAL);
 	assert_true(log_has("I/O mode 7"));
+}
+
+/*
+ * Bytes read with O_DIRECT in mode @io by a file_to_buf of @path once
+ * [@off, @off + @len) alone is cached, or -1 when the page cache could not
+ * be brought to that state.
+ */
+static int64_t direct_bytes_partly_cached(const char *path, size_t size, size_t off,
+					  size_t len, enum fpgactl_stream_io io)
+{
+	if (!drop_pages(path, size) || !warm_range(path, size, off, len))
+		return -1;
+	return (int64_t)direct_bytes_of_read(path, size, io);
+}
+
+/*
+ * A file partly in the page cache (the requests' window is 4 MiB, larger
+ * than the file): AUTO reads a cached run of 256 KiB or more through the
+ * cache and the rest with O_DIRECT, at the start of the file or in the
+ * middle; a shorter run goes with its neighbours to the storage.  CACHED
+ * reads the window with O_DIRECT unless it is all cached.
+ */
+static void test_partly_cached(void **state)
+{
+	const size_t size = 3 * MiB + 4096;
+	const struct {
+		size_t off, len;
+		enum fpgactl_stream_io io;
+		size_t direct;
+	} cases[] = {
+		{ 0, MiB, FPGACTL_STREAM_IO_AUTO, size - MiB },
+		{ MiB, MiB, FPGACTL_STREAM_IO_AUTO, size - MiB },
+		{ 2 * MiB, MiB + 4096, FPGACTL_STREAM_IO_AUTO, 2 * MiB },
+		{ MiB, 64 * KiB, FPGACTL_STREAM_IO_AUTO, size },
+		{ 0, MiB, FPGACTL_STREAM_IO_CACHED, size },
+	};
+
+	if (!direct_ok(c.path))
+		skip();
+	write_file(c.path, size);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t n = direct_bytes_partly_cached(c.path, size, cases[i].off,
+						       cases[i].len, cases[i].io);
+
+		if (n < 0) {
+			print_message("note: the page cache of %s could not be set up "
+				      "for case %zu; not run\n", c.path, i);
+			continue;
+		}
+		if ((size_t)n != cases[i].direct)
+			fail_msg("case %zu: %lld bytes with O_DIRECT, not %zu", i,
+				 (long long)n, cases[i].direct);
+	}
+}
+
+/*
+ * stream_pick_read() (lib/dma/stream_policy.c): the request taken from a
+ * window of 8 pages, with runs of at least 3 pages worth a request.
+ */
+static void test_pick_read(void **state)
+{
+	const struct {
+		const char *vec;	/* 'c': cached, '.': not */
+		bool split;
+		size_t pages;
+		bool cached;
+	} cases[] = {
+		{ "cccccccc", true, 8, true },
+		{ "cccccccc", false, 8, true },
+		{ "........", true, 8, false },
+		{ "ccc.....", true, 3, true },
+		{ "ccc.....", false, 8, false },
+		{ "cc......", true, 8, false },
+		{ "cc..ccc.", true, 4, false },
+		{ "..c.cc.c", true, 8, false },
+		{ "....cccc", true, 4, false },
+		{ ".ccccccc", true, 1, false },
+		{ "cccccc.c", true, 6, true },
+	};
+	unsigned char vec[8];
+	bool cached;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n;
+
+		for (size_t p = 0; p < 8; p++)
+			vec[p] = cases[i].vec[p] == 'c' ? 1 : 0x80;	/* other bits ignored */
+		n = stream_pick_read(vec, 8, 3, cases[i].split, &cached);
+		if (n != cases[i].pages || cached != cases[i].cached)
+			fail_msg("%s (split %d): %zu pages %s, not %zu %s", cases[i].vec,
+				 cases[i].split, n, cached ? "cached" : "direct",
+				 cases[i].pages, cases[i].cached ? "cached" : "direct");
+	}
+	/* A window of one page; min_run 0 counts as 1. */
+	vec[0] = 1;
+	assert_int_equal(stream_pick_read(vec, 1, 0, true, &cached), 1);
+	assert_true(cached);
+	vec[0] = 0;
+	assert_int_equal(stream_pick_read(vec, 1, 64, true, &cached), 1);
+	assert_false(cached);
 }
 
 /*
@@ -594,6 +737,8 @@ int main(void)
 		T(test_cancel),
 		T(test_user_fds),
 		T(test_io_modes),
+		T(test_partly_cached),
+		T(test_pick_read),
 		T(test_short_read_eof),
 		T(test_short_write),
 		T(test_bad_ranges),

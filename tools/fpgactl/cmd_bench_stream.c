@@ -6,8 +6,9 @@
  *   io_uring: fpgactl_stream_file_to_buf() / _buf_to_file(): the DMA buffer
  *	registered with io_uring as a fixed buffer, READ_FIXED / WRITE_FIXED
  *	requests straight between it and the file, no copy in user space; in
- *	the stream's three I/O modes (auto: O_DIRECT; cached: reads of
- *	cached ranges through the cache, per request, the rest O_DIRECT;
+ *	the stream's three I/O modes (auto: per request, reads of what the
+ *	page cache holds through it, the rest and writes O_DIRECT; cached:
+ *	reads of requests all in the cache through it, the rest O_DIRECT;
  *	buffered: the page cache);
  *   read+memcpy / memcpy+write: the baseline: read() of one chunk into a
  *	bounce buffer, then memcpy() into the DMA buffer (or memcpy() out of
@@ -584,9 +585,10 @@ static void print_header(const struct sbench *b, bool temporary)
 	       b->temp_dir, b->rounds);
 	printf("io_uring = fpgactl_stream_file_to_buf() / _buf_to_file(): READ_FIXED / "
 	       "WRITE_FIXED between the file and the registered DMA buffer, %d in flight, "
-	       "requests of max(chunk, 4 MiB); I/O mode AUTO (O_DIRECT); uring-cached: mode "
-	       "CACHED (reads of ranges all in the page cache through the cache, the rest "
-	       "O_DIRECT); uring-buffer: mode BUFFERED (the page cache)\n", STREAM_DEPTH);
+	       "requests of max(chunk, 4 MiB); I/O mode AUTO (reads: per request, the part in "
+	       "the page cache through the cache, the rest O_DIRECT; writes O_DIRECT); "
+	       "uring-cached: mode CACHED (reads of requests all in the page cache through "
+	       "the cache, the rest O_DIRECT); uring-buffer: mode BUFFERED (the page cache)\n", STREAM_DEPTH);
 	printf("read+memcpy = read() of one chunk into a bounce buffer, then memcpy() into "
 	       "the DMA buffer; memcpy+write = memcpy() of one chunk out of the DMA buffer, "
 	       "then write(); buffered I/O (the baselines)\n");
