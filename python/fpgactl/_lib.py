@@ -189,6 +189,12 @@ struct fpgactl_stream *fpgactl_stream_create(unsigned int depth,
         struct fpgactl_dma_buf *const *bufs, unsigned int nbufs, int *err);
 void fpgactl_stream_destroy(struct fpgactl_stream *st);
 int fpgactl_stream_set_chunk_size(struct fpgactl_stream *st, size_t bytes);
+enum fpgactl_stream_io {
+    FPGACTL_STREAM_IO_AUTO = 0,
+    FPGACTL_STREAM_IO_CACHED = 1,
+    FPGACTL_STREAM_IO_BUFFERED = 2,
+};
+int fpgactl_stream_set_io(struct fpgactl_stream *st, enum fpgactl_stream_io io);
 ssize_t fpgactl_stream_file_to_buf(struct fpgactl_stream *st, const char *path,
         const struct fpgactl_dma_buf *buf, size_t buf_off, size_t max_len,
         fpgactl_stream_progress_fn progress, void *arg);

@@ -283,10 +283,11 @@ class Device:
         from .softcore import SoftCore
         return self._adopt(SoftCore(self, queues, depth, interrupts))
 
-    def stream(self, buffers, depth=8, chunk_size=None):
-        """An io_uring stream with BUFFERS registered (fpgactl.Stream)."""
+    def stream(self, buffers, depth=8, chunk_size=None, io=None):
+        """An io_uring stream with BUFFERS registered (fpgactl.Stream); IO:
+        'auto', 'cached' or 'buffered' (fpgactl_stream_set_io())."""
         from .stream import Stream
-        return self._adopt(Stream(self, buffers, depth, chunk_size))
+        return self._adopt(Stream(self, buffers, depth, chunk_size, io))
 
     def __repr__(self):
         return '<Device %s%s>' % (self.name, ' closed' if self._closed else '')

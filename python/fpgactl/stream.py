@@ -9,18 +9,39 @@ StreamStats = collections.namedtuple(
     'StreamStats', 'bytes direct_bytes requests short_transfers direct_fallbacks')
 
 
+# fpgactl_stream_set_io()'s modes (enum fpgactl_stream_io).
+IO_MODES = {
+    'auto': lib.FPGACTL_STREAM_IO_AUTO,
+    'cached': lib.FPGACTL_STREAM_IO_CACHED,
+    'buffered': lib.FPGACTL_STREAM_IO_BUFFERED,
+}
+
+
 class Stream:
-    """dev.stream(buffers, depth, chunk_size): an io_uring with BUFFERS
+    """dev.stream(buffers, depth, chunk_size, io): an io_uring with BUFFERS
     (DmaBuffers) registered (fpgactl_stream_create()).  The buffers must
     outlive the stream (it keeps references to them)."""
 
-    def __init__(self, dev, buffers, depth=8, chunk_size=None):
+    def __init__(self, dev, buffers, depth=8, chunk_size=None, io=None):
+        if io is not None and io not in IO_MODES:
+            raise ValueError('io mode %r: one of %s' % (io, ', '.join(IO_MODES)))
         self.dev = dev
         self._bufs = list(buffers)
         arr = ffi.new('struct fpgactl_dma_buf *[]', [b._c for b in self._bufs])
         self._st = check_ptr('fpgactl_stream_create', depth, arr, len(self._bufs))
         if chunk_size:
             check('fpgactl_stream_set_chunk_size', self._st, chunk_size)
+        if io is not None:
+            self.set_io(io)
+
+    def set_io(self, mode):
+        """How file_to_buf() and buf_to_file() reach the file
+        (fpgactl_stream_set_io()): 'auto' (the default: per read request,
+        what the page cache holds through it, the rest O_DIRECT), 'cached'
+        or 'buffered' (the page cache only); docs/interrupts.md."""
+        if mode not in IO_MODES:
+            raise ValueError('io mode %r: one of %s' % (mode, ', '.join(IO_MODES)))
+        check('fpgactl_stream_set_io', self._handle(), IO_MODES[mode])
 
     def _handle(self):
         if self._st is None:

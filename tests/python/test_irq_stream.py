@@ -62,3 +62,40 @@ def test_stream_errors(dev, buf, tmp_path):
         with pytest.raises(fpgactl.Error) as e:
             st.file_to_buf(tmp_path / 'f', buf, progress=lambda d, t: False)
         assert e.value.errno == errno.ECANCELED
+
+
+def _drop_from_page_cache(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_stream_io_modes(dev, buf, tmp_path):
+    data = os.urandom(16384)
+    src = tmp_path / 'in.bin'
+    src.write_bytes(data)
+    with pytest.raises(ValueError):
+        dev.stream([buf], io='direct')
+    # The default (auto) reads a file that is not in the page cache with
+    # O_DIRECT; 'buffered' never does.
+    with dev.stream([buf]) as st:
+        with pytest.raises(ValueError):
+            st.set_io('fast')
+        _drop_from_page_cache(src)
+        assert st.file_to_buf(src, buf) == 16384
+        if st.stats.direct_bytes == 0:
+            pytest.skip('%s takes no O_DIRECT read, or kept the pages cached: '
+                        'the modes cannot be told apart there' % tmp_path)
+    with dev.stream([buf], io='buffered') as st:
+        buf.view[:16384] = bytes(16384)
+        _drop_from_page_cache(src)
+        assert st.file_to_buf(src, buf) == 16384
+        assert bytes(buf[:16384]) == data
+        assert st.stats.direct_bytes == 0
+        st.set_io('auto')
+        _drop_from_page_cache(src)
+        assert st.file_to_buf(src, buf) == 16384
+        assert st.stats.direct_bytes == 16384
