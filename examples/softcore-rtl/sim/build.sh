@@ -17,7 +17,7 @@ objcache=$(command -v ccache || true)
 verilator --cc --build -j 2 -Wall -Wno-fatal --Mdir "$out/obj" \
 	--unroll-count 128 --unroll-stmts 100000 \
 	-GNQ="$nq" -GQDEPTH="$depth" -GDW="$dw" -GLMEM_BYTES="$lmem" \
-	-CFLAGS "-fPIC -O1 -I$top/include -DSC_NQ=$nq -DSC_LMEM=$lmem -DSC_DW=$dw" \
+	-CFLAGS "-fPIC -O1 -I$top/include -I$here -DSC_NQ=$nq -DSC_LMEM=$lmem -DSC_DW=$dw" \
 	-MAKEFLAGS "OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O1 OBJCACHE=$objcache" \
 	-LDFLAGS "-shared -fPIC" \
 	--exe "$here/plugin.cpp" -o "$out/libsoftcore-sim.so" \

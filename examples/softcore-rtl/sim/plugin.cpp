@@ -45,6 +45,7 @@
 #include <sys/mman.h>
 
 #include "Vsoftcore.h"
+#include "bridge_order.h"
 #include "verilated.h"
 #include "fpgactl/simdev.h"
 
@@ -418,32 +419,15 @@ void deliver(Dev *d, size_t i, uint32_t v)
 }
 
 // The host's stores reach the design in the order it made them, as PCIe
-// posted writes do, although the bridge only sees BAR memory change: a
-// change found at word @i is delivered after any change now visible in the
-// words before it, which the scan passed before the host wrote them.  The
-// load of word @i is an acquire, so what the host stored before it (say a
-// queue's SIZE before its QCTRL.QEN) is visible to those loads.  Without
-// this a pass could read SIZE old and QCTRL new and enable the queue with
-// the old size (QERR; seen once in CI's rtl-model test_reset).
+// posted writes do (bridge_order.h; without it a pass could read a queue's
+// SIZE old and its QCTRL new and enable the queue with the old size: QERR,
+// seen once in CI's rtl-model test_reset).
 bool forward(Dev *d)
 {
-	bool any = false;
-
-	for (size_t i = 0; i < d->watch.size(); i++) {
-		uint32_t v = ld32(d, d->watch[i]);
-
-		if (v == d->last[i])
-			continue;
-		any = true;
-		for (size_t j = 0; j < i; j++) {
-			uint32_t w = ld32(d, d->watch[j]);
-
-			if (w != d->last[j])
-				deliver(d, j, w);
-		}
-		deliver(d, i, v);
-	}
-	return any;
+	return bridge_forward(
+		d->watch.size(), d->last.data(),
+		[d](size_t i) { return ld32(d, d->watch[i]); },
+		[d](size_t i, uint32_t v) { deliver(d, i, v); });
 }
 
 void do_reset(Dev *d)
