@@ -544,6 +544,19 @@ FPGACTL_QUEUE_INLINE unsigned int fpgactl_queue_submit(struct fpgactl_queue *q)
  * four fields at once.  Aliases the 16-bit fields.
  */
 typedef uint64_t __attribute__((may_alias)) fpgactl_queue__cqe_word;
+/*
+ * On x86-64 that word is read once, the status with the rest: an aligned
+ * 8-byte load is atomic there and loads are not reordered with loads, so
+ * a load that sees the new status sees the fields the device wrote with or
+ * before it, the same guarantee the status-then-barrier-then-fields reads
+ * give (x86's DMA read barrier is only a compiler barrier).  Elsewhere the
+ * status is read first, then, after fpgactl_dma_rmb(), the word.
+ */
+#if defined(__x86_64__)
+#define FPGACTL_QUEUE__ONE_LOAD 1
+#else
+#define FPGACTL_QUEUE__ONE_LOAD 0
+#endif
 #define FPGACTL_QUEUE__W_SQ_ID 16	/* bit offsets in that word */
 #define FPGACTL_QUEUE__W_CID 32
 #define FPGACTL_QUEUE__W_STATUS 48
@@ -606,11 +619,22 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 	unsigned int left = max, n;
 
 	for (; left; left--, o++) {
-		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 		struct fpgactl_queue_slot *s;
 		uint64_t w;
 		uint32_t dist;
 		const uint64_t zero = 0;
+#if FPGACTL_QUEUE__ONE_LOAD
+		/* The status and the fields the loop checks in one load. */
+		w = __atomic_load_n((const fpgactl_queue__cqe_word *)(const void *)&cqe->sq_head,
+				    __ATOMIC_RELAXED) ^ expect;
+		if (__builtin_expect(w & must, 0)) {
+			/* An entry of the previous pass (phase bit differs) is
+			 * not new; any other difference goes out of line. */
+			*slow = !(w >> FPGACTL_QUEUE__W_STATUS & 1);
+			break;
+		}
+#else
+		const uint32_t status = __atomic_load_n(&cqe->status, __ATOMIC_RELAXED);
 
 		if (status != phase) {
 			/* An entry of the previous pass is not new; a new
@@ -624,6 +648,7 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 				    __ATOMIC_RELAXED) ^ expect;
 		if (__builtin_expect(w & must, 0))
 			goto bad;
+#endif
 		/* NVMe: SQ Head Pointer, the SQ's flow control (bits
 		 * 15:0 of w; the mask drops the rest). */
 		dist = (sq_tail_idx - (uint32_t)w) & mask;
