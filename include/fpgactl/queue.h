@@ -520,7 +520,10 @@ __fpgactl_queue_ring_sq(struct fpgactl_queue_ring *r, uint32_t tail, unsigned in
  * @q: queue
  *
  * One write barrier and one tail doorbell write for the whole batch; nothing
- * when no entry was reserved.
+ * when no entry was reserved.  The barrier (fpgactl_io_wmb()) orders the
+ * CPU's ordinary stores (the entries, the data they point to) before the
+ * doorbell; a caller that filled buffers with non-temporal stores or
+ * through a write-combining mapping issues fpgactl_wmb() itself first.
  *
  * Return: the number of entries submitted.
  */
@@ -563,15 +566,16 @@ typedef uint64_t __attribute__((may_alias)) fpgactl_queue__cqe_word;
 
 /*
  * The fast loop of fpgactl_queue_reap(), for a queue whose reserved entries
- * were all submitted: consume up to @max entries that
- * are a successful completion of an untimed command in flight with a
- * plausible SQ head, writing completions to @out.  *@slow is set when it
- * stopped at an entry for fpgactl_queue__reap_slow() (at
- * &fpgactl_queue_ring.cq_head).
+ * were all submitted: consume up to @max entries that are a successful
+ * completion of an untimed command in flight with a plausible SQ head,
+ * writing completions to @out.  *@slow is set when it stopped at an entry
+ * for fpgactl_queue__reap_slow() (at &fpgactl_queue_ring.cq_head).
  *
  * Per entry (docs/queues.md, "Validation of completions"):
- * - the status word is loaded alone and its phase compared: a new entry?
- * - after the barrier, bytes 8-15 once, as one word W: W XOR the expected
+ * - on arm64 (and all but x86-64), the status word is loaded alone and its
+ *   phase compared: a new entry?  Then the barrier.
+ * - bytes 8-15 once, as one word W (on x86-64 this load is the status's
+ *   too, and a phase mismatch in it ends the loop): W XOR the expected
  *   value (status = the phase alone, i.e. success; SQ id = ours), ANDed
  *   with the bits that must match (the status and the SQ id whole, the
  *   command id's bits above 2 * depth - 1, the SQ head's above depth - 1),
@@ -587,10 +591,9 @@ typedef uint64_t __attribute__((may_alias)) fpgactl_queue__cqe_word;
  *
  * No id can be reserved and not submitted here (the caller checked), so
  * the "not submitted yet" test holds for every id without a look.  The
- * walk goes in runs that wrap neither the CQ nor the free-id FIFO, so an
- * entry costs one pointer compare to end its run; the phase and the
- * expected word flip between runs when the CQ wraps.  What is per batch
- * (the CQ and SQ heads, the FIFO's tail) is written back once at the end.
+ * walk follows the CQ with a pointer; at the CQ's end it wraps, and the
+ * phase and the expected word flip.  What is per batch (the CQ and SQ
+ * heads, the FIFO's tail) is written back once at the end.
  *
  * Return: the number of completions written.
  */
@@ -624,9 +627,11 @@ __fpgactl_queue_reap_fast(struct fpgactl_queue_ring *r, struct fpgactl_completio
 		uint32_t dist;
 		const uint64_t zero = 0;
 #if FPGACTL_QUEUE__ONE_LOAD
-		/* The status and the fields the loop checks in one load. */
+		/* The status and the fields the loop checks in one load; an
+		 * acquire (a plain load on x86) keeps the compiler from
+		 * moving the result's load before it. */
 		w = __atomic_load_n((const fpgactl_queue__cqe_word *)(const void *)&cqe->sq_head,
-				    __ATOMIC_RELAXED) ^ expect;
+				    __ATOMIC_ACQUIRE) ^ expect;
 		if (__builtin_expect(w & must, 0)) {
 			/* An entry of the previous pass (phase bit differs) is
 			 * not new; any other difference goes out of line. */

@@ -18,7 +18,7 @@
 /*
  * The device's accesses to BAR0, local memory and DMA buffers race with
  * the application by design, exactly as a real device's do: the ordering
- * is the doorbell protocol's (fpgactl_wmb() + MMIO store on one side,
+ * is the doorbell protocol's (fpgactl_io_wmb() + MMIO store on one side,
  * acquire loads here), which ThreadSanitizer cannot see through the
  * application's volatile accesses and fences.  The device thread's plain
  * memory accesses are therefore hidden from it; its synchronisation with

@@ -1197,6 +1197,35 @@ static void test_bad_sq_head_inline(void **state)
 	fpgactl_device_close(dev);
 }
 
+/*
+ * A head moving backwards between two entries of one inline batch (3, then
+ * 2): the second is checked against the first's head, not against the head
+ * the reap started from.
+ */
+static void test_sq_head_back_within_batch(void **state)
+{
+	struct fpgactl_device *dev = open_dev();
+	struct fpgactl_queue *q = create(dev, 0, 16, 4);
+	struct fpgactl_completion c[16];
+	struct dev_model dm;
+	uint16_t cids[4];
+
+	dm_init(&dm, dev, q, 0, 4);
+	for (int i = 0; i < 4; i++)
+		cids[i] = reserve(q, CTX(i), 0);
+	fpgactl_queue_submit(q);
+	dm_post_raw(&dm, cids[0], 3, 0, 0, false);
+	dm_post_raw(&dm, cids[1], 2, 0, 0, false);
+	assert_int_equal(fpgactl_queue_reap(q, c, 16), 2);
+	assert_ptr_equal(c[0].ctx, CTX(0));
+	assert_int_equal(c[0].error, 0);
+	assert_null(c[1].ctx);
+	assert_int_equal(c[1].error, -EPROTO);
+	assert_int_equal(fpgactl_queue_in_flight(q), 3);
+	fpgactl_queue_destroy(q);
+	fpgactl_device_close(dev);
+}
+
 static void test_all_ones(void **state)
 {
 	struct fpgactl_device *dev = open_dev();
@@ -1489,8 +1518,10 @@ static void test_held_ids_bound_room(void **state)
 	/* Three rounds: two commands that time out (fetched, never answered)
 	 * and one answered, whose completion moves the SQ head past them. */
 	for (int r = 0; r < 3; r++) {
-		held[2 * r] = reserve(q, CTX(2 * r), 1000000);		/* 1 ms */
-		held[2 * r + 1] = reserve(q, CTX(2 * r + 1), 1000000);
+		/* 200 ms: the first reap below must come before the deadline,
+		 * also under qemu-user on a loaded machine (1 ms was not). */
+		held[2 * r] = reserve(q, CTX(2 * r), 200000000);
+		held[2 * r + 1] = reserve(q, CTX(2 * r + 1), 200000000);
 		plain = reserve(q, CTX(50 + r), 0);
 		fpgactl_queue_submit(q);
 		dm_fetch(&dm);
@@ -1498,7 +1529,7 @@ static void test_held_ids_bound_room(void **state)
 		dm_post(&dm, plain, 0, 0);	/* ...but answers the last one */
 		assert_int_equal(fpgactl_queue_reap(q, c, 8), 1);
 		assert_ptr_equal(c[0].ctx, CTX(50 + r));
-		sleep_ms(3);
+		sleep_ms(220);
 		assert_int_equal(fpgactl_queue_reap(q, c, 8), 2);
 		assert_int_equal(c[0].error, -ETIMEDOUT);
 		assert_int_equal(c[1].error, -ETIMEDOUT);
@@ -1887,6 +1918,7 @@ int main(void)
 		T(test_duplicate_completion),
 		T(test_bad_sq_head),
 		T(test_bad_sq_head_inline),
+		T(test_sq_head_back_within_batch),
 		T(test_all_ones),
 		T(test_timeout),
 		T(test_timeout_many),
