@@ -15,9 +15,11 @@
  *
  * Ordering: MMIO accessors are volatile and are not reordered by the
  * compiler against each other.  Before a doorbell write that tells the
- * device to read memory the CPU has just written, issue fpgactl_wmb();
- * after reading a device-written value that guards further DMA memory
- * reads, issue fpgactl_rmb().
+ * device to read memory the CPU has just written, issue fpgactl_io_wmb()
+ * (what the queue engine does; enough for the library's uncached BAR
+ * mappings and ordinary stores) or fpgactl_wmb() (also non-temporal and
+ * write-combining stores); after reading a device-written value that
+ * guards further DMA memory reads, issue fpgactl_rmb().
  */
 
 #include <stdbool.h>
@@ -139,8 +141,8 @@ static inline uint64_t fpgactl_mmio_read64(const struct fpgactl_bar *bar,
  * @val: value
  *
  * One volatile store, for the data path; fpgactl_reg_write() is the checked
- * form.  Issue fpgactl_wmb() first when the device is to read memory the
- * CPU has just written (a doorbell).
+ * form.  Issue fpgactl_io_wmb() (or fpgactl_wmb(), see above) first when
+ * the device is to read memory the CPU has just written (a doorbell).
  */
 static inline void fpgactl_mmio_write8(const struct fpgactl_bar *bar,
 				       uint64_t off, uint8_t val)
@@ -155,8 +157,8 @@ static inline void fpgactl_mmio_write8(const struct fpgactl_bar *bar,
  * @val: value
  *
  * One volatile store, for the data path; fpgactl_reg_write() is the checked
- * form.  Issue fpgactl_wmb() first when the device is to read memory the
- * CPU has just written (a doorbell).
+ * form.  Issue fpgactl_io_wmb() (or fpgactl_wmb(), see above) first when
+ * the device is to read memory the CPU has just written (a doorbell).
  */
 static inline void fpgactl_mmio_write16(const struct fpgactl_bar *bar,
 					uint64_t off, uint16_t val)
@@ -171,8 +173,8 @@ static inline void fpgactl_mmio_write16(const struct fpgactl_bar *bar,
  * @val: value
  *
  * One volatile store, for the data path; fpgactl_reg_write() is the checked
- * form.  Issue fpgactl_wmb() first when the device is to read memory the
- * CPU has just written (a doorbell).
+ * form.  Issue fpgactl_io_wmb() (or fpgactl_wmb(), see above) first when
+ * the device is to read memory the CPU has just written (a doorbell).
  */
 static inline void fpgactl_mmio_write32(const struct fpgactl_bar *bar,
 					uint64_t off, uint32_t val)
@@ -187,8 +189,8 @@ static inline void fpgactl_mmio_write32(const struct fpgactl_bar *bar,
  * @val: value
  *
  * One volatile store, for the data path; fpgactl_reg_write() is the checked
- * form.  Issue fpgactl_wmb() first when the device is to read memory the
- * CPU has just written (a doorbell).
+ * form.  Issue fpgactl_io_wmb() (or fpgactl_wmb(), see above) first when
+ * the device is to read memory the CPU has just written (a doorbell).
  */
 static inline void fpgactl_mmio_write64(const struct fpgactl_bar *bar,
 					uint64_t off, uint64_t val)
