@@ -208,6 +208,38 @@ static void test_iommufd_missing(void **state)
 }
 
 /*
+ * The iommufd nodes that exist but cannot be opened: a permission refusal
+ * says how to grant access, another error what to try; one message each,
+ * naming the node.
+ */
+static void test_iommufd_nodes_refused(void **state)
+{
+	struct fpgactl_open_opts fd = { .backend = FPGACTL_IOMMU_IOMMUFD };
+	static const struct {
+		const char *node;
+		int err;
+		const char *says;
+	} cases[] = {
+		{ "/dev/iommu", -EACCES, "read/write access" },
+		{ "/dev/iommu", -EIO, "use the legacy backend (FPGACTL_IOMMU_LEGACY) if" },
+		{ "/dev/vfio/devices/vfio0", -EPERM, "read/write access" },
+		{ "/dev/vfio/devices/vfio0", -EIO, "check that the device is bound to vfio-pci" },
+	};
+
+	assert_int_equal(faketree_set_iommufd(tree, true), 0);
+	add_ready_device(BDF, 5, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fixture_log_clear();
+		mock_fail_open(cases[i].node, -cases[i].err);
+		assert_int_equal(open_err(BDF, &fd), cases[i].err);
+		assert_int_equal(log_count(cases[i].says), 1);
+		assert_true(log_has(cases[i].node));
+		mock_fail_open(cases[i].node, 0);
+	}
+	fpgactl_device_close(open_ok(BDF, &fd));
+}
+
+/*
  * A second private context on a device bound through its cdev: the kernel
  * says EINVAL (vfio_df_open(): open_count != 0 && !df->group); the library
  * says busy, -EBUSY as documented, naming the holder.
@@ -917,6 +949,7 @@ int main(void)
 		T(test_env_bad),
 		T(test_iommufd_without_cdev),
 		T(test_iommufd_missing),
+		T(test_iommufd_nodes_refused),
 		T(test_iommufd_busy),
 		T(test_variant_driver),
 		T(test_auto_cdev_denied),
