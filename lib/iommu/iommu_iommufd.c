@@ -20,6 +20,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,17 +42,24 @@ static void explain_open_denied(const char *path, int err)
 }
 
 /**
- * iommufd_open_node() - open /dev/iommu
+ * open_node() - open a node under the device root read-write
  * @path: filled with the node's path
  * @size: size of @path
+ * @rel: the node, relative to the device root ("iommu", "vfio/devices/vfio3")
+ * @logged: set when the failure was logged here
  *
- * Return: the fd, or -errno having logged the cause and the fix.
+ * The failures every node shares are logged here: a device root too long
+ * for @path, and a permission refusal.  Any other is left to the caller,
+ * whose node it is to explain.
+ *
+ * Return: the fd, or -errno.
  */
-static int iommufd_open_node(char *path, size_t size)
+static int open_node(char *path, size_t size, const char *rel, bool *logged)
 {
 	int fd, ret;
 
-	ret = dev_path(path, size, "iommu");
+	*logged = true;
+	ret = dev_path(path, size, "%s", rel);
 	if (ret < 0) {
 		log_err("iommufd: device root path is too long; shorten "
 			"FPGACTL_DEV_ROOT");
@@ -60,20 +68,38 @@ static int iommufd_open_node(char *path, size_t size)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-
 	ret = -errno;
-	if (ret == -ENOENT)
+	if (ret == -EACCES || ret == -EPERM)
+		explain_open_denied(path, ret);
+	else
+		*logged = false;
+	return ret;
+}
+
+/**
+ * iommufd_open_node() - open /dev/iommu
+ * @path: filled with the node's path
+ * @size: size of @path
+ *
+ * Return: the fd, or -errno having logged the cause and the fix.
+ */
+static int iommufd_open_node(char *path, size_t size)
+{
+	bool logged;
+	int fd = open_node(path, size, "iommu", &logged);
+
+	if (fd >= 0 || logged)
+		return fd;
+	if (fd == -ENOENT)
 		log_err("iommufd: %s does not exist: the kernel has no iommufd "
 			"(CONFIG_IOMMUFD) or its module is not loaded; try "
 			"'modprobe iommufd', or use the legacy backend "
 			"(FPGACTL_IOMMU_LEGACY)", path);
-	else if (ret == -EACCES || ret == -EPERM)
-		explain_open_denied(path, ret);
 	else
 		log_err("iommufd: cannot open %s: %s; use the legacy backend "
 			"(FPGACTL_IOMMU_LEGACY) if this persists",
-			path, strerror(-ret));
-	return ret;
+			path, strerror(-fd));
+	return fd;
 }
 
 /**
@@ -155,8 +181,9 @@ static void explain_no_cdev(const char *bdf, const char *path)
  */
 static int open_cdev(const char *bdf)
 {
-	char path[PATH_MAX];
-	int idx, fd, ret;
+	char path[PATH_MAX], rel[32];
+	bool logged;
+	int idx, fd;
 
 	idx = pci_vfio_cdev_index(bdf);
 	if (idx == -ENOENT) {
@@ -169,26 +196,17 @@ static int open_cdev(const char *bdf)
 			bdf, strerror(-idx));
 		return idx;
 	}
-	ret = dev_path(path, sizeof(path), "vfio/devices/vfio%d", idx);
-	if (ret < 0) {
-		log_err("iommufd: device root path is too long; shorten "
-			"FPGACTL_DEV_ROOT");
-		return ret;
-	}
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd >= 0)
+	snprintf(rel, sizeof(rel), "vfio/devices/vfio%d", idx);
+	fd = open_node(path, sizeof(path), rel, &logged);
+	if (fd >= 0 || logged)
 		return fd;
-
-	ret = -errno;
-	if (ret == -ENOENT)
+	if (fd == -ENOENT)
 		explain_no_cdev(bdf, path);
-	else if (ret == -EACCES || ret == -EPERM)
-		explain_open_denied(path, ret);
 	else
 		log_err("iommufd: cannot open %s for %s: %s; check that the "
 			"device is bound to vfio-pci", path, bdf,
-			strerror(-ret));
-	return ret;
+			strerror(-fd));
+	return fd;
 }
 
 /**
