@@ -218,6 +218,16 @@ def host_ready(qemu, busybox=BUSYBOX):
     return shutil.which(qemu) is not None and os.path.exists(busybox)
 
 
+def run_setup_script(script, env):
+    """Run one of tests/vm's set-up scripts with sh; its output goes to our
+    stderr (stdout is kept for TAP).  SetupError when it fails."""
+    res = subprocess.run(["sh", script], env=env, stdout=sys.stderr,
+                         stderr=sys.stderr, stdin=subprocess.DEVNULL)
+    if res.returncode != 0:
+        raise SetupError("tests/vm/%s failed (exit status %d)"
+                         % (os.path.basename(script), res.returncode))
+
+
 def ensure_setup(cache, allow_setup, row, qemu):
     """Return the row's kernel directory, running setup.sh (and, for a
     built kernel, build-kernel.sh; setup-arm64.sh for arm64) when something
@@ -235,28 +245,13 @@ def ensure_setup(cache, allow_setup, row, qemu):
                             if kscript else ""))
     log("running %s (cache %s)" % (setup, cache))
     env = dict(os.environ, FPGACTL_VM_CACHE=cache)
-    # setup.sh talks on stdout; keep ours for TAP.
-    res = subprocess.run(["sh", setup], env=env, stdout=sys.stderr,
-                         stderr=sys.stderr, stdin=subprocess.DEVNULL)
-    if res.returncode != 0:
-        raise SetupError("tests/vm/%s failed (exit status %d)"
-                         % (os.path.basename(setup), res.returncode))
+    run_setup_script(setup, env)
     if row["source"] == "built" and not built_kernel_dir(cache):
         log("running %s (about 10 minutes on 2 cores)" % BUILD_KERNEL_SH)
-        res = subprocess.run(["sh", BUILD_KERNEL_SH], env=env,
-                             stdout=sys.stderr, stderr=sys.stderr,
-                             stdin=subprocess.DEVNULL)
-        if res.returncode != 0:
-            raise SetupError("tests/vm/build-kernel.sh failed (exit status "
-                             "%d)" % res.returncode)
+        run_setup_script(BUILD_KERNEL_SH, env)
     if row["source"] == "debian-16k" and not row_kernel_dir(cache, row):
         log("running %s" % FETCH_16K_SH)
-        res = subprocess.run(["sh", FETCH_16K_SH], env=env,
-                             stdout=sys.stderr, stderr=sys.stderr,
-                             stdin=subprocess.DEVNULL)
-        if res.returncode != 0:
-            raise SetupError("tests/vm/fetch-kernel-16k.sh failed (exit "
-                             "status %d)" % res.returncode)
+        run_setup_script(FETCH_16K_SH, env)
     kdir = row_kernel_dir(cache, row)
     if not kdir or not host_ready(qemu, busybox):
         raise SetupError("tests/vm/%s ran but the kernel, QEMU or "
