@@ -260,23 +260,31 @@ static void check_placement(struct fpgactl_device *dev, struct dma_buf_priv *b,
 			 "crosses the interconnect", dev->bdf, b->backing.node, node);
 	}
 }
+
 /*
- * A buffer mapped for @dev becomes the caller's: counted as locked, holding
- * a reference to the context, its public part filled in.  Both the
- * library's own buffers and the caller's mapped memory end here.
+ * A buffer mapped in @iommu becomes the caller's: holding a reference to
+ * the context, its public part filled in.  Every buffer ends here: the
+ * library's own and the caller's mapped memory through dma_buf_publish(),
+ * a shared one through dma_buf_adopt().
  */
-static struct fpgactl_dma_buf *dma_buf_publish(struct fpgactl_device *dev,
-						struct dma_buf_priv *b)
+static struct fpgactl_dma_buf *dma_buf_hand_out(struct fpgactl_iommu *iommu,
+						 struct dma_buf_priv *b)
 {
-	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
-	iommu_get(dev->iommu);
-	b->iommu = dev->iommu;
+	iommu_get(iommu);
+	b->iommu = iommu;
 	b->pub = (struct fpgactl_dma_buf){
 		.vaddr = b->backing.vaddr, .iova = b->map.iova, .size = b->backing.len,
 		.page_size = b->backing.page_size, .node = b->backing.node };
 	return &b->pub;
 }
 
+/* A buffer this process pinned for @dev: counted as locked, then handed out. */
+static struct fpgactl_dma_buf *dma_buf_publish(struct fpgactl_device *dev,
+						struct dma_buf_priv *b)
+{
+	__atomic_add_fetch(&dma_locked_bytes, b->backing.len, __ATOMIC_RELAXED);
+	return dma_buf_hand_out(dev->iommu, b);
+}
 
 FPGACTL_EXPORT struct fpgactl_dma_buf *
 fpgactl_dma_alloc(struct fpgactl_device *dev, size_t size,
@@ -512,12 +520,7 @@ struct fpgactl_dma_buf *dma_buf_adopt(struct fpgactl_iommu *iommu,
 			"lookup table: %s", (unsigned long long)iova, strerror(-ret));
 		goto fail;
 	}
-	iommu_get(iommu);
-	b->iommu = iommu;
-	b->pub = (struct fpgactl_dma_buf){
-		.vaddr = bk->vaddr, .iova = iova, .size = bk->len,
-		.page_size = bk->page_size, .node = bk->node };
-	return &b->pub;
+	return dma_buf_hand_out(iommu, b);
 fail:
 	free(b);
 	*err = ret;
