@@ -166,6 +166,14 @@ static void iommu_dev_of(struct fpgactl_device *dev, struct iommu_dev *d)
 	d->has_token = sriov_token_bytes(dev, d->token);
 }
 
+/* What attach and detach set: back into @dev. */
+static void iommu_dev_back(struct fpgactl_device *dev, const struct iommu_dev *d)
+{
+	dev->fd = d->fd;
+	dev->group = d->group;
+	dev->devid = d->devid;
+}
+
 int device_attach(struct fpgactl_device *dev)
 {
 	struct iommu_dev d;
@@ -173,9 +181,7 @@ int device_attach(struct fpgactl_device *dev)
 
 	iommu_dev_of(dev, &d);
 	ret = iommu_attach(dev->iommu, &d);
-	dev->fd = d.fd;
-	dev->group = d.group;
-	dev->devid = d.devid;
+	iommu_dev_back(dev, &d);
 	return ret;
 }
 
@@ -185,9 +191,7 @@ void device_detach(struct fpgactl_device *dev)
 
 	iommu_dev_of(dev, &d);
 	iommu_detach(dev->iommu, &d);
-	dev->fd = d.fd;
-	dev->group = d.group;
-	dev->devid = d.devid;
+	iommu_dev_back(dev, &d);
 }
 
 void device_get(struct fpgactl_device *dev)
