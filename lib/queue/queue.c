@@ -42,7 +42,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 #define QUEUE_MIN_DEPTH 2u
 #define QUEUE_MAX_DEPTH 4096u
-#define CQ_ALIGN 4096u
+#define CQ_ALIGN FPGACTL_QUEUE_RING_ALIGN
 #define CQE_PHASE 0x1u
 #define CQE_ALL_ONES 0xffffu
 
@@ -213,10 +213,15 @@ static void cids_init(struct fpgactl_queue *q)
 
 /* ---- set-up ----------------------------------------------------------------- */
 
+/* A depth the engine takes: a power of two from QUEUE_MIN_DEPTH to QUEUE_MAX_DEPTH. */
+static bool depth_ok(uint32_t depth)
+{
+	return depth >= QUEUE_MIN_DEPTH && depth <= QUEUE_MAX_DEPTH && !(depth & (depth - 1));
+}
+
 static int check_shape(struct fpgactl_device *dev, const struct fpgactl_queue_cfg *cfg)
 {
-	if (cfg->depth < QUEUE_MIN_DEPTH || cfg->depth > QUEUE_MAX_DEPTH ||
-	    (cfg->depth & (cfg->depth - 1))) {
+	if (!depth_ok(cfg->depth)) {
 		log_err("%s: queue %u: depth %u: use a power of two from %u to %u",
 			dev->bdf, cfg->qid, cfg->depth, QUEUE_MIN_DEPTH, QUEUE_MAX_DEPTH);
 		return -EINVAL;
@@ -275,9 +280,7 @@ static size_t rings_size(uint32_t depth)
 
 FPGACTL_EXPORT size_t fpgactl_queue_ring_size(uint32_t depth)
 {
-	if (depth < QUEUE_MIN_DEPTH || depth > QUEUE_MAX_DEPTH || (depth & (depth - 1)))
-		return 0;
-	return rings_size(depth);
+	return depth_ok(depth) ? rings_size(depth) : 0;
 }
 
 /* The rings at @offset of @q->buf, zeroed; the slice was checked. */
@@ -491,13 +494,13 @@ FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
 FPGACTL_EXPORT struct fpgactl_sqe *fpgactl_queue__get_sqe_slow(struct fpgactl_queue *q,
 							     void *ctx, uint64_t timeout_ns)
 {
+	const uint16_t room = room_now(q);
 	struct fpgactl_sqe *sqe;
 
-	const uint16_t room = room_now(q);
-
-	q->r.room = room;
-	if (!room)
+	if (!room) {
+		q->r.room = 0;
 		return NULL;
+	}
 	q->r.room = room - 1;
 	sqe = __fpgactl_queue_take(&q->r, ctx);
 	if (timeout_ns)
@@ -628,7 +631,6 @@ static void late_completion(struct fpgactl_queue *q, uint16_t cid)
 		s->state = CID_ABORTING_DONE;
 	else
 		cid_free(q, cid);
-	q->r.room = room_now(q);
 }
 
 /* Handle one new entry; return 1 when it produced a completion in @c. */
