@@ -327,14 +327,12 @@ static uint64_t request_size(const struct fpgactl_stream *st)
  */
 static uint64_t cache_pick(const struct xfer *x, uint64_t off, uint64_t len, bool *direct)
 {
-	static size_t page;
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char vec[(MAX_CHUNK > COALESCE ? MAX_CHUNK : COALESCE) / 4096 + 1];
 	uint64_t start, end, pos = x->file_off + off;
 	size_t n;
 	bool cached;
 
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
 	start = pos / page * page;
 	end = pos + len;
 	if (end > x->map_len || end <= start)
@@ -626,7 +624,7 @@ static int file_size(int fd, const char *path, uint64_t *size)
 }
 
 /*
- * Map the file for range_cached(); without the mapping (mmap refused: some
+ * Map the file for cache_pick(); without the mapping (mmap refused: some
  * block devices and special file systems) every aligned request goes
  * O_DIRECT, as before.
  */
