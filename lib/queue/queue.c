@@ -82,9 +82,8 @@ enum cid_state {
  * @buf: the one DMA buffer holding both rings
  * @own_buf: @buf was allocated by fpgactl_queue_create() (and is freed with
  *	the queue); false for fpgactl_queue_create_in()'s caller's buffer
- * @rings: CPU address of the SQ, where the rings start in @buf
- * @rings_iova: its IOVA
- * @cq_offset: where the CQ starts, from @rings
+ * @rings_iova: IOVA of the SQ, where the rings start in @buf (their CPU
+ *	address is @r.sq; the CQ starts rings_cq_offset(depth) after it)
  * @dev: device, for log messages
  */
 struct fpgactl_queue {
@@ -103,9 +102,7 @@ struct fpgactl_queue {
 	uint64_t *abort_keys;
 	struct fpgactl_dma_buf *buf;
 	bool own_buf;
-	void *rings;
 	uint64_t rings_iova;
-	size_t cq_offset;
 	struct fpgactl_device *dev;
 	int efd;		/* interrupt eventfd, for fpgactl_queue_wait() */
 	uint32_t efd_gen;	/* bumped by fpgactl_queue_set_eventfd() */
@@ -286,12 +283,12 @@ FPGACTL_EXPORT size_t fpgactl_queue_ring_size(uint32_t depth)
 /* The rings at @offset of @q->buf, zeroed; the slice was checked. */
 static void place_rings(struct fpgactl_queue *q, uint32_t depth, size_t offset)
 {
-	q->rings = (uint8_t *)q->buf->vaddr + offset;
+	uint8_t *rings = (uint8_t *)q->buf->vaddr + offset;
+
 	q->rings_iova = q->buf->iova + offset;
-	q->cq_offset = rings_cq_offset(depth);
-	memset(q->rings, 0, rings_size(depth));
-	q->r.sq = q->rings;
-	q->r.cq = (struct fpgactl_cqe *)((uint8_t *)q->rings + q->cq_offset);
+	memset(rings, 0, rings_size(depth));
+	q->r.sq = (struct fpgactl_sqe *)rings;
+	q->r.cq = (struct fpgactl_cqe *)(rings + rings_cq_offset(depth));
 	q->r.cq_end = q->r.cq + depth;
 }
 
@@ -475,7 +472,7 @@ FPGACTL_EXPORT uint64_t fpgactl_queue_sq_iova(const struct fpgactl_queue *q)
 
 FPGACTL_EXPORT uint64_t fpgactl_queue_cq_iova(const struct fpgactl_queue *q)
 {
-	return q->rings_iova + q->cq_offset;
+	return q->rings_iova + rings_cq_offset(q->r.mask + 1);
 }
 
 FPGACTL_EXPORT uint32_t fpgactl_queue_depth(const struct fpgactl_queue *q)
@@ -839,7 +836,7 @@ FPGACTL_EXPORT unsigned int fpgactl_queue_abort(struct fpgactl_queue *q)
 
 FPGACTL_EXPORT void fpgactl_queue_reset(struct fpgactl_queue *q)
 {
-	memset(q->rings, 0, rings_size(q->r.mask + 1));
+	memset(q->r.sq, 0, rings_size(q->r.mask + 1));
 	q->r.sq_tail = q->r.sq_doorbell = q->r.sq_head = 0;
 	q->r.cq_head = 0;
 	cids_init(q);
