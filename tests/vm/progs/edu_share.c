@@ -34,6 +34,7 @@
 
 #include "edu_dma.h"
 #include "prog_log.h"
+#include "share.h"
 
 #define NBUF 3
 #define ROUNDS 2
@@ -41,13 +42,6 @@
 #define MARK "edu_share buffer %u"
 
 static struct fpgactl_device *dev;
-static const char *who = "?";
-
-static int fail(const char *what, int err)
-{
-	printf("FAIL %s: %s: %s\n", who, what, strerror(err < 0 ? -err : err));
-	return 1;
-}
 /* @rounds rounds through the first 8 KiB of @b, holding @lock_fd. */
 static int dma_rounds(const struct fpgactl_dma_buf *b, int lock_fd, unsigned int id,
 		      unsigned int first, const char *when)
@@ -91,14 +85,6 @@ static unsigned int open_fds(void)
 static int open_lock(const char *path)
 {
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-}
-
-static int unix_socket(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
-	return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 }
 
 static int exporter(const char *bdf, const char *sock_path, const char *lock_path)
