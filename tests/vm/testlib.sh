@@ -274,6 +274,65 @@ run_watch_hugepages() {
 	echo "  fewest free 2 MiB hugepages while it ran: $hp_min_all in all$(for n in $nodes; do eval "printf ', %s on node %s' \$hp_min_$n $n"; done)"
 }
 
+# Processes sharing one device (99-share, 99-share-queues): a leader that
+# exports it, then workers that import it, all in the background; process N
+# (0 the leader, else the worker's ID) writes its stdout and stderr to
+# PREFIX-N.out and PREFIX-N.err.
+
+# share_leader PREFIX NAME WHAT CMD [ARGS...]: print and start CMD, the
+# leader, and wait up to 10 s for its stdout line "NAME: ready".  When CMD
+# ends first: skip if its status is 77 (its stdout says why), else show its
+# output and fail "WHAT ended early"; fail "WHAT not ready within 10 s"
+# when it is not ready by then (and kill it).
+share_leader() {
+	share_prefix=$1 share_name=$2 share_what=$3
+	shift 3
+	echo "\$ $* &"
+	"$@" >"$share_prefix-0.out" 2>"$share_prefix-0.err" &
+	share_pids=$!
+	share_ids=
+	share_i=0
+	until grep -q "^$share_name: ready" "$share_prefix-0.out" 2>/dev/null; do
+		share_i=$((share_i + 1))
+		if ! kill -0 $share_pids 2>/dev/null; then
+			wait $share_pids
+			[ $? -ne 77 ] || skip "$(cat "$share_prefix-0.out")"
+			cat "$share_prefix-0.out" "$share_prefix-0.err"
+			fail "$share_what ended early"
+		fi
+		[ $share_i -le 200 ] || { kill $share_pids; fail "$share_what not ready within 10 s"; }
+		sleep 0.05
+	done
+}
+
+# share_worker ID CMD [ARGS...]: print and start CMD, worker ID, in the
+# background (after share_leader).
+share_worker() {
+	share_id=$1
+	shift
+	echo "\$ $* &"
+	"$@" >"$share_prefix-$share_id.out" 2>"$share_prefix-$share_id.err" &
+	share_pids="$share_pids $!"
+	share_ids="$share_ids $share_id"
+}
+
+# share_wait: wait for the leader, then each worker in the order started;
+# their exit statuses in $rc0 (the leader) and $rcID; then print each one's
+# stdout and stderr, prefixed "  stdout N: " and "  stderr N: ".
+share_wait() {
+	set -- 0 $share_ids
+	for share_pid in $share_pids; do
+		wait $share_pid
+		share_rc=$?
+		eval "rc$1=$share_rc"
+		shift
+	done
+	for share_id in 0 $share_ids; do
+		sed "s/^/  stdout $share_id: /" "$share_prefix-$share_id.out"
+		sed "s/^/  stderr $share_id: /" "$share_prefix-$share_id.err"
+	done
+}
+
 # json_value KEY: the value of "KEY": in the last run's stdout, for the
 # one-key-a-line JSON objects fpgactl prints (without the trailing comma).
 json_value() {

@@ -26,35 +26,11 @@ free=$(hugepages all free_hugepages)
 sock=/tmp/nvme-share.sock
 rm -f "$sock"
 
-echo "\$ nvme_share control $nvme $sock 2 &"
-nvme_share control "$nvme" "$sock" 2 >/tmp/nshare-0.out 2>/tmp/nshare-0.err &
-control=$!
-i=0
-until grep -q '^control: ready' /tmp/nshare-0.out 2>/dev/null; do
-	i=$((i + 1))
-	if ! kill -0 $control 2>/dev/null; then
-		wait $control
-		cat /tmp/nshare-0.out /tmp/nshare-0.err
-		fail "control process ended early"
-	fi
-	[ $i -le 200 ] || { kill $control; fail "control process not ready within 10 s"; }
-	sleep 0.05
-done
+share_leader /tmp/nshare control "control process" nvme_share control "$nvme" "$sock" 2
 for k in 1 2; do
-	echo "\$ nvme_share worker $sock $k &"
-	nvme_share worker "$sock" $k >/tmp/nshare-$k.out 2>/tmp/nshare-$k.err &
-	eval worker$k=\$!
+	share_worker $k nvme_share worker "$sock" $k
 done
-wait $control
-rc0=$?
-wait $worker1
-rc1=$?
-wait $worker2
-rc2=$?
-for k in 0 1 2; do
-	sed "s/^/  stdout $k: /" /tmp/nshare-$k.out
-	sed "s/^/  stderr $k: /" /tmp/nshare-$k.err
-done
+share_wait
 expect_eq "$rc0" 0 "exit status of the control process"
 expect_eq "$rc1" 0 "exit status of worker 1"
 expect_eq "$rc2" 0 "exit status of worker 2"

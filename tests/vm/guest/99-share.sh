@@ -20,36 +20,11 @@ sock=/tmp/edu-share.sock
 lock=/tmp/edu-share.lock
 rm -f "$sock" "$lock"
 
-echo "\$ edu_share export $edu $sock $lock &"
-edu_share export "$edu" "$sock" "$lock" >/tmp/share-0.out 2>/tmp/share-0.err &
-exporter=$!
-i=0
-until grep -q '^exporter: ready' /tmp/share-0.out 2>/dev/null; do
-	i=$((i + 1))
-	if ! kill -0 $exporter 2>/dev/null; then
-		wait $exporter
-		[ $? -ne 77 ] || skip "$(cat /tmp/share-0.out)"
-		cat /tmp/share-0.out /tmp/share-0.err
-		fail "exporter ended early"
-	fi
-	[ $i -le 200 ] || { kill $exporter; fail "exporter not ready within 10 s"; }
-	sleep 0.05
-done
+share_leader /tmp/share exporter exporter edu_share export "$edu" "$sock" "$lock"
 for id in 1 2; do
-	echo "\$ edu_share worker $sock $lock $id &"
-	edu_share worker "$sock" "$lock" $id >/tmp/share-$id.out 2>/tmp/share-$id.err &
-	eval worker$id=\$!
+	share_worker $id edu_share worker "$sock" "$lock" $id
 done
-wait $exporter
-rc0=$?
-wait $worker1
-rc1=$?
-wait $worker2
-rc2=$?
-for id in 0 1 2; do
-	sed "s/^/  stdout $id: /" /tmp/share-$id.out
-	sed "s/^/  stderr $id: /" /tmp/share-$id.err
-done
+share_wait
 expect_eq "$rc0" 0 "exit status of the exporter"
 expect_eq "$rc1" 0 "exit status of worker 1"
 expect_eq "$rc2" 0 "exit status of worker 2"

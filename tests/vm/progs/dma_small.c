@@ -26,34 +26,10 @@
 
 #include <fpgactl.h>
 
-#include "edu.h"
+#include "edu_dma.h"
+#include "prog_log.h"
 
 #define XFER 2000
-
-static void log_line(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "lib: %s\n", msg);
-}
-
-static int edu_dma(struct fpgactl_device *dev, uint64_t src, uint64_t dst, uint64_t dir)
-{
-	uint64_t last;
-	int err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_SRC, 8, src);
-
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_DST, 8, dst);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_COUNT, 8, XFER);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_CMD, 8,
-					dir | EDU_DMA_START);
-	if (!err)
-		err = fpgactl_reg_poll(dev, EDU_BAR, EDU_REG_DMA_CMD, 8, EDU_DMA_START, 0,
-				       2000000, &last);
-	return err;
-}
 
 static int round_trip(struct fpgactl_device *dev, struct fpgactl_dma_buf *b)
 {
@@ -64,9 +40,9 @@ static int round_trip(struct fpgactl_device *dev, struct fpgactl_dma_buf *b)
 		src[i] = (uint8_t)(i * 7 + 3);
 		dst[i] = (uint8_t)~src[i];
 	}
-	err = edu_dma(dev, b->iova, EDU_BUFFER, 0);
+	err = edu_dma(dev, b->iova, EDU_BUFFER, XFER, 0);
 	if (!err)
-		err = edu_dma(dev, EDU_BUFFER, b->iova + 2048, EDU_DMA_TO_RAM);
+		err = edu_dma(dev, EDU_BUFFER, b->iova + 2048, XFER, EDU_DMA_TO_RAM);
 	if (!err && memcmp(src, dst, XFER))
 		err = -EIO;
 	return err;
@@ -87,7 +63,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dma_small BDF\n");
 		return 2;
 	}
-	fpgactl_set_log(log_line, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIB, FPGACTL_LOG_WARNING);
 	dev = fpgactl_device_open(argv[1], NULL, &err);
 	if (!dev || fpgactl_device_set_dma_mask(dev, EDU_DMA_BITS) ||
 	    fpgactl_set_bus_master(dev, true)) {

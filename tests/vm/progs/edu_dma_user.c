@@ -21,37 +21,13 @@
 
 #include <fpgactl.h>
 
-#include "edu.h"
+#include "edu_dma.h"
+#include "prog_log.h"
 
 #define LEN ((size_t)64 << 10)
 #define XFER 4000
 
 static struct fpgactl_device *dev;
-
-static void log_line(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "lib: %s\n", msg);
-}
-
-static int edu_dma(uint64_t src, uint64_t dst, uint64_t dir)
-{
-	uint64_t last;
-	int err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_SRC, 8, src);
-
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_DST, 8, dst);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_COUNT, 8, XFER);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_CMD, 8,
-					dir | EDU_DMA_START);
-	if (!err)
-		err = fpgactl_reg_poll(dev, EDU_BAR, EDU_REG_DMA_CMD, 8, EDU_DMA_START, 0,
-				       2000000, &last);
-	return err;
-}
 
 /* Map @p, DMA through it, verify, unmap.  0 when it all held. */
 static int round_trip(const char *kind, uint8_t *p, size_t len)
@@ -77,9 +53,9 @@ static int round_trip(const char *kind, uint8_t *p, size_t len)
 		p[i] = (uint8_t)(i * 13 + len);
 		dst[i] = (uint8_t)~p[i];
 	}
-	err = edu_dma(b->iova, EDU_BUFFER, 0);
+	err = edu_dma(dev, b->iova, EDU_BUFFER, XFER, 0);
 	if (!err)
-		err = edu_dma(EDU_BUFFER, iova, EDU_DMA_TO_RAM);
+		err = edu_dma(dev, EDU_BUFFER, iova, XFER, EDU_DMA_TO_RAM);
 	if (!err && memcmp(p, dst, XFER))
 		err = -EIO;
 	printf("%s %s: %zu KiB at IOVA 0x%" PRIx64 ", page %zu KiB: %s\n",
@@ -127,7 +103,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: edu_dma_user BDF\n");
 		return 2;
 	}
-	fpgactl_set_log(log_line, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIB, FPGACTL_LOG_WARNING);
 	dev = fpgactl_device_open(argv[1], NULL, &err);
 	if (!dev || fpgactl_device_set_dma_mask(dev, EDU_DMA_BITS) ||
 	    fpgactl_set_bus_master(dev, true)) {

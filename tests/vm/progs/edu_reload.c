@@ -31,36 +31,13 @@
 
 #include <fpgactl.h>
 
-#include "edu.h"
+#include "edu_dma.h"
+#include "prog_log.h"
 
 #define TRANSFER 4000
 /* A transfer takes edu 100 ms of its timer; a TCG guest on a host running
  * other guests may see it much later: 10 s still tells a lost DMA. */
 #define DMA_WAIT_NS 10000000000ull
-
-static void log_hook(void *arg, int level, const char *msg)
-{
-	(void)arg;
-	(void)level;
-	fprintf(stderr, "libfpgactl: %s\n", msg);
-}
-
-static int dma(struct fpgactl_device *dev, uint64_t src, uint64_t dst, uint64_t dir)
-{
-	int ret = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_SRC, 8, src);
-
-	if (!ret)
-		ret = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_DST, 8, dst);
-	if (!ret)
-		ret = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_COUNT, 8, TRANSFER);
-	if (!ret)
-		ret = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_CMD, 8,
-					EDU_DMA_START | dir);
-	if (!ret)
-		ret = fpgactl_reg_poll(dev, EDU_BAR, EDU_REG_DMA_CMD, 8, EDU_DMA_START,
-				       0, DMA_WAIT_NS / 1000, NULL);
-	return ret;
-}
 
 /* RAM -> edu -> RAM through @buf, pattern @seed; 0 when verified. */
 static int round_trip(struct fpgactl_device *dev, struct fpgactl_dma_buf *buf,
@@ -75,9 +52,11 @@ static int round_trip(struct fpgactl_device *dev, struct fpgactl_dma_buf *buf,
 	}
 	ret = fpgactl_set_bus_master(dev, true);
 	if (!ret)
-		ret = dma(dev, buf->iova, EDU_BUFFER, 0);
+		ret = edu_dma_wait(dev, buf->iova, EDU_BUFFER, TRANSFER, 0,
+				   DMA_WAIT_NS / 1000);
 	if (!ret)
-		ret = dma(dev, EDU_BUFFER, buf->iova + FPGACTL_PAGE_4K, EDU_DMA_TO_RAM);
+		ret = edu_dma_wait(dev, EDU_BUFFER, buf->iova + FPGACTL_PAGE_4K, TRANSFER,
+				   EDU_DMA_TO_RAM, DMA_WAIT_NS / 1000);
 	if (ret) {
 		fprintf(stderr, "edu_reload: DMA: %s\n", strerror(-ret));
 		return ret;
@@ -198,7 +177,7 @@ int main(int argc, char **argv)
 				"PROGRAMMER [ARGS...]\n");
 		return 2;
 	}
-	fpgactl_set_log(log_hook, NULL, FPGACTL_LOG_INFO);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIBFPGACTL, FPGACTL_LOG_INFO);
 	dev = fpgactl_device_open(argv[i], NULL, &err);
 	if (!dev) {
 		fprintf(stderr, "edu_reload: cannot open %s: %s\n", argv[i], strerror(-err));

@@ -32,7 +32,9 @@
 
 #include <fpgactl.h>
 
-#include "edu.h"
+#include "edu_dma.h"
+#include "prog_log.h"
+#include "share.h"
 
 #define NBUF 3
 #define ROUNDS 2
@@ -40,39 +42,6 @@
 #define MARK "edu_share buffer %u"
 
 static struct fpgactl_device *dev;
-static const char *who = "?";
-
-static void log_line(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "lib: %s\n", msg);
-}
-
-static int fail(const char *what, int err)
-{
-	printf("FAIL %s: %s: %s\n", who, what, strerror(err < 0 ? -err : err));
-	return 1;
-}
-
-static int edu_dma(uint64_t src, uint64_t dst, uint64_t dir)
-{
-	uint64_t last;
-	int err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_SRC, 8, src);
-
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_DST, 8, dst);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_COUNT, 8, XFER);
-	if (!err)
-		err = fpgactl_reg_write(dev, EDU_BAR, EDU_REG_DMA_CMD, 8,
-					dir | EDU_DMA_START);
-	if (!err)
-		err = fpgactl_reg_poll(dev, EDU_BAR, EDU_REG_DMA_CMD, 8, EDU_DMA_START, 0,
-				       2000000, &last);
-	return err;
-}
-
 /* @rounds rounds through the first 8 KiB of @b, holding @lock_fd. */
 static int dma_rounds(const struct fpgactl_dma_buf *b, int lock_fd, unsigned int id,
 		      unsigned int first, const char *when)
@@ -87,9 +56,9 @@ static int dma_rounds(const struct fpgactl_dma_buf *b, int lock_fd, unsigned int
 		}
 		if (flock(lock_fd, LOCK_EX))
 			return fail("flock", errno);
-		err = edu_dma(b->iova, EDU_BUFFER, 0);
+		err = edu_dma(dev, b->iova, EDU_BUFFER, XFER, 0);
 		if (!err)
-			err = edu_dma(EDU_BUFFER, b->iova + 4096, EDU_DMA_TO_RAM);
+			err = edu_dma(dev, EDU_BUFFER, b->iova + 4096, XFER, EDU_DMA_TO_RAM);
 		flock(lock_fd, LOCK_UN);
 		if (!err && memcmp(src, dst, XFER))
 			err = -EIO;
@@ -116,14 +85,6 @@ static unsigned int open_fds(void)
 static int open_lock(const char *path)
 {
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-}
-
-static int unix_socket(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
-	return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 }
 
 static int exporter(const char *bdf, const char *sock_path, const char *lock_path)
@@ -248,7 +209,7 @@ static int worker(const char *sock_path, const char *lock_path, const char *id_a
 
 int main(int argc, char **argv)
 {
-	fpgactl_set_log(log_line, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIB, FPGACTL_LOG_WARNING);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(120);	/* a worker that never comes must not hang the test */
 	if (argc == 5 && !strcmp(argv[1], "export"))

@@ -51,21 +51,8 @@
 
 #include <fpgactl.h>
 
-#define NVME_BAR 0
-#define REG_CAP 0x00
-#define REG_CC 0x14
-#define REG_CSTS 0x1c
-#define REG_AQA 0x24
-#define REG_ASQ 0x28
-#define REG_ACQ 0x30
-#define REG_SQ0TDBL 0x1000
-#define CAP_DSTRD(cap) (((cap) >> 32) & 0xf)
-#define CAP_TO_MS(cap) ((((cap) >> 24) & 0xff) * 500u)
-#define CC_EN 1u
-#define CC_IOSQES (6u << 16)
-#define CC_IOCQES (4u << 20)
-#define CSTS_RDY 1u
-#define CSTS_CFS 2u
+#include "nvme.h"
+#include "prog_log.h"
 
 #define DEPTH 32			/* admin SQ and CQ entries */
 #define SQ_OFF 0
@@ -92,13 +79,6 @@ struct stress {
 	char err[256];
 };
 
-static void log_stderr(void *arg, int level, const char *msg)
-{
-	(void)arg;
-	(void)level;
-	fprintf(stderr, "libfpgactl: %s\n", msg);
-}
-
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int fail(const char *fmt, ...)
@@ -123,11 +103,11 @@ static void sleep_ms(unsigned int ms)
 static int wait_csts(struct nvme *n, uint32_t want, unsigned int ms)
 {
 	for (unsigned int t = 0; t <= ms; t++) {
-		uint32_t csts = fpgactl_mmio_read32(n->bar, REG_CSTS);
+		uint32_t csts = fpgactl_mmio_read32(n->bar, NVME_REG_CSTS);
 
-		if (csts == 0xffffffffu || (csts & CSTS_CFS))
+		if (csts == 0xffffffffu || (csts & NVME_CSTS_CFS))
 			return fail("CSTS 0x%08x (controller fatal or gone)", csts);
-		if ((csts & CSTS_RDY) == want)
+		if ((csts & NVME_CSTS_RDY) == want)
 			return 0;
 		sleep_ms(1);
 	}
@@ -137,26 +117,26 @@ static int wait_csts(struct nvme *n, uint32_t want, unsigned int ms)
 /* Controller disabled, admin rings at the buffer, enabled again. */
 static int bring_up(struct nvme *n)
 {
-	uint64_t cap = fpgactl_mmio_read64(n->bar, REG_CAP);
-	unsigned int to = (unsigned int)CAP_TO_MS(cap);
+	uint64_t cap = fpgactl_mmio_read64(n->bar, NVME_REG_CAP);
+	unsigned int to = (unsigned int)NVME_CAP_TO_MS(cap);
 
 	if (to == 0)
 		to = 500;
-	n->cq_db = REG_SQ0TDBL + (4u << CAP_DSTRD(cap));
-	if (fpgactl_mmio_read32(n->bar, REG_CC) & CC_EN) {
-		fpgactl_mmio_write32(n->bar, REG_CC, 0);
+	n->cq_db = NVME_DOORBELLS + (4u << NVME_CAP_DSTRD(cap));
+	if (fpgactl_mmio_read32(n->bar, NVME_REG_CC) & NVME_CC_EN) {
+		fpgactl_mmio_write32(n->bar, NVME_REG_CC, 0);
 		if (wait_csts(n, 0, to))
 			return -1;
 	}
 	memset(n->buf->vaddr, 0, BUF_SIZE);
-	fpgactl_mmio_write32(n->bar, REG_AQA, (DEPTH - 1) << 16 | (DEPTH - 1));
-	fpgactl_mmio_write64(n->bar, REG_ASQ, n->buf->iova + SQ_OFF);
-	fpgactl_mmio_write64(n->bar, REG_ACQ, n->buf->iova + CQ_OFF);
+	fpgactl_mmio_write32(n->bar, NVME_REG_AQA, (DEPTH - 1) << 16 | (DEPTH - 1));
+	fpgactl_mmio_write64(n->bar, NVME_REG_ASQ, n->buf->iova + SQ_OFF);
+	fpgactl_mmio_write64(n->bar, NVME_REG_ACQ, n->buf->iova + CQ_OFF);
 	fpgactl_wmb();
-	fpgactl_mmio_write32(n->bar, REG_CC, CC_EN | CC_IOSQES | CC_IOCQES);
+	fpgactl_mmio_write32(n->bar, NVME_REG_CC, NVME_CC_EN | NVME_CC_IOSQES | NVME_CC_IOCQES);
 	n->sq_tail = n->cq_head = 0;
 	n->phase = 1;
-	return wait_csts(n, CSTS_RDY, to);
+	return wait_csts(n, NVME_CSTS_RDY, to);
 }
 
 /* Submit one Get Features (Number of Queues); its completion raises vector 0. */
@@ -169,7 +149,7 @@ static void submit(struct nvme *n)
 	sqe[10] = FID_NUM_QUEUES;
 	n->sq_tail = (uint16_t)((n->sq_tail + 1) % DEPTH);
 	fpgactl_wmb();
-	fpgactl_mmio_write32(n->bar, REG_SQ0TDBL, n->sq_tail);
+	fpgactl_mmio_write32(n->bar, NVME_DOORBELLS, n->sq_tail);
 }
 
 /* Wait (polling the CQ) for the completion of the last command; consume it. */
@@ -405,7 +385,7 @@ int main(int argc, char **argv)
 			"(N < M)\n");
 		return 2;
 	}
-	fpgactl_set_log(log_stderr, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIBFPGACTL, FPGACTL_LOG_WARNING);
 	n.dev = fpgactl_device_open(argv[optind], NULL, &err);
 	if (!n.dev) {
 		fail("cannot open %s: %s", argv[optind], strerror(-err));
@@ -426,7 +406,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = run(&n, lo, hi, rounds);
 	if (n.bar)
-		fpgactl_mmio_write32(n.bar, REG_CC, 0);
+		fpgactl_mmio_write32(n.bar, NVME_REG_CC, 0);
 	fpgactl_irq_disable_all(n.dev);
 	if (n.buf)
 		fpgactl_dma_free(n.buf);

@@ -42,16 +42,12 @@
 
 #include <fpgactl.h>
 
-#define BAR 0
-#define REG_CAP 0x00
-#define REG_CC 0x14
-#define REG_CSTS 0x1c
-#define REG_AQA 0x24
-#define REG_ASQ 0x28
-#define REG_ACQ 0x30
-#define DOORBELLS 0x1000
-#define CC_ENABLE (1u | 6u << 16 | 4u << 20)	/* EN, NVM, 4 KiB, IOSQES 6, IOCQES 4 */
-#define CSTS_RDY 1u
+#include "nvme.h"
+#include "prog_log.h"
+#include "share.h"
+
+/* EN, NVM command set, 4 KiB pages, IOSQES 6, IOCQES 4 */
+#define CC_ENABLE (NVME_CC_EN | NVME_CC_IOSQES | NVME_CC_IOCQES)
 
 #define ADM_CREATE_SQ 0x01
 #define ADM_CREATE_CQ 0x05
@@ -83,46 +79,23 @@ struct plan {
 };
 
 static struct fpgactl_device *dev;
-static const char *who = "?";
-
-static void log_line(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "lib: %s\n", msg);
-}
-
-static int fail(const char *what, int err)
-{
-	printf("FAIL %s: %s: %s\n", who, what, strerror(err < 0 ? -err : err));
-	return 1;
-}
-
-static int unix_socket(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
-	return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-}
-
 /* 64-bit registers as two 32-bit accesses, low first (NVMe 1.4, 3.1). */
 static int reg_read64(uint32_t off, uint64_t *val)
 {
 	uint32_t lo, hi;
-	int err = fpgactl_reg_read32(dev, BAR, off, &lo);
+	int err = fpgactl_reg_read32(dev, NVME_BAR, off, &lo);
 
 	if (!err)
-		err = fpgactl_reg_read32(dev, BAR, off + 4, &hi);
+		err = fpgactl_reg_read32(dev, NVME_BAR, off + 4, &hi);
 	*val = (uint64_t)hi << 32 | lo;
 	return err;
 }
 
 static int reg_write64(uint32_t off, uint64_t val)
 {
-	int err = fpgactl_reg_write32(dev, BAR, off, (uint32_t)val);
+	int err = fpgactl_reg_write32(dev, NVME_BAR, off, (uint32_t)val);
 
-	return err ? err : fpgactl_reg_write32(dev, BAR, off + 4, (uint32_t)(val >> 32));
+	return err ? err : fpgactl_reg_write32(dev, NVME_BAR, off + 4, (uint32_t)(val >> 32));
 }
 
 /* Submit what is reserved on @q and reap @n commands; 0 when each succeeded. */
@@ -170,26 +143,28 @@ static int admin(struct fpgactl_queue *aq, uint8_t opc, uint32_t nsid, uint64_t 
 static int bring_up(struct fpgactl_queue **aq, uint64_t cap)
 {
 	uint64_t last, to_us = ((cap >> 24 & 0xff) + 1) * 500000ull;
-	struct fpgactl_queue_cfg cfg = { .qid = 0, .depth = DEPTH, .bar = BAR,
-		.db_offset = DOORBELLS, .db_stride = 4u << (cap >> 32 & 0xf) };
-	int err = fpgactl_reg_write32(dev, BAR, REG_CC, 0);
+	struct fpgactl_queue_cfg cfg = { .qid = 0, .depth = DEPTH, .bar = NVME_BAR,
+		.db_offset = NVME_DOORBELLS, .db_stride = 4u << NVME_CAP_DSTRD(cap) };
+	int err = fpgactl_reg_write32(dev, NVME_BAR, NVME_REG_CC, 0);
 
 	if (!err)
-		err = fpgactl_reg_poll(dev, BAR, REG_CSTS, 4, CSTS_RDY, 0, to_us, &last);
+		err = fpgactl_reg_poll(dev, NVME_BAR, NVME_REG_CSTS, 4, NVME_CSTS_RDY, 0,
+				       to_us, &last);
 	if (err)
 		return fail("disable", err);
 	*aq = fpgactl_queue_create(dev, &cfg, &err);
 	if (!*aq)
 		return fail("admin queue", err);
-	err = fpgactl_reg_write32(dev, BAR, REG_AQA, (DEPTH - 1) << 16 | (DEPTH - 1));
+	err = fpgactl_reg_write32(dev, NVME_BAR, NVME_REG_AQA, (DEPTH - 1) << 16 | (DEPTH - 1));
 	if (!err)
-		err = reg_write64(REG_ASQ, fpgactl_queue_sq_iova(*aq));
+		err = reg_write64(NVME_REG_ASQ, fpgactl_queue_sq_iova(*aq));
 	if (!err)
-		err = reg_write64(REG_ACQ, fpgactl_queue_cq_iova(*aq));
+		err = reg_write64(NVME_REG_ACQ, fpgactl_queue_cq_iova(*aq));
 	if (!err)
-		err = fpgactl_reg_write32(dev, BAR, REG_CC, CC_ENABLE);
+		err = fpgactl_reg_write32(dev, NVME_BAR, NVME_REG_CC, CC_ENABLE);
 	if (!err)
-		err = fpgactl_reg_poll(dev, BAR, REG_CSTS, 4, CSTS_RDY, CSTS_RDY, to_us, &last);
+		err = fpgactl_reg_poll(dev, NVME_BAR, NVME_REG_CSTS, 4, NVME_CSTS_RDY,
+				       NVME_CSTS_RDY, to_us, &last);
 	return err ? fail("enable", err) : 0;
 }
 
@@ -242,7 +217,7 @@ static int control(const char *bdf, const char *sock_path, unsigned int workers)
 	who = "control";
 	dev = fpgactl_device_open(bdf, NULL, &err);
 	if (!dev || fpgactl_device_set_dma_mask(dev, 64) || fpgactl_set_bus_master(dev, true) ||
-	    reg_read64(REG_CAP, &cap))
+	    reg_read64(NVME_REG_CAP, &cap))
 		return fail("open", err);
 	b = fpgactl_dma_alloc(dev, BUF_SIZE, NULL, &err);
 	if (!b)
@@ -258,7 +233,7 @@ static int control(const char *bdf, const char *sock_path, unsigned int workers)
 	snprintf(p->magic, sizeof(p->magic), "%s", PLAN_MAGIC);
 	p->workers = workers;
 	p->depth = DEPTH;
-	p->db_stride = 4u << (cap >> 32 & 0xf);
+	p->db_stride = 4u << NVME_CAP_DSTRD(cap);
 	lsock = unix_socket(sock_path, &sa);
 	if (lsock < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof(sa)) || listen(lsock, 4))
 		return fail("socket", errno);
@@ -352,8 +327,8 @@ static int read_plan(const struct fpgactl_dma_buf *b, unsigned int k, struct pla
 static struct fpgactl_queue *worker_queue(struct fpgactl_dma_buf *b, unsigned int k,
 					  const struct plan *p)
 {
-	struct fpgactl_queue_cfg cfg = { .qid = (uint16_t)k, .depth = p->depth, .bar = BAR,
-		.db_offset = DOORBELLS, .db_stride = p->db_stride };
+	struct fpgactl_queue_cfg cfg = { .qid = (uint16_t)k, .depth = p->depth, .bar = NVME_BAR,
+		.db_offset = NVME_DOORBELLS, .db_stride = p->db_stride };
 	struct fpgactl_queue *q;
 	int err = 0;
 
@@ -418,7 +393,7 @@ static int worker(const char *sock_path, const char *k_arg)
 
 int main(int argc, char **argv)
 {
-	fpgactl_set_log(log_line, NULL, FPGACTL_LOG_WARNING);
+	fpgactl_set_log(prog_log_stderr, PROG_LOG_LIB, FPGACTL_LOG_WARNING);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(60);	/* a worker that never comes must not hang the test */
 	if (argc == 5 && !strcmp(argv[1], "control") && atoi(argv[4]) >= 1 &&
