@@ -489,6 +489,27 @@ static uint64_t direct_bytes_of_read(const char *path, size_t size,
 }
 
 /*
+ * direct_bytes_of_read() of @path just read whole into the page cache.
+ * Another process may empty the page cache meanwhile (fpgactl bench stream
+ * writes /proc/sys/vm/drop_caches as root when a file system keeps its
+ * pages; the test suites run side by side): the least of three tries.
+ */
+static uint64_t direct_bytes_of_warm_read(const char *path, size_t size,
+					  enum fpgactl_stream_io io)
+{
+	uint64_t least = UINT64_MAX;
+
+	for (int i = 0; i < 3 && least; i++) {
+		uint64_t n;
+
+		warm_pages(path);
+		n = direct_bytes_of_read(path, size, io);
+		least = n < least ? n : least;
+	}
+	return least;
+}
+
+/*
  * The I/O modes on a file all in the page cache and on one not in it: AUTO
  * and CACHED read what is cached through the cache and the rest with
  * O_DIRECT; BUFFERED never uses O_DIRECT.
@@ -500,10 +521,9 @@ static void test_io_modes(void **state)
 	if (!direct_ok(c.path))
 		skip();
 	write_file(c.path, size);
-	warm_pages(c.path);
-	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_AUTO), 0);
-	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_CACHED), 0);
-	assert_int_equal(direct_bytes_of_read(c.path, size, FPGACTL_STREAM_IO_BUFFERED), 0);
+	assert_int_equal(direct_bytes_of_warm_read(c.path, size, FPGACTL_STREAM_IO_AUTO), 0);
+	assert_int_equal(direct_bytes_of_warm_read(c.path, size, FPGACTL_STREAM_IO_CACHED), 0);
+	assert_int_equal(direct_bytes_of_warm_read(c.path, size, FPGACTL_STREAM_IO_BUFFERED), 0);
 	if (!drop_pages(c.path, size)) {
 		print_message("note: the pages of %s stayed cached; cold case not run\n",
 			      c.path);
